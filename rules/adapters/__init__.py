@@ -1,0 +1,1 @@
+"""Pure converters from a source's shapes to ``rules.model``. No AWS calls here."""

@@ -1,0 +1,136 @@
+"""AWS Config configuration items for ``AWS::Lambda::Function`` -> ``ConfigurationItem``.
+
+Accepts both shapes:
+- the invoking event's (camelCase, ``ARN``, ``awsAccountId``, supplementaryConfiguration values
+  as objects);
+- ``GetResourceConfigHistory`` / ``BatchGetResourceConfig``'s (``arn``, ``accountId``,
+  ``configuration`` and each supplementaryConfiguration value as JSON *text*).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+
+from rules.adapters.common import (
+    arn_field,
+    decode_json_string,
+    get_ignoring_case,
+    mapping_or_empty,
+    optional_count,
+    optional_string,
+    string_tuple,
+    tags_from,
+)
+from rules.errors import InvalidInputError
+from rules.model import LAMBDA_FUNCTION, ConfigurationItem, LambdaFunction
+from rules.policy import parse_policy
+
+# Statuses whose item carries no configuration to evaluate.
+STATUSES_WITHOUT_CONFIGURATION = frozenset(
+    {"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"}
+)
+
+
+def is_configuration_item(raw: Any) -> bool:
+    return isinstance(raw, Mapping) and "resourceType" in raw and "configurationItemStatus" in raw
+
+
+def configuration_item_from_dict(raw: Any) -> ConfigurationItem:
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError(f"configuration item is a {type(raw).__name__}, not an object")
+    missing = [
+        k for k in ("resourceType", "resourceId", "configurationItemStatus") if not raw.get(k)
+    ]
+    if missing:
+        raise InvalidInputError(f"not a configuration item: missing {', '.join(missing)}")
+    resource_type = str(raw["resourceType"])
+    resource_id = str(raw["resourceId"])
+    status = str(raw["configurationItemStatus"])
+    arn = optional_string(raw.get("ARN", raw.get("arn")))
+    account_id = optional_string(raw.get("awsAccountId", raw.get("accountId")))
+    region = optional_string(raw.get("awsRegion"))
+    function = None
+    if resource_type == LAMBDA_FUNCTION and status not in STATUSES_WITHOUT_CONFIGURATION:
+        function = _function_from_item(raw, resource_id, arn, account_id, region)
+    return ConfigurationItem(
+        resource_type=resource_type,
+        resource_id=resource_id,
+        status=status,
+        capture_time=_timestamp(raw.get("configurationItemCaptureTime")),
+        account_id=account_id,
+        region=region,
+        arn=arn,
+        function=function,
+    )
+
+
+def _timestamp(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return optional_string(value)
+
+
+def _function_from_item(
+    raw: Mapping[str, Any],
+    resource_id: str,
+    arn: str | None,
+    account_id: str | None,
+    region: str | None,
+) -> LambdaFunction:
+    configuration = decode_json_string(raw.get("configuration"), "configuration")
+    if not isinstance(configuration, Mapping) or not configuration:
+        raise InvalidInputError(
+            f"configuration item for {resource_id} (status {raw.get('configurationItemStatus')}) "
+            "has no configuration"
+        )
+    supplementary = mapping_or_empty(
+        decode_json_string(raw.get("supplementaryConfiguration"), "supplementaryConfiguration"),
+        "supplementaryConfiguration",
+    )
+    vpc = mapping_or_empty(get_ignoring_case(configuration, "vpcConfig"), "configuration.vpcConfig")
+    dead_letter = mapping_or_empty(
+        get_ignoring_case(configuration, "deadLetterConfig"), "configuration.deadLetterConfig"
+    )
+    concurrency = mapping_or_empty(
+        decode_json_string(
+            supplementary.get("Concurrency"), "supplementaryConfiguration.Concurrency"
+        ),
+        "supplementaryConfiguration.Concurrency",
+    )
+    function_arn = optional_string(get_ignoring_case(configuration, "functionArn")) or arn or ""
+    tags = raw.get("tags") or decode_json_string(supplementary.get("Tags"), "Tags")
+    return LambdaFunction(
+        name=optional_string(get_ignoring_case(configuration, "functionName")) or resource_id,
+        arn=function_arn,
+        account_id=account_id or arn_field(function_arn, 4) or "",
+        region=region or arn_field(function_arn, 3) or "",
+        runtime=optional_string(get_ignoring_case(configuration, "runtime")),
+        role=optional_string(get_ignoring_case(configuration, "role")),
+        package_type=optional_string(get_ignoring_case(configuration, "packageType")),
+        subnet_ids=string_tuple(get_ignoring_case(vpc, "subnetIds"), "vpcConfig.subnetIds"),
+        security_group_ids=string_tuple(
+            get_ignoring_case(vpc, "securityGroupIds"), "vpcConfig.securityGroupIds"
+        ),
+        dead_letter_target_arn=optional_string(get_ignoring_case(dead_letter, "targetArn")),
+        kms_key_arn=optional_string(get_ignoring_case(configuration, "kmsKeyArn")),
+        environment_variable_names=_environment_names(configuration),
+        reserved_concurrency=optional_count(
+            concurrency.get("reservedConcurrentExecutions"),
+            "Concurrency.reservedConcurrentExecutions",
+        ),
+        policy=parse_policy(supplementary.get("Policy")),
+        tags=tags_from(tags),
+    )
+
+
+def _environment_names(configuration: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """Names only (values may be secrets). None when the item does not carry the environment."""
+    environment = get_ignoring_case(configuration, "environment")
+    if environment is None:
+        return None
+    environment = mapping_or_empty(environment, "configuration.environment")
+    variables = mapping_or_empty(
+        get_ignoring_case(environment, "variables"), "configuration.environment.variables"
+    )
+    return tuple(sorted(variables))

@@ -1,0 +1,59 @@
+"""Lambda API responses (``GetFunctionConfiguration`` or a ``ListFunctions`` item, ``GetPolicy``,
+``GetFunctionConcurrency``, optionally ``GetFunctionUrlConfig``) -> ``LambdaFunction``."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from rules.adapters.common import (
+    arn_field,
+    mapping_or_empty,
+    optional_count,
+    optional_string,
+    string_tuple,
+    tags_from,
+)
+from rules.errors import InvalidInputError
+from rules.model import LambdaFunction
+from rules.policy import parse_policy
+
+
+def function_from_lambda_api(
+    configuration: Mapping[str, Any],
+    policy: Mapping[str, Any] | None,
+    concurrency: Mapping[str, Any] | None,
+    *,
+    tags: Mapping[str, str] | None = None,
+    url_config: Mapping[str, Any] | None = None,
+) -> LambdaFunction:
+    """``policy`` is the GetPolicy response, None when Lambda answered ResourceNotFound (no
+    policy). ``concurrency`` is the GetFunctionConcurrency response (``{}`` when none is
+    reserved)."""
+    function_arn = optional_string(configuration.get("FunctionArn"))
+    name = optional_string(configuration.get("FunctionName"))
+    if not function_arn or not name:
+        raise InvalidInputError("Lambda function configuration lacks FunctionName/FunctionArn")
+    vpc = mapping_or_empty(configuration.get("VpcConfig"), "VpcConfig")
+    dead_letter = mapping_or_empty(configuration.get("DeadLetterConfig"), "DeadLetterConfig")
+    environment = mapping_or_empty(configuration.get("Environment"), "Environment")
+    variables = mapping_or_empty(environment.get("Variables"), "Environment.Variables")
+    return LambdaFunction(
+        name=name,
+        arn=function_arn,
+        account_id=arn_field(function_arn, 4) or "",
+        region=arn_field(function_arn, 3) or "",
+        runtime=optional_string(configuration.get("Runtime")),
+        role=optional_string(configuration.get("Role")),
+        package_type=optional_string(configuration.get("PackageType")),
+        subnet_ids=string_tuple(vpc.get("SubnetIds"), "VpcConfig.SubnetIds"),
+        security_group_ids=string_tuple(vpc.get("SecurityGroupIds"), "VpcConfig.SecurityGroupIds"),
+        dead_letter_target_arn=optional_string(dead_letter.get("TargetArn")),
+        kms_key_arn=optional_string(configuration.get("KMSKeyArn")),
+        environment_variable_names=tuple(sorted(variables)),
+        reserved_concurrency=optional_count(
+            (concurrency or {}).get("ReservedConcurrentExecutions"), "ReservedConcurrentExecutions"
+        ),
+        policy=parse_policy(policy.get("Policy")) if policy else None,
+        function_url_auth_type=optional_string((url_config or {}).get("AuthType")),
+        tags=tags_from(tags),
+    )

@@ -1,0 +1,73 @@
+"""Scope rules and evaluation: one rule over one configuration item or function model."""
+
+from __future__ import annotations
+
+from rules.adapters.config_item import STATUSES_WITHOUT_CONFIGURATION
+from rules.errors import InvalidInputError
+from rules.model import (
+    LAMBDA_FUNCTION,
+    Compliance,
+    ConfigurationItem,
+    Evaluation,
+    LambdaFunction,
+    Verdict,
+)
+from rules.parameters import Parameters
+from rules.rule import Rule
+
+ANNOTATION_LIMIT = 256  # PutEvaluations rejects longer annotations
+
+
+def truncate(text: str, limit: int = ANNOTATION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def scope_verdict(item: ConfigurationItem, event_left_scope: bool = False) -> Verdict | None:
+    """NOT_APPLICABLE for items no check should look at; None when the checks apply."""
+    if event_left_scope:
+        return Verdict(Compliance.NOT_APPLICABLE, "resource left the rule's scope")
+    if item.resource_type != LAMBDA_FUNCTION:
+        return Verdict(
+            Compliance.NOT_APPLICABLE,
+            f"resource type {item.resource_type} is not {LAMBDA_FUNCTION}",
+        )
+    if item.status in STATUSES_WITHOUT_CONFIGURATION:
+        return Verdict(Compliance.NOT_APPLICABLE, f"configuration item status is {item.status}")
+    return None
+
+
+def evaluate_item(
+    rule: Rule,
+    item: ConfigurationItem,
+    parameters: Parameters,
+    *,
+    event_left_scope: bool = False,
+) -> Evaluation:
+    verdict = scope_verdict(item, event_left_scope)
+    if verdict is None:
+        if item.function is None:  # the adapter builds one for every in-scope item
+            raise InvalidInputError(f"configuration item {item.resource_id} has no function")
+        return evaluate_function(rule, item.function, parameters, resource_id=item.resource_id)
+    return _evaluation(rule, item.resource_id, item.resource_type, verdict)
+
+
+def evaluate_function(
+    rule: Rule,
+    function: LambdaFunction,
+    parameters: Parameters,
+    *,
+    resource_id: str | None = None,
+) -> Evaluation:
+    """Run ``rule``'s check. Errors (unreadable input, unknown fields) propagate: no verdict."""
+    verdict = rule.check(function, parameters)
+    return _evaluation(rule, resource_id or function.name, LAMBDA_FUNCTION, verdict)
+
+
+def _evaluation(rule: Rule, resource_id: str, resource_type: str, verdict: Verdict) -> Evaluation:
+    return Evaluation(
+        rule_id=rule.id,
+        resource_id=resource_id,
+        resource_type=resource_type,
+        compliance=verdict.compliance,
+        annotation=truncate(verdict.annotation),
+    )

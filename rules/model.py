@@ -1,0 +1,139 @@
+"""The typed, frozen model that every check reads.
+
+Adapters (``rules.adapters``) build it from AWS Config configuration items and from Lambda API
+responses; a check never sees the raw shapes, so a new source needs a new adapter and nothing else.
+Environment variable *values* are never held here: only their names, so nothing secret can leak
+into an annotation or a log line.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+LAMBDA_FUNCTION = "AWS::Lambda::Function"
+
+EMPTY_TAGS: Mapping[str, str] = MappingProxyType({})
+
+
+class Compliance(enum.StrEnum):
+    COMPLIANT = "COMPLIANT"
+    NON_COMPLIANT = "NON_COMPLIANT"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One ``operator -> key -> values`` triple of a policy statement's Condition block."""
+
+    operator: str
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """One principal entry: ``kind`` is ``*`` for a bare ``"Principal": "*"``, else the map key
+    (``AWS``, ``Service``, ``Federated``, ``CanonicalUser``)."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatement:
+    index: int
+    sid: str | None
+    effect: str
+    principals: tuple[Principal, ...]
+    uses_not_principal: bool
+    actions: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+
+    @property
+    def label(self) -> str:
+        """How annotations name the statement: its Sid, else its position."""
+        return f"statement '{self.sid}'" if self.sid else f"statement #{self.index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePolicy:
+    statements: tuple[PolicyStatement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadablePolicy:
+    """The source had a policy that could not be parsed. Checks that need the policy must refuse
+    to give a verdict rather than treat it as "no policy"."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaFunction:
+    name: str
+    arn: str
+    account_id: str
+    region: str
+    runtime: str | None = None
+    role: str | None = None
+    package_type: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    dead_letter_target_arn: str | None = None
+    kms_key_arn: str | None = None
+    # None means *unknown*: AWS Config does not record environment variables.
+    environment_variable_names: tuple[str, ...] | None = None
+    reserved_concurrency: int | None = None
+    policy: ResourcePolicy | UnreadablePolicy | None = None
+    # None means unknown: Config does not record function URLs.
+    function_url_auth_type: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: EMPTY_TAGS)
+
+    @property
+    def partition(self) -> str:
+        parts = self.arn.split(":", 2)
+        return parts[1] if len(parts) > 2 and parts[1] else "aws"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationItem:
+    """What the scope rules need from a configuration item, plus the function when there is one.
+
+    ``function`` is None exactly when the item is not an ``AWS::Lambda::Function`` or describes a
+    deleted / not-recorded resource (no configuration to read)."""
+
+    resource_type: str
+    resource_id: str
+    status: str
+    capture_time: str | None
+    account_id: str | None
+    region: str | None
+    arn: str | None
+    function: LambdaFunction | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    compliance: Compliance
+    annotation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    rule_id: str
+    resource_id: str
+    resource_type: str
+    compliance: Compliance
+    annotation: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "rule": self.rule_id,
+            "resource_id": self.resource_id,
+            "resource_type": self.resource_type,
+            "compliance": self.compliance.value,
+            "annotation": self.annotation,
+        }

@@ -1,0 +1,160 @@
+"""Rule parameters: their declared types and the validation of what Config passes in.
+
+AWS Config hands a custom rule its parameters as one JSON object of strings (``ruleParameters``).
+Each rule declares its parameters once (``ParameterSpec``); ``parse_parameters`` turns the raw
+object into ``Parameters`` with typed accessors, or raises ``InvalidParameterError`` naming the
+parameter and the value received.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping
+
+from rules.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from rules.rule import Rule
+
+
+class ParameterKind(enum.StrEnum):
+    CSV = "comma-separated list"
+    INTEGER = "integer"
+    STRING = "string"
+
+
+@dataclass(frozen=True, slots=True)
+class ValueFormat:
+    pattern: re.Pattern[str]
+    description: str
+
+    def problem(self, value: str) -> str | None:
+        return None if self.pattern.fullmatch(value) else f"expected {self.description}"
+
+
+PARTITION = r"aws(?:-[a-z]+)*"
+REGION = r"[a-z]{2,4}(?:-[a-z]+)+-\d+"
+SUBNET_ID = ValueFormat(re.compile(r"subnet-[0-9a-f]{8,17}"), "a subnet id like subnet-0a1b2c3d")
+KMS_KEY_ARN = ValueFormat(
+    re.compile(
+        rf"arn:{PARTITION}:kms:{REGION}:\d{{12}}:(?:key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)"
+    ),
+    "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id>",
+)
+DLQ_ARN = ValueFormat(
+    re.compile(rf"arn:{PARTITION}:(?:sqs|sns):{REGION}:\d{{12}}:[A-Za-z0-9_.-]{{1,256}}"),
+    "an SQS queue or SNS topic ARN like arn:aws:sqs:us-east-1:111122223333:my-dlq",
+)
+ROLE_NAME = ValueFormat(re.compile(r"[\w+=,.@/-]{1,512}"), "an IAM role name (or path/name)")
+INTEGER = re.compile(r"[+-]?\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    name: str
+    kind: ParameterKind
+    description: str
+    value_format: ValueFormat | None = None
+    minimum: int | None = None
+    # Defaults are documented, never injected: an unset optional parameter means "no constraint".
+    default: str | None = None
+
+
+# Parameters every rule accepts, consumed by the handler rather than by a check.
+EXECUTION_ROLE_NAME = ParameterSpec(
+    "ExecutionRoleName",
+    ParameterKind.STRING,
+    "Organization mode: the role the rule assumes in the function's account for reads, "
+    "PutEvaluations and BatchImportFindings.",
+    ROLE_NAME,
+)
+COMMON_PARAMETERS: tuple[ParameterSpec, ...] = (EXECUTION_ROLE_NAME,)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """Validated parameter values; unset optional parameters are absent."""
+
+    values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def csv(self, name: str) -> tuple[str, ...] | None:
+        value = self.values.get(name)
+        return value if isinstance(value, tuple) else None
+
+    def integer(self, name: str) -> int | None:
+        value = self.values.get(name)
+        return value if isinstance(value, int) else None
+
+    def text(self, name: str) -> str | None:
+        value = self.values.get(name)
+        return value if isinstance(value, str) else None
+
+
+NO_PARAMETERS = Parameters()
+
+
+def parse_parameters(rule: Rule, raw: Mapping[str, Any] | None) -> Parameters:
+    """Validate ``raw`` (the decoded ``ruleParameters``) against ``rule``'s declared parameters."""
+    specs = {spec.name: spec for spec in (*rule.parameters, *COMMON_PARAMETERS)}
+    values: dict[str, Any] = {}
+    for name, value in (raw or {}).items():
+        spec = specs.get(name)
+        if spec is None:
+            known = ", ".join(sorted(specs)) or "none"
+            raise InvalidParameterError(rule.id, name, value, f"unknown parameter (known: {known})")
+        parsed = _parse_value(rule.id, spec, value)
+        if parsed is not None:
+            values[name] = parsed
+    parameters = Parameters(MappingProxyType(values))
+    if rule.validate_parameters is not None:
+        rule.validate_parameters(rule.id, parameters)
+    return parameters
+
+
+def _parse_value(rule_id: str, spec: ParameterSpec, value: Any) -> Any:
+    def invalid(reason: str) -> InvalidParameterError:
+        return InvalidParameterError(rule_id, spec.name, value, reason)
+
+    if value is None:
+        return None
+    if spec.kind is ParameterKind.INTEGER:
+        return _parse_integer(spec, value, invalid)
+    if not isinstance(value, str):
+        raise invalid(f"expected a string ({spec.kind.value}), got {type(value).__name__}")
+    if spec.kind is ParameterKind.STRING:
+        text = value.strip()
+        if not text:
+            return None
+        if spec.value_format and (problem := spec.value_format.problem(text)):
+            raise invalid(problem)
+        return text
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    if not items:
+        return None
+    for item in items:
+        if spec.value_format and (problem := spec.value_format.problem(item)):
+            raise invalid(f"item '{item}': {problem}")
+    return items
+
+
+def _parse_integer(spec: ParameterSpec, value: Any, invalid: Any) -> int | None:
+    if isinstance(value, bool):
+        raise invalid("expected an integer, got a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
+        if not value.strip():
+            return None
+        if not INTEGER.fullmatch(value.strip()):
+            raise invalid("expected an integer")
+        number = int(value.strip())
+    else:
+        raise invalid("expected an integer")
+    if spec.minimum is not None and number < spec.minimum:
+        raise invalid(f"must be at least {spec.minimum}")
+    return number

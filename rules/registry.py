@@ -1,0 +1,25 @@
+"""Every rule, described once. Add a rule by adding its module here."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from rules.checks import concurrency, dlq, env_vars_cmk, inside_vpc, public_access
+from rules.rule import Rule
+
+RULES: tuple[Rule, ...] = (
+    public_access.RULE,
+    inside_vpc.RULE,
+    env_vars_cmk.RULE,
+    dlq.RULE,
+    concurrency.RULE,
+)
+RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+def get_rule(rule_id: str) -> Rule:
+    try:
+        return RULES_BY_ID[rule_id]
+    except KeyError:
+        known = ", ".join(RULES_BY_ID)
+        raise KeyError(f"unknown rule {rule_id!r} (known: {known})") from None

@@ -1,0 +1,44 @@
+"""The one description of a rule. Everything else (CLI, CDK, docs, findings) reads these."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable
+
+from rules.model import LambdaFunction, Verdict
+from rules.parameters import Parameters, ParameterSpec
+
+Check = Callable[[LambdaFunction, Parameters], Verdict]
+ParametersValidator = Callable[[str, Parameters], None]
+
+
+class Severity(enum.StrEnum):
+    """Security Hub severity labels."""
+
+    INFORMATIONAL = "INFORMATIONAL"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class Field(enum.StrEnum):
+    """Model fields some sources do not record; a rule that needs one says so."""
+
+    ENVIRONMENT = "environment variables"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    description: str
+    severity: Severity
+    check: Check
+    remediation: str
+    documentation_url: str
+    parameters: tuple[ParameterSpec, ...] = ()
+    validate_parameters: ParametersValidator | None = None
+    # Fields the check may need that Config does not record (the handler reads them on demand).
+    may_need: frozenset[Field] = frozenset()

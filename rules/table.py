@@ -1,0 +1,70 @@
+"""Plain-text tables for people: evaluations grouped by resource, and the rule list."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Iterable, Sequence
+
+from rules.model import Compliance, Evaluation
+from rules.rule import Rule
+
+MARKS = {
+    Compliance.COMPLIANT: "PASS",
+    Compliance.NON_COMPLIANT: "FAIL",
+    Compliance.NOT_APPLICABLE: "n/a",
+}
+
+
+def render_evaluations(evaluations: Sequence[Evaluation]) -> str:
+    """A resource x rule matrix, then one line per non-compliant evaluation naming the cause."""
+    if not evaluations:
+        return "no evaluations\n"
+    rule_ids = list(dict.fromkeys(e.rule_id for e in evaluations))
+    resources = list(dict.fromkeys(e.resource_id for e in evaluations))
+    cells = {(e.resource_id, e.rule_id): MARKS[e.compliance] for e in evaluations}
+    header = ["resource", *rule_ids]
+    rows = [[resource, *(cells.get((resource, r), "") for r in rule_ids)] for resource in resources]
+    lines = [_grid(header, rows)]
+    failures = [e for e in evaluations if e.compliance is Compliance.NON_COMPLIANT]
+    counts = {c: sum(e.compliance is c for e in evaluations) for c in Compliance}
+    lines.append(
+        f"{len(evaluations)} evaluations: {counts[Compliance.COMPLIANT]} compliant, "
+        f"{counts[Compliance.NON_COMPLIANT]} non-compliant, "
+        f"{counts[Compliance.NOT_APPLICABLE]} not applicable"
+    )
+    if failures:
+        lines.append("\nNon-compliant:")
+        for e in failures:
+            lines.append(f"- {e.resource_id} / {e.rule_id}:")
+            lines.extend(
+                textwrap.wrap(e.annotation, 96, initial_indent="    ", subsequent_indent="    ")
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_rules(rules: Iterable[Rule]) -> str:
+    lines = []
+    for rule in rules:
+        lines.append(f"{rule.id}  [{rule.severity.value}]  {rule.title}")
+        if not rule.parameters:
+            lines.append("    parameters: none")
+        for spec in rule.parameters:
+            default = spec.default if spec.default is not None else "unset"
+            lines.append(f"    {spec.name} ({spec.kind.value}, optional, default {default})")
+            lines.extend(
+                textwrap.wrap(
+                    spec.description, 88, initial_indent="        ", subsequent_indent="        "
+                )
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
