@@ -42,3 +42,6 @@ class Rule:
     validate_parameters: ParametersValidator | None = None
     # Fields the check may need that Config does not record (the handler reads them on demand).
     may_need: frozenset[Field] = frozenset()
+    # Lambda API reads beyond GetFunctionConfiguration that the check's fields come from when
+    # Config has not recorded the function (e.g. "GetPolicy"); IAM grants derive from this.
+    lambda_api_reads: tuple[str, ...] = ()

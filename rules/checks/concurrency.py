@@ -62,4 +62,5 @@ RULE = Rule(
     documentation_url="https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",
     parameters=(LOW, HIGH),
     validate_parameters=validate_bounds,
+    lambda_api_reads=("GetFunctionConcurrency",),
 )

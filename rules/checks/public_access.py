@@ -52,4 +52,5 @@ RULE = Rule(
         "auth type AWS_IAM."
     ),
     documentation_url="https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
+    lambda_api_reads=("GetPolicy",),
 )

@@ -1,0 +1,85 @@
+"""The AWS actions a rule's function calls: the one list the CDK roles are derived from.
+
+Every API call in ``rules.aws`` / ``rules.handler`` must be covered here (a test records the
+calls the handler makes and compares), and nothing here may be unused (the CDK test compares the
+roles against this list). Resources use ``{partition}``, ``{region}``, ``{account}`` placeholders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rules.rule import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    actions: tuple[str, ...]
+    resource: str
+    why: str
+
+
+# Wildcard resources are named with the reason the API allows nothing narrower.
+CONFIG_EVALUATIONS = Grant(
+    ("config:PutEvaluations",),
+    "*",
+    "PutEvaluations has no resource-level permissions",
+)
+CONFIG_READS = Grant(
+    (
+        "config:GetResourceConfigHistory",
+        "config:ListDiscoveredResources",
+        "config:BatchGetResourceConfig",
+    ),
+    "*",
+    "oversized items and periodic sweeps; Config read APIs have no resource-level permissions",
+)
+LAMBDA_LIST = Grant(
+    ("lambda:ListFunctions",),
+    "*",
+    "periodic sweep fallback when the recorder does not record Lambda; ListFunctions has no "
+    "resource-level permissions",
+)
+LAMBDA_CONFIGURATION = Grant(
+    ("lambda:GetFunctionConfiguration",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "environment variables (Config does not record them) and the Lambda API fallback",
+)
+LAMBDA_POLICY = Grant(
+    ("lambda:GetPolicy",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "resource policy in the Lambda API fallback",
+)
+LAMBDA_CONCURRENCY = Grant(
+    ("lambda:GetFunctionConcurrency",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "reserved concurrency in the Lambda API fallback",
+)
+SECURITY_HUB_IMPORT = Grant(
+    ("securityhub:BatchImportFindings",),
+    "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
+    "findings go to the account's default product",
+)
+
+
+LAMBDA_READ_GRANTS = {"GetPolicy": LAMBDA_POLICY, "GetFunctionConcurrency": LAMBDA_CONCURRENCY}
+
+
+def grants_for(rule: Rule) -> tuple[Grant, ...]:
+    """What ``rule``'s function needs in its own account (organization mode adds
+    ``sts:AssumeRole`` on the member role, which the stack grants itself).
+
+    GetFunctionConfiguration is always needed: it is the Lambda API fallback's base read and the
+    source of environment variables, which Config does not record."""
+    base = (
+        CONFIG_EVALUATIONS,
+        CONFIG_READS,
+        LAMBDA_LIST,
+        LAMBDA_CONFIGURATION,
+        SECURITY_HUB_IMPORT,
+    )
+    return base + tuple(LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads)
+
+
+def actions_for(rule: Rule) -> frozenset[str]:
+    return frozenset(action for grant in grants_for(rule) for action in grant.actions)
