@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         print(f"rules evaluate: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     failed = False
-    evaluations: list[Evaluation] = []
+    evaluations: list[tuple[str, Evaluation]] = []
     for path in args.files:
         for source in read_sources(path):
             if isinstance(source, InputProblem):
@@ -78,9 +78,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                 elif args.format == "json":
                     out.write(json.dumps(evaluation.as_json()) + "\n")
                 else:
-                    evaluations.append(evaluation)
+                    evaluations.append((source.origin, evaluation))
     if args.format == "table":
-        out.write(render_evaluations(evaluations))
+        out.write(render_evaluations(_row_labels(evaluations)))
     return EXIT_INPUT_ERROR if failed else 0
 
 
@@ -144,6 +144,17 @@ def _parameters_for(rules: Sequence[Rule], raw: Mapping[str, Any]) -> dict[str, 
             {name: value for name, value in raw.items() if name in own or name not in declared},
         )
     return result
+
+
+def _row_labels(evaluations: list[tuple[str, Evaluation]]) -> list[tuple[str, Evaluation]]:
+    """Label rows by resource id, adding the file where one id comes from several files."""
+    origins: dict[str, set[str]] = {}
+    for origin, evaluation in evaluations:
+        origins.setdefault(evaluation.resource_id, set()).add(origin)
+    return [
+        (e.resource_id if len(origins[e.resource_id]) == 1 else f"{e.resource_id} ({origin})", e)
+        for origin, e in evaluations
+    ]
 
 
 def _report(origin: str, message: str) -> None:
