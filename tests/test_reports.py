@@ -115,3 +115,17 @@ def test_progress_draws_and_clears_on_a_terminal() -> None:
     output = stream.getvalue()
     assert "reading [" + "#" * 30 + "] 4/4" in output
     assert output.endswith("\r\x1b[2K")
+
+
+def test_table_keeps_one_name_in_two_regions_apart() -> None:
+    from rules.engine import evaluate_function
+    from rules.parameters import NO_PARAMETERS
+    from rules.registry import RULES
+
+    results = [
+        Result(evaluate_function(RULES[1], fn, NO_PARAMETERS), fn.arn)
+        for fn in (function("same", "eu-west-1"), function("same", "us-east-1"))
+    ]
+    text = render("table", results)
+    assert "same (111122223333/eu-west-1)" in text
+    assert "same (111122223333/us-east-1)" in text
