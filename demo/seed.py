@@ -3,8 +3,9 @@ every rule, built through the ordinary AWS APIs (so it also works against real A
 emulator), plus Security Hub enabled.
 
 Each ``SampleFunction`` states the verdict it is *designed* to get from each rule; the e2e tests
-compare what the real handlers reported with that design. One function is created and then
-deleted, so its Config deletion event exercises NOT_APPLICABLE and the archiving of findings.
+compare what the real handlers reported with that design. One function is created, evaluated and
+then deleted (``retire``), so its Config deletion event exercises NOT_APPLICABLE and the archiving
+of its findings.
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ def seed(
     endpoint_url: str | None = None,
     functions: tuple[SampleFunction, ...] = SAMPLE,
 ) -> SeededAccount:
-    """Create the sample account's resources and enable Security Hub."""
+    """Create the sample account's resources (all functions, also those designed to be deleted:
+    ``retire`` deletes them once they have been evaluated) and enable Security Hub."""
     region = session.region_name or "us-east-1"
 
     def client(name: str) -> Any:
@@ -227,9 +229,6 @@ def seed(
                 FunctionName=sample.name,
                 **{k: v.format(account=account, region=region) for k, v in arguments.items()},
             )
-    for sample in functions:
-        if sample.deleted:
-            lam.delete_function(FunctionName=sample.name)
     client("securityhub").enable_security_hub(EnableDefaultStandards=False)
     return SeededAccount(
         account_id=account,
@@ -239,3 +238,12 @@ def seed(
         kms_key_arn=key_arn,
         subnet_ids=subnets,
     )
+
+
+def retire(
+    session: boto3.Session, account: SeededAccount, *, endpoint_url: str | None = None
+) -> None:
+    """Delete the functions designed to be deleted (after their first evaluation)."""
+    lam = session.client("lambda", region_name=account.region, endpoint_url=endpoint_url)
+    for sample in account.deleted:
+        lam.delete_function(FunctionName=sample.name)

@@ -9,7 +9,7 @@ from typing import Iterator
 import boto3
 import pytest
 
-from demo.seed import SeededAccount, seed
+from demo.seed import SeededAccount, retire, seed
 from demo.server import MotoServer, pointed_at
 
 
@@ -27,7 +27,9 @@ def session(moto_server: MotoServer) -> boto3.Session:
 @pytest.fixture
 def seeded(moto_server: MotoServer, session: boto3.Session) -> SeededAccount:
     moto_server.reset()
-    return seed(session, endpoint_url=moto_server.url)
+    account = seed(session, endpoint_url=moto_server.url)
+    retire(session, account, endpoint_url=moto_server.url)
+    return account
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
