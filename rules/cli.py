@@ -14,7 +14,7 @@ from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
 from rules.rule import Rule
-from rules.table import render_evaluations, render_rules
+from rules.table import render_evaluations, render_rules, render_rules_markdown
 
 EXIT_INPUT_ERROR = 2
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("files", nargs="+", metavar="FILE")
 
     listing = commands.add_parser("list", help="list the rules and their parameters")
-    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     return parser
 
 
@@ -164,6 +164,8 @@ def _report(origin: str, message: str) -> None:
 def _list(output_format: str, out: TextIO) -> int:
     if output_format == "json":
         out.write(json.dumps([rule_summary(rule) for rule in RULES], indent=2) + "\n")
+    elif output_format == "markdown":
+        out.write(render_rules_markdown(RULES))
     else:
         out.write(render_rules(RULES))
     return 0

@@ -63,6 +63,21 @@ def render_rules(rules: Iterable[Rule]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_rules_markdown(rules: Iterable[Rule]) -> str:
+    """The README's rule table (a test keeps the README equal to this output)."""
+    lines = [
+        "| Rule (Config rule name) | Severity | Checks | Parameters (all optional) |",
+        "|---|---|---|---|",
+    ]
+    for rule in rules:
+        parameters = "<br>".join(f"`{s.name}` ({s.kind.value})" for s in rule.parameters) or "none"
+        lines.append(
+            f"| [`{rule.id}`]({rule.documentation_url}) | {rule.severity.value} "
+            f"| {rule.description} | {parameters} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
 
