@@ -53,6 +53,19 @@ class Progress:
             self.done = min(self.done + count, self.total) if self.total else self.done + count
             self._draw()
 
+    def update(self, done: int, total: int | None = None, label: str | None = None) -> None:
+        """Jump to ``done`` (of ``total``, 0 when unknown), optionally renaming the phase."""
+        with self._lock:
+            if label is not None and label != self.label:
+                self.label = label
+                self._last_draw = 0.0
+                if self.enabled:
+                    self.stream.write("\r\x1b[2K")
+            if total is not None:
+                self.total = max(total, 0)
+            self.done = done
+            self._draw()
+
     def line(self) -> str:
         if not self.total:
             return f"{self.label} {self.done}"

@@ -20,7 +20,6 @@ from rules.rule import Severity
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 TOOL_NAME = "lambda-guardrails"
-TOOL_URI = "https://github.com/lambda-guardrails/lambda-guardrails"
 
 # SARIF level and GitHub's numeric security-severity (9.0+ critical, 7.0+ high, 4.0+ medium).
 LEVELS = {
@@ -45,7 +44,6 @@ def render_sarif_log(results: Sequence[Result], tool_version: str = "0.1.0") -> 
                     "driver": {
                         "name": TOOL_NAME,
                         "version": tool_version,
-                        "informationUri": TOOL_URI,
                         "rules": [_descriptor(rule_id) for rule_id in rule_ids],
                     }
                 },
