@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ from moto import mock_aws
 
 from rules.aws.clients import ClientOptions, Clients, new_session
 
-ACCOUNT = "111122223333"
+# moto's default account; the reference events' 111122223333 is rewritten to it on load, so that
+# moto can tell accounts apart by credentials (MOTO_ACCOUNT_ID would pin every call to one).
+ACCOUNT = "123456789012"
+EVENTS_ACCOUNT = "111122223333"
 MEMBER = "444455556666"
 REGION = "us-east-1"
 EVENTS = Path(__file__).parent.parent / "events"
@@ -56,10 +60,15 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
-        "MOTO_ACCOUNT_ID": ACCOUNT,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
+    for name in (
+        "MOTO_ACCOUNT_ID",
+        "AWS_PROFILE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_RETRY_MODE",
+        "AWS_MAX_ATTEMPTS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -82,7 +91,7 @@ def clients(mocked: None, calls: CallLog) -> Clients:
 
 
 def load(name: str) -> Any:
-    return json.loads((EVENTS / name).read_text())
+    return json.loads((EVENTS / name).read_text().replace(EVENTS_ACCOUNT, ACCOUNT))
 
 
 def config_item(name: str = "lambda_ci_compliant.json", **configuration: Any) -> dict[str, Any]:
@@ -175,3 +184,113 @@ def all_findings(account: str = ACCOUNT) -> list[dict[str, Any]]:
     client = boto3.client("securityhub", region_name=REGION, **credentials)
     pages = client.get_paginator("get_findings").paginate()
     return [finding for page in pages for finding in page["Findings"]]
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def setup_clients(account: str = ACCOUNT) -> dict[str, Any]:
+    """Unrecorded boto3 clients to arrange moto state in ``account``."""
+    import boto3
+
+    credentials: dict[str, str] = {}
+    if account != ACCOUNT:
+        assumed = boto3.client("sts", region_name=REGION).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="test-setup"
+        )["Credentials"]
+        credentials = {
+            "aws_access_key_id": assumed["AccessKeyId"],
+            "aws_secret_access_key": assumed["SecretAccessKey"],
+            "aws_session_token": assumed["SessionToken"],
+        }
+    return {
+        name: boto3.client(name, region_name=REGION, **credentials)
+        for name in ("lambda", "iam", "securityhub")
+    }
+
+
+def create_function(
+    name: str,
+    *,
+    account: str = ACCOUNT,
+    environment: dict[str, str] | None = None,
+    kms_key_arn: str | None = None,
+) -> str:
+    setup = setup_clients(account)
+    try:
+        role = setup["iam"].create_role(
+            RoleName="fn-role",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    except setup["iam"].exceptions.EntityAlreadyExistsException:
+        role = setup["iam"].get_role(RoleName="fn-role")["Role"]["Arn"]
+    arguments: dict[str, Any] = {
+        "FunctionName": name,
+        "Runtime": "python3.12",
+        "Role": role,
+        "Handler": "app.handler",
+        "Code": {"ZipFile": _zip()},
+    }
+    if environment is not None:
+        arguments["Environment"] = {"Variables": environment}
+    if kms_key_arn:
+        arguments["KMSKeyArn"] = kms_key_arn
+    return str(setup["lambda"].create_function(**arguments)["FunctionArn"])
+
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def run(
+    event: dict[str, Any],
+    clients: Clients,
+    rule_id: str,
+    *,
+    export: bool = True,
+    assume_event_role: bool = False,
+) -> dict[str, Any]:
+    from rules.handler import Settings, handle
+    from rules.registry import get_rule
+
+    settings = Settings(
+        get_rule(rule_id),
+        REGION,
+        security_hub_export=export,
+        assume_event_role=assume_event_role,
+        max_attempts=3,
+    )
+    return handle(event, settings=settings, clients=clients, now=NOW)
+
+
+@pytest.fixture
+def log_lines(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The handler's JSON log lines (the Powertools handler's stream, swapped for the test)."""
+    import io
+
+    from rules.observability import logger
+
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+
+    def lines() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    return lines
