@@ -137,6 +137,7 @@ def handle(
     """One invocation: evaluate, publish, and return a summary (raises on any failure)."""
     rule = settings.rule
     metrics.add_dimension(name="rule", value=rule.id)  # per rule; cleared by each flush
+    count("Invocations")
     logger.append_keys(rule_id=rule.id, resource_id=None)
     try:
         with traced("evaluate", rule_id=rule.id):
