@@ -4,14 +4,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo demo-examples test lint typecheck unit bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+# The local end-to-end demo: CDK synth summary, moto_server on a free 127.0.0.1 port, the real
+# rule handlers with Config's events, Security Hub findings, report/lambda-guardrails.html.
 demo: $(STAMP)
+	$(BIN)/python -m demo
+
+# The engine alone over the example items (what `make demo` used to run).
+demo-examples: $(STAMP)
 	$(BIN)/python -m rules evaluate --rule all --format table examples/*.json
 
 lint: $(STAMP)

@@ -129,3 +129,13 @@ def test_table_keeps_one_name_in_two_regions_apart() -> None:
     text = render("table", results)
     assert "same (111122223333/eu-west-1)" in text
     assert "same (111122223333/us-east-1)" in text
+
+
+def test_progress_update_renames_the_phase_and_sets_the_total() -> None:
+    stream = io.StringIO()
+    with Progress(0, "eu-west-1 reading", stream=stream, enabled=True, interval=0) as bar:
+        bar.update(7)
+        assert bar.line() == "eu-west-1 reading 7"
+        bar.update(3, 6, "eu-west-1 evaluating")
+        assert bar.line() == "eu-west-1 evaluating [" + "#" * 15 + "-" * 15 + "] 3/6"
+    assert "eu-west-1 reading 7" in stream.getvalue()

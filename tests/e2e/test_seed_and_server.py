@@ -97,3 +97,21 @@ def test_url_policy_is_recorded_in_the_real_aws_form(
     statement = json.loads(item["supplementaryConfiguration"]["Policy"])["Statement"][0]
     assert "FunctionUrlAuthType" not in statement
     assert statement["Condition"]["StringEquals"]["lambda:FunctionUrlAuthType"] == "NONE"
+
+
+def test_server_stops_on_ctrl_c_and_sigterm() -> None:
+    import os
+    import signal
+
+    from demo.server import stop_on_sigterm
+
+    server = MotoServer()
+    with pytest.raises(KeyboardInterrupt), server:
+        port = server.port
+        raise KeyboardInterrupt
+    assert _refused(port)
+    server = MotoServer()
+    with pytest.raises(SystemExit), stop_on_sigterm(), server:
+        port = server.port
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert _refused(port)
