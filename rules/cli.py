@@ -14,7 +14,7 @@ from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
 from rules.rule import Rule
-from rules.table import render_evaluations, render_rules
+from rules.table import render_evaluations, render_rules, render_rules_markdown
 
 EXIT_INPUT_ERROR = 2
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("files", nargs="+", metavar="FILE")
 
     listing = commands.add_parser("list", help="list the rules and their parameters")
-    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     return parser
 
 
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         print(f"rules evaluate: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     failed = False
-    evaluations: list[Evaluation] = []
+    evaluations: list[tuple[str, Evaluation]] = []
     for path in args.files:
         for source in read_sources(path):
             if isinstance(source, InputProblem):
@@ -78,9 +78,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                 elif args.format == "json":
                     out.write(json.dumps(evaluation.as_json()) + "\n")
                 else:
-                    evaluations.append(evaluation)
+                    evaluations.append((source.origin, evaluation))
     if args.format == "table":
-        out.write(render_evaluations(evaluations))
+        out.write(render_evaluations(_row_labels(evaluations)))
     return EXIT_INPUT_ERROR if failed else 0
 
 
@@ -146,6 +146,17 @@ def _parameters_for(rules: Sequence[Rule], raw: Mapping[str, Any]) -> dict[str, 
     return result
 
 
+def _row_labels(evaluations: list[tuple[str, Evaluation]]) -> list[tuple[str, Evaluation]]:
+    """Label rows by resource id, adding the file where one id comes from several files."""
+    origins: dict[str, set[str]] = {}
+    for origin, evaluation in evaluations:
+        origins.setdefault(evaluation.resource_id, set()).add(origin)
+    return [
+        (e.resource_id if len(origins[e.resource_id]) == 1 else f"{e.resource_id} ({origin})", e)
+        for origin, e in evaluations
+    ]
+
+
 def _report(origin: str, message: str) -> None:
     print(f"rules evaluate: {origin}: {message}", file=sys.stderr)
 
@@ -153,6 +164,8 @@ def _report(origin: str, message: str) -> None:
 def _list(output_format: str, out: TextIO) -> int:
     if output_format == "json":
         out.write(json.dumps([rule_summary(rule) for rule in RULES], indent=2) + "\n")
+    elif output_format == "markdown":
+        out.write(render_rules_markdown(RULES))
     else:
         out.write(render_rules(RULES))
     return 0

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from rules.adapters.common import JSON_OBJECT
 from rules.model import Condition, PolicyStatement, Principal, ResourcePolicy, UnreadablePolicy
 
 # Keys (lower-cased) that pin who calls or where the call comes from.
@@ -55,16 +56,16 @@ def parse_policy(document: Any) -> ResourcePolicy | UnreadablePolicy | None:
         # Some sources encode the policy string once more.
         if isinstance(document, str):
             return parse_policy(document)
-    if not isinstance(document, Mapping):
+    if not isinstance(document, JSON_OBJECT):
         return UnreadablePolicy(f"resource policy is a {type(document).__name__}, not an object")
     raw_statements = document.get("Statement", [])
-    if isinstance(raw_statements, Mapping):
+    if isinstance(raw_statements, JSON_OBJECT):
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list):
         return UnreadablePolicy("resource policy Statement is neither a list nor an object")
     statements = []
     for index, raw in enumerate(raw_statements):
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, JSON_OBJECT):
             return UnreadablePolicy(f"statement #{index + 1} is not an object")
         statement = _parse_statement(index, raw)
         if isinstance(statement, UnreadablePolicy):
@@ -74,10 +75,12 @@ def parse_policy(document: Any) -> ResourcePolicy | UnreadablePolicy | None:
 
 
 def _as_strings(value: Any) -> tuple[str, ...]:
+    if type(value) is str:  # the common case, first
+        return (value,)
     if value is None:
         return ()
     if isinstance(value, list):
-        return tuple(_scalar(item) for item in value)
+        return tuple([item if type(item) is str else _scalar(item) for item in value])
     return (_scalar(value),)
 
 
@@ -90,7 +93,7 @@ def _scalar(value: Any) -> str:
 def _parse_principals(raw: Any) -> tuple[Principal, ...]:
     if raw is None:
         return ()
-    if isinstance(raw, Mapping):
+    if isinstance(raw, JSON_OBJECT):
         return tuple(
             Principal(str(kind), value)
             for kind, values in raw.items()
@@ -106,10 +109,10 @@ def _parse_statement(index: int, raw: Mapping[str, Any]) -> PolicyStatement | Un
     # visible so annotations can say the statement is a function URL grant.
     conditions: list[Condition] = []
     raw_conditions = raw.get("Condition") or {}
-    if not isinstance(raw_conditions, Mapping):
+    if not isinstance(raw_conditions, JSON_OBJECT):
         return UnreadablePolicy(f"statement #{index + 1} has a Condition that is not an object")
     for operator, block in raw_conditions.items():
-        if not isinstance(block, Mapping):
+        if not isinstance(block, JSON_OBJECT):
             return UnreadablePolicy(
                 f"statement #{index + 1} condition operator {operator} is not an object"
             )
@@ -126,7 +129,7 @@ def _parse_statement(index: int, raw: Mapping[str, Any]) -> PolicyStatement | Un
     actions = _as_strings(raw.get("Action", raw.get("NotAction")))
     sid = raw.get("Sid")
     return PolicyStatement(
-        index=index,
+        position=index,
         sid=str(sid) if sid not in (None, "") else None,
         effect=str(raw.get("Effect", "")),
         principals=principals,
@@ -156,9 +159,14 @@ def public_finding(statement: PolicyStatement) -> PublicFinding | None:
     grantee = _risky_grantee(statement)
     if grantee is None:
         return None
-    if any(restriction_problem(condition) is None for condition in statement.conditions):
-        return None
-    return PublicFinding(statement, grantee, _no_restriction_reason(statement))
+    problems = []
+    for condition in statement.conditions:
+        problem = restriction_problem(condition)
+        if problem is None:
+            return None
+        problems.append(problem)
+    reason = "without a restricting condition: " + "; ".join(problems)
+    return PublicFinding(statement, grantee, reason if problems else "without a condition")
 
 
 def _risky_grantee(statement: PolicyStatement) -> str | None:
@@ -209,10 +217,3 @@ def _value_problem(key: str, value: str) -> str | None:
     if not ACCOUNT_ID.fullmatch(parts[4]):
         return "has no fixed 12-digit account"
     return None
-
-
-def _no_restriction_reason(statement: PolicyStatement) -> str:
-    if not statement.conditions:
-        return "without a condition"
-    problems = [problem for c in statement.conditions if (problem := restriction_problem(c))]
-    return "without a restricting condition: " + "; ".join(problems)

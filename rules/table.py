@@ -15,17 +15,21 @@ MARKS = {
 }
 
 
-def render_evaluations(evaluations: Sequence[Evaluation]) -> str:
-    """A resource x rule matrix, then one line per non-compliant evaluation naming the cause."""
-    if not evaluations:
+def render_evaluations(labelled: Sequence[tuple[str, Evaluation]]) -> str:
+    """A resource x rule matrix, then one line per non-compliant evaluation naming the cause.
+
+    Each evaluation comes with its row label, so one function name seen in two accounts,
+    regions or files stays two rows."""
+    if not labelled:
         return "no evaluations\n"
+    evaluations = [evaluation for _, evaluation in labelled]
     rule_ids = list(dict.fromkeys(e.rule_id for e in evaluations))
-    resources = list(dict.fromkeys(e.resource_id for e in evaluations))
-    cells = {(e.resource_id, e.rule_id): MARKS[e.compliance] for e in evaluations}
+    labels = list(dict.fromkeys(label for label, _ in labelled))
+    cells = {(label, e.rule_id): MARKS[e.compliance] for label, e in labelled}
     header = ["resource", *rule_ids]
-    rows = [[resource, *(cells.get((resource, r), "") for r in rule_ids)] for resource in resources]
+    rows = [[label, *(cells.get((label, r), "") for r in rule_ids)] for label in labels]
     lines = [_grid(header, rows)]
-    failures = [e for e in evaluations if e.compliance is Compliance.NON_COMPLIANT]
+    failures = [(label, e) for label, e in labelled if e.compliance is Compliance.NON_COMPLIANT]
     counts = {c: sum(e.compliance is c for e in evaluations) for c in Compliance}
     lines.append(
         f"{len(evaluations)} evaluations: {counts[Compliance.COMPLIANT]} compliant, "
@@ -34,8 +38,8 @@ def render_evaluations(evaluations: Sequence[Evaluation]) -> str:
     )
     if failures:
         lines.append("\nNon-compliant:")
-        for e in failures:
-            lines.append(f"- {e.resource_id} / {e.rule_id}:")
+        for label, e in failures:
+            lines.append(f"- {label} / {e.rule_id}:")
             lines.extend(
                 textwrap.wrap(e.annotation, 96, initial_indent="    ", subsequent_indent="    ")
             )
@@ -56,6 +60,21 @@ def render_rules(rules: Iterable[Rule]) -> str:
                     spec.description, 88, initial_indent="        ", subsequent_indent="        "
                 )
             )
+    return "\n".join(lines) + "\n"
+
+
+def render_rules_markdown(rules: Iterable[Rule]) -> str:
+    """The README's rule table (a test keeps the README equal to this output)."""
+    lines = [
+        "| Rule (Config rule name) | Severity | Checks | Parameters (all optional) |",
+        "|---|---|---|---|",
+    ]
+    for rule in rules:
+        parameters = "<br>".join(f"`{s.name}` ({s.kind.value})" for s in rule.parameters) or "none"
+        lines.append(
+            f"| [`{rule.id}`]({rule.documentation_url}) | {rule.severity.value} "
+            f"| {rule.description} | {parameters} |"
+        )
     return "\n".join(lines) + "\n"
 
 

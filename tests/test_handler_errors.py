@@ -47,7 +47,7 @@ def _errors(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ),
     ],
 )
-def test_a_malformed_event_is_logged_counted_and_fails_without_calls(  # noqa: PLR0917
+def test_a_malformed_event_is_logged_counted_and_fails_without_calls(
     clients: Clients,
     calls: CallLog,
     log_lines: Any,
@@ -76,7 +76,7 @@ def test_an_event_without_result_token_fails(clients: Clients, calls: CallLog) -
     ("parameters", "name"),
     [({"dlqArns": "not-an-arn"}, "dlqArns"), ({"Unknown": "x"}, "Unknown")],
 )
-def test_invalid_parameters_give_no_evaluation(  # noqa: PLR0917
+def test_invalid_parameters_give_no_evaluation(
     clients: Clients,
     calls: CallLog,
     log_lines: Any,

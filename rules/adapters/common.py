@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import collections.abc
 import json
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from rules.errors import InvalidInputError
 from rules.model import EMPTY_TAGS
+
+# For isinstance on hot paths: decoded JSON is a dict, which matches the first (cheap) entry.
+JSON_OBJECT = (dict, collections.abc.Mapping)
 
 
 def decode_json_string(value: Any, what: str) -> Any:
@@ -21,7 +25,7 @@ def decode_json_string(value: Any, what: str) -> Any:
 
 
 def get_ignoring_case(mapping: Mapping[str, Any], name: str) -> Any:
-    """The value of ``name`` in ``mapping``, matching the key case-insensitively."""
+    """``mapping[name]``, or the value of the first key equal to ``name`` ignoring case."""
     if name in mapping:
         return mapping[name]
     lowered = name.lower()
@@ -34,7 +38,8 @@ def get_ignoring_case(mapping: Mapping[str, Any], name: str) -> Any:
 def mapping_or_empty(value: Any, what: str) -> Mapping[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    # JSON and botocore give plain dicts; the ABC check on typing.Mapping is slow on hot paths.
+    if not isinstance(value, JSON_OBJECT):
         raise InvalidInputError(f"{what} is a {type(value).__name__}, not an object")
     return value
 

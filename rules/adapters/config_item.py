@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from rules.adapters.common import (
+    JSON_OBJECT,
     arn_field,
     decode_json_string,
     get_ignoring_case,
@@ -33,11 +34,13 @@ STATUSES_WITHOUT_CONFIGURATION = frozenset(
 
 
 def is_configuration_item(raw: Any) -> bool:
-    return isinstance(raw, Mapping) and "resourceType" in raw and "configurationItemStatus" in raw
+    return (
+        isinstance(raw, JSON_OBJECT) and "resourceType" in raw and "configurationItemStatus" in raw
+    )
 
 
 def configuration_item_from_dict(raw: Any) -> ConfigurationItem:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, JSON_OBJECT):
         raise InvalidInputError(f"configuration item is a {type(raw).__name__}, not an object")
     missing = [
         k for k in ("resourceType", "resourceId", "configurationItemStatus") if not raw.get(k)
@@ -101,19 +104,20 @@ def _function_from_item(
     account_id: str | None,
     region: str | None,
 ) -> LambdaFunction:
-    configuration = decode_json_string(raw.get("configuration"), "configuration")
-    if not isinstance(configuration, Mapping) or not configuration:
+    decoded = decode_json_string(raw.get("configuration"), "configuration")
+    if not isinstance(decoded, JSON_OBJECT) or not decoded:
         raise InvalidInputError(
             f"configuration item for {resource_id} (status {raw.get('configurationItemStatus')}) "
             "has no configuration"
         )
+    configuration = decoded
     supplementary = mapping_or_empty(
         decode_json_string(raw.get("supplementaryConfiguration"), "supplementaryConfiguration"),
         "supplementaryConfiguration",
     )
-    vpc = mapping_or_empty(get_ignoring_case(configuration, "vpcConfig"), "configuration.vpcConfig")
+    vpc = mapping_or_empty(configuration.get("vpcConfig"), "configuration.vpcConfig")
     dead_letter = mapping_or_empty(
-        get_ignoring_case(configuration, "deadLetterConfig"), "configuration.deadLetterConfig"
+        configuration.get("deadLetterConfig"), "configuration.deadLetterConfig"
     )
     concurrency = mapping_or_empty(
         decode_json_string(
@@ -121,21 +125,20 @@ def _function_from_item(
         ),
         "supplementaryConfiguration.Concurrency",
     )
-    function_arn = optional_string(get_ignoring_case(configuration, "functionArn")) or arn or ""
+    function_arn = optional_string(configuration.get("functionArn")) or arn or ""
     tags = raw.get("tags") or decode_json_string(supplementary.get("Tags"), "Tags")
     return LambdaFunction(
-        name=optional_string(get_ignoring_case(configuration, "functionName")) or resource_id,
+        name=optional_string(configuration.get("functionName")) or resource_id,
         arn=function_arn,
         account_id=account_id or arn_field(function_arn, 4) or "",
         region=region or arn_field(function_arn, 3) or "",
-        runtime=optional_string(get_ignoring_case(configuration, "runtime")),
-        role=optional_string(get_ignoring_case(configuration, "role")),
-        package_type=optional_string(get_ignoring_case(configuration, "packageType")),
-        subnet_ids=string_tuple(get_ignoring_case(vpc, "subnetIds"), "vpcConfig.subnetIds"),
-        security_group_ids=string_tuple(
-            get_ignoring_case(vpc, "securityGroupIds"), "vpcConfig.securityGroupIds"
-        ),
-        dead_letter_target_arn=optional_string(get_ignoring_case(dead_letter, "targetArn")),
+        runtime=optional_string(configuration.get("runtime")),
+        role=optional_string(configuration.get("role")),
+        package_type=optional_string(configuration.get("packageType")),
+        subnet_ids=string_tuple(vpc.get("subnetIds"), "vpcConfig.subnetIds"),
+        security_group_ids=string_tuple(vpc.get("securityGroupIds"), "vpcConfig.securityGroupIds"),
+        dead_letter_target_arn=optional_string(dead_letter.get("targetArn")),
+        # The one field whose spelling varies by source: kmskeyArn / kmsKeyArn / KMSKeyArn.
         kms_key_arn=optional_string(get_ignoring_case(configuration, "kmsKeyArn")),
         environment_variable_names=_environment_names(configuration),
         reserved_concurrency=optional_count(
@@ -149,7 +152,7 @@ def _function_from_item(
 
 def _environment_names(configuration: Mapping[str, Any]) -> tuple[str, ...] | None:
     """Names only (values may be secrets). None when the item does not carry the environment."""
-    environment = get_ignoring_case(configuration, "environment")
+    environment = configuration.get("environment")
     if environment is None:
         return None
     environment = mapping_or_empty(environment, "configuration.environment")

@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rules.cli import main
+from rules.registry import RULES
+from tests.conftest import EVENTS, load_event
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, list[dict[str, Any]], str]:
+    status = main(argv)
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
+    return status, lines, captured.err
+
+
+def write(tmp_path: Path, name: str, document: Any) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    return str(path)
+
+
+def as_event(
+    item: dict[str, Any], parameters: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    event = load_event("event_change.json")
+    invoking = json.loads(event["invokingEvent"])
+    invoking["configurationItem"] = item
+    event["invokingEvent"] = json.dumps(invoking)
+    if parameters is None:
+        event.pop("ruleParameters")
+    else:
+        event["ruleParameters"] = json.dumps(parameters)
+    event.update(extra)
+    return event
+
+
+def test_item_file_prints_one_json_object_per_rule(capsys) -> None:
+    status, lines, err = run(
+        ["evaluate", "--rule", "lambda-dlq-check", str(EVENTS / "lambda_ci_compliant.json")], capsys
+    )
+    assert (status, err) == (0, "")
+    assert lines == [
+        {
+            "rule": "lambda-dlq-check",
+            "resource_id": "orders-api",
+            "resource_type": "AWS::Lambda::Function",
+            "compliance": "COMPLIANT",
+            "annotation": "dead-letter target is arn:aws:sqs:us-east-1:111122223333:orders-api-dlq",
+        }
+    ]
+
+
+def test_whole_event_applies_its_rule_parameters(tmp_path: Path, capsys) -> None:
+    item = load_event("lambda_ci_compliant.json")
+    path = write(tmp_path, "event.json", as_event(item, {"ConcurrencyLimitHigh": "10"}))
+    status, lines, _ = run(["evaluate", "--rule", "lambda-concurrency-check", path], capsys)
+    assert status == 0
+    assert lines[0]["compliance"] == "NON_COMPLIANT"
+    assert "above ConcurrencyLimitHigh 10" in lines[0]["annotation"]
+
+
+def test_cli_parameters_replace_the_event_parameters(tmp_path: Path, capsys) -> None:
+    item = load_event("lambda_ci_compliant.json")
+    path = write(tmp_path, "event.json", as_event(item, {"ConcurrencyLimitHigh": "10"}))
+    argv = [
+        "evaluate",
+        "--rule",
+        "lambda-concurrency-check",
+        "--parameters",
+        '{"ConcurrencyLimitLow": "1"}',
+        path,
+    ]
+    status, lines, _ = run(argv, capsys)
+    assert (status, lines[0]["compliance"]) == (0, "COMPLIANT")
+
+
+def test_event_without_rule_parameters(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path, "event.json", as_event(load_event("lambda_ci_noncompliant.json")))
+    status, lines, _ = run(["evaluate", "--rule", "lambda-inside-vpc", path], capsys)
+    assert (status, lines[0]["compliance"]) == (0, "NON_COMPLIANT")
+
+
+def test_event_left_scope_is_not_applicable(tmp_path: Path, capsys) -> None:
+    path = write(
+        tmp_path,
+        "event.json",
+        as_event(load_event("lambda_ci_noncompliant.json"), eventLeftScope=True),
+    )
+    status, lines, _ = run(["evaluate", "--rule", "all", path], capsys)
+    assert status == 0
+    assert {line["compliance"] for line in lines} == {"NOT_APPLICABLE"} and len(lines) == len(RULES)
+
+
+def test_reference_change_event(capsys) -> None:
+    status, lines, err = run(
+        [
+            "evaluate",
+            "--rule",
+            "lambda-function-public-access-prohibited",
+            str(EVENTS / "event_change.json"),
+        ],
+        capsys,
+    )
+    assert status == 0 and err == ""
+    assert lines[0]["compliance"] == "NON_COMPLIANT"
+    assert "FunctionURLAllowPublicAccess" in lines[0]["annotation"]
+
+
+def test_bad_files_are_reported_and_the_rest_still_evaluated(tmp_path: Path, capsys) -> None:
+    missing = str(tmp_path / "missing.json")
+    garbled = write(tmp_path, "garbled.json", "{not json")
+    other = write(tmp_path, "other.json", {"hello": "world"})
+    scheduled = str(EVENTS / "event_scheduled.json")
+    oversized = str(EVENTS / "event_oversized.json")
+    good = str(EVENTS / "lambda_ci_compliant.json")
+    status, lines, err = run(
+        [
+            "evaluate",
+            "--rule",
+            "lambda-dlq-check",
+            missing,
+            garbled,
+            other,
+            scheduled,
+            oversized,
+            good,
+        ],
+        capsys,
+    )
+    assert status == 2
+    assert [line["compliance"] for line in lines] == ["COMPLIANT"]
+    errors = err.splitlines()
+    assert len(errors) == 5
+    assert f"{missing}: cannot read file" in errors[0]
+    assert f"{garbled}: not valid JSON" in errors[1]
+    assert f"{other}: neither a configuration item nor" in errors[2]
+    assert f"{scheduled}: ScheduledNotification carries no configuration item" in errors[3]
+    assert f"{oversized}: oversized configuration item" in errors[4]
+
+
+def test_unknown_environment_is_an_error_not_a_verdict(capsys) -> None:
+    path = str(EVENTS / "lambda_ci_noncompliant.json")
+    status, lines, err = run(["evaluate", "--rule", "all", path], capsys)
+    assert status == 2
+    assert "lambda-env-vars-cmk-encrypted" not in {line["rule"] for line in lines}
+    assert len(lines) == len(RULES) - 1
+    assert "rule lambda-env-vars-cmk-encrypted" in err and "AWS Config does not record them" in err
+
+
+def test_invalid_event_parameters_are_reported_per_file(tmp_path: Path, capsys) -> None:
+    item = load_event("lambda_ci_compliant.json")
+    bad = write(tmp_path, "bad.json", as_event(item, {"ConcurrencyLimitLow": "many"}))
+    good = write(tmp_path, "good.json", as_event(item, {}))
+    status, lines, err = run(["evaluate", "--rule", "lambda-concurrency-check", bad, good], capsys)
+    assert status == 2 and len(lines) == 1
+    assert "ConcurrencyLimitLow='many'" in err and bad in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rule", "lambda-nope"], "unknown rule lambda-nope"),
+        (["--rule", "lambda-dlq-check", "--parameters", "{x"], "--parameters is not valid JSON"),
+        (["--rule", "lambda-dlq-check", "--parameters", "[]"], "must be a JSON object"),
+        (["--rule", "lambda-dlq-check", "--parameters", '{"dlqArns": "nope"}'], "dlqArns='nope'"),
+        (
+            ["--rule", "lambda-dlq-check", "--parameters", '{"subnetIds": "subnet-0a1b2c3d"}'],
+            "unknown parameter",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_before_reading(argv: list[str], message: str, capsys) -> None:
+    status, lines, err = run(["evaluate", *argv, str(EVENTS / "lambda_ci_compliant.json")], capsys)
+    assert (status, lines) == (2, [])
+    assert message in err
+
+
+def test_several_rules_each_take_their_own_parameters(capsys) -> None:
+    argv = [
+        "evaluate",
+        "--rule",
+        "lambda-dlq-check",
+        "--rule",
+        "lambda-concurrency-check",
+        "--parameters",
+        json.dumps(
+            {
+                "ConcurrencyLimitHigh": "10",
+                "dlqArns": "arn:aws:sqs:us-east-1:111122223333:orders-api-dlq",
+            }
+        ),
+        str(EVENTS / "lambda_ci_compliant.json"),
+    ]
+    status, lines, _ = run(argv, capsys)
+    assert status == 0
+    assert [(line["rule"], line["compliance"]) for line in lines] == [
+        ("lambda-dlq-check", "COMPLIANT"),
+        ("lambda-concurrency-check", "NON_COMPLIANT"),
+    ]
+
+
+def test_item_lists_and_api_responses(tmp_path: Path, capsys) -> None:
+    items = [load_event("lambda_ci_compliant.json"), load_event("lambda_ci_noncompliant.json")]
+    listed = write(tmp_path, "list.json", items)
+    response = write(tmp_path, "response.json", {"baseConfigurationItems": items})
+    status, lines, _ = run(["evaluate", "--rule", "lambda-inside-vpc", listed, response], capsys)
+    assert status == 0
+    assert [line["compliance"] for line in lines] == ["COMPLIANT", "NON_COMPLIANT"] * 2
+
+
+def test_table_format(capsys) -> None:
+    argv = [
+        "evaluate",
+        "--rule",
+        "lambda-inside-vpc",
+        "--rule",
+        "lambda-dlq-check",
+        "--format",
+        "table",
+        str(EVENTS / "lambda_ci_compliant.json"),
+        str(EVENTS / "event_change.json"),
+    ]
+    status = main(argv)
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "lambda-inside-vpc" in out and "FAIL" in out and "PASS" in out
+    assert "no dead-letter queue is configured" in out
+
+
+def test_list_shows_rules_and_parameters(capsys) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for rule in RULES:
+        assert rule.id in out
+        for spec in rule.parameters:
+            assert spec.name in out
+
+
+def test_list_json_is_derived_from_the_registry(capsys) -> None:
+    assert main(["list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [entry["id"] for entry in listed] == [rule.id for rule in RULES]
+    assert [p["name"] for p in listed[4]["parameters"]] == [
+        "ConcurrencyLimitLow",
+        "ConcurrencyLimitHigh",
+    ]
+
+
+def test_module_entry_point_reads_stdin() -> None:
+    document = (EVENTS / "lambda_ci_compliant.json").read_text()
+    result = subprocess.run(
+        [sys.executable, "-m", "rules", "evaluate", "--rule", "lambda-inside-vpc", "-"],
+        input=document,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["compliance"] == "COMPLIANT"

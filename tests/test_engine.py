@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from rules.adapters.config_item import configuration_item_from_dict
+from rules.engine import ANNOTATION_LIMIT, evaluate_function, evaluate_item, truncate
+from rules.model import Compliance
+from rules.parameters import NO_PARAMETERS
+from rules.registry import RULES
+from tests.factories import function, statement, with_policy
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+@pytest.mark.parametrize(
+    ("status", "resource_type", "left_scope", "fragment"),
+    [
+        ("ResourceDeleted", "AWS::Lambda::Function", False, "ResourceDeleted"),
+        (
+            "ResourceDeletedNotRecorded",
+            "AWS::Lambda::Function",
+            False,
+            "ResourceDeletedNotRecorded",
+        ),
+        ("ResourceNotRecorded", "AWS::Lambda::Function", False, "ResourceNotRecorded"),
+        ("OK", "AWS::S3::Bucket", False, "AWS::S3::Bucket"),
+        ("OK", "AWS::Lambda::Function", True, "left the rule's scope"),
+    ],
+)
+def test_not_applicable_for_every_rule(
+    rule, noncompliant_item: dict, status: str, resource_type: str, left_scope: bool, fragment: str
+) -> None:
+    noncompliant_item.update(configurationItemStatus=status, resourceType=resource_type)
+    if status != "OK":
+        noncompliant_item["configuration"] = None
+    item = configuration_item_from_dict(noncompliant_item)
+    result = evaluate_item(rule, item, NO_PARAMETERS, event_left_scope=left_scope)
+    assert result.compliance is Compliance.NOT_APPLICABLE
+    assert fragment in result.annotation
+    assert (result.rule_id, result.resource_id, result.resource_type) == (
+        rule.id,
+        "orders-api",
+        resource_type,
+    )
+
+
+@pytest.mark.parametrize("status", ["OK", "ResourceDiscovered"])
+def test_recorded_items_are_evaluated(compliant_item: dict, status: str) -> None:
+    compliant_item["configurationItemStatus"] = status
+    item = configuration_item_from_dict(compliant_item)
+    assert {evaluate_item(rule, item, NO_PARAMETERS).compliance for rule in RULES} == {
+        Compliance.COMPLIANT
+    }
+
+
+def test_annotations_are_cut_to_the_put_evaluations_limit() -> None:
+    many = [statement(sid=f"public-statement-number-{i}") for i in range(20)]
+    result = evaluate_function(RULES[0], with_policy(*many), NO_PARAMETERS)
+    assert len(result.annotation) == ANNOTATION_LIMIT and result.annotation.endswith("...")
+
+
+def test_truncate_keeps_short_text() -> None:
+    assert truncate("short") == "short"
+
+
+def test_evaluation_json_fields() -> None:
+    result = evaluate_function(RULES[1], function(), NO_PARAMETERS)
+    assert result.as_json() == {
+        "rule": "lambda-inside-vpc",
+        "resource_id": "orders-api",
+        "resource_type": "AWS::Lambda::Function",
+        "compliance": "NON_COMPLIANT",
+        "annotation": "function is not connected to a VPC (no subnets)",
+    }
