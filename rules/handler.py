@@ -138,7 +138,7 @@ def handle(
     rule = settings.rule
     metrics.add_dimension(name="rule", value=rule.id)  # per rule; cleared by each flush
     count("Invocations")
-    logger.append_keys(rule_id=rule.id, resource_id=None)
+    logger.append_keys(rule_id=rule.id, resource_id="unknown")
     try:
         with traced("evaluate", rule_id=rule.id):
             return _handle(event, settings, clients, now or datetime.now(UTC))
@@ -177,6 +177,7 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
         message_type=rule_event.message_type, config_rule_name=rule_event.config_rule_name
     )
     logger.set_correlation_id(_invocation_id(rule_event))
+    logger.append_keys(resource_id=_resource_id(rule_event))
     parameters = parse_parameters(rule, rule_event.rule_parameters)
     if not rule_event.result_token:
         raise InvalidInputError("event has no resultToken: evaluations could not be reported")
@@ -208,6 +209,14 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     if problems:
         raise IncompleteEvaluationError(tuple(problems))
     return summary
+
+
+def _resource_id(rule_event: RuleEvent) -> str:
+    """What the log lines name before the item is parsed: the event's resource, or * (sweep)."""
+    if rule_event.message_type == SCHEDULED:
+        return "*"
+    item = rule_event.configuration_item or rule_event.configuration_item_summary or {}
+    return str(item.get("resourceId") or "unknown")
 
 
 def _invocation_id(rule_event: RuleEvent) -> str:
@@ -314,7 +323,6 @@ def _sweep(
     aws: Clients,
     account: str,
 ) -> tuple[list[Result], list[tuple[str, str]]]:
-    logger.append_keys(resource_id="*")  # sweep-level lines; per-function lines name theirs
     inventory = read_functions(aws, [rule])
     logger.info(
         "inventory read",

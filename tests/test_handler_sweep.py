@@ -161,7 +161,7 @@ def run_sweep(clients: Clients, rule_id: str = VPC, **kwargs: Any) -> dict[str, 
 
 
 def test_without_a_lambda_recorder_the_sweep_reads_the_lambda_api(
-    clients: Clients, calls: CallLog
+    clients: Clients, calls: CallLog, log_lines: Any
 ) -> None:
     for name in ("api-a", "api-b", "worker"):
         create_function(name)
@@ -204,6 +204,10 @@ def test_without_a_lambda_recorder_the_sweep_reads_the_lambda_api(
     states = {f["Resources"][0]["Id"].rsplit(":", 1)[1]: f for f in all_findings()}
     assert states["api-a"]["Compliance"]["Status"] == "FAILED"
     assert states["removed-fn"]["RecordState"] == "ARCHIVED"
+    lines = log_lines()
+    assert all(line["rule_id"] == PUBLIC and line["resource_id"] for line in lines)
+    named = {line["resource_id"] for line in lines if line["message"] == "evaluation"}
+    assert named == set(evaluations)
 
 
 def test_an_unreadable_function_gets_no_verdict_the_others_are_published_and_it_fails(

@@ -121,7 +121,7 @@ def _batch_get(config: Any, ids: Sequence[str]) -> tuple[list[Mapping[str, Any]]
     items: list[Mapping[str, Any]] = []
     for attempt in range(UNPROCESSED_ATTEMPTS):
         if attempt:
-            time.sleep(0.2 * 2**attempt)
+            time.sleep(0.05 * 2**attempt)
         response = config.batch_get_resource_config(resourceKeys=keys)
         items.extend(response.get("baseConfigurationItems", []))
         keys = response.get("unprocessedResourceKeys") or []
