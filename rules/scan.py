@@ -100,7 +100,7 @@ def scan_region(
         if progress:
             progress("reading", count, total)
 
-    inventory = read_functions(clients, rules, source=source, progress=listed)
+    inventory = read_functions(clients, rules, source=source, progress=listed, workers=workers)
     functions = inventory.functions
     done = 0
 

@@ -135,3 +135,45 @@ def test_no_region_is_an_error(
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     assert main(["scan", "--endpoint-url", moto_server.url], io.StringIO()) == 2
     assert "no Region" in capsys.readouterr().err
+
+
+def test_reads_run_in_parallel_and_give_the_same_result(
+    seeded: SeededAccount, moto_server: MotoServer
+) -> None:
+    import threading
+    import time
+
+    from rules.parameters import NO_PARAMETERS
+    from rules.scan import make_session, region_clients, scan_region
+
+    def run(workers: int) -> tuple[int, list[tuple[str, str, str]]]:
+        clients = region_clients(make_session(endpoint_url=moto_server.url), "us-east-1")
+        lock, state = threading.Lock(), {"now": 0, "peak": 0}
+
+        def before(**_: object) -> None:
+            with lock:
+                state["now"] += 1
+                state["peak"] = max(state["peak"], state["now"])
+            time.sleep(0.02)  # long enough for other threads to overlap
+
+        def after(**_: object) -> None:
+            with lock:
+                state["now"] -= 1
+
+        events = clients.client("lambda").meta.events
+        events.register("before-send.lambda.GetPolicy", before)
+        events.register("after-call.lambda.GetPolicy", after)
+        scan = scan_region(
+            clients, RULES, {rule.id: NO_PARAMETERS for rule in RULES}, workers=workers
+        )
+        verdicts = [
+            (r.evaluation.rule_id, r.evaluation.resource_id, r.evaluation.compliance.value)
+            for r in scan.results
+        ]
+        return state["peak"], verdicts
+
+    serial_peak, serial = run(1)
+    parallel_peak, parallel = run(4)
+    assert serial_peak == 1
+    assert parallel_peak > 1
+    assert parallel == serial
