@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Before aws_cdk starts its Node process: the jsii "Node 20 is end-of-life" banner is noise here
 # (the CLI pin is tested on Node 20), and construct stack traces would make every synth warning
@@ -14,7 +15,7 @@ os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
 import aws_cdk as cdk
 
 from infra.nag import add_checks
-from infra.settings import load_settings
+from infra.settings import SettingsError, load_settings
 from infra.stack import GuardrailsStack
 
 STACK_NAME = "LambdaGuardrails"
@@ -33,4 +34,8 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
 
 
 if __name__ == "__main__":
-    build_app().synth()
+    try:
+        app = build_app()
+    except SettingsError as error:  # a bad context value: name it, no traceback
+        sys.exit(f"cdk.json / -c context: {error}")
+    app.synth()
