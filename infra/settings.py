@@ -238,7 +238,10 @@ def _rule_ids(enabled: Any, disabled: Any) -> tuple[str, ...]:
                 f"{key}: unknown rule id(s) {', '.join(unknown)} (known: {', '.join(RULES_BY_ID)})"
             )
     # Registry order, whatever order the context lists them in.
-    return tuple(rule.id for rule in RULES if rule.id in chosen and rule.id not in off)
+    rule_ids = tuple(rule.id for rule in RULES if rule.id in chosen and rule.id not in off)
+    if not rule_ids:
+        raise SettingsError("enabledRules / disabledRules leave no rule to deploy")
+    return rule_ids
 
 
 def _rule_parameters(raw: Any, rule_ids: tuple[str, ...]) -> Mapping[str, Mapping[str, str]]:

@@ -110,6 +110,8 @@ def test_parameters_of_a_disabled_rule_are_validated_but_not_deployed() -> None:
             },
             "AWS Config allows 1024",
         ),
+        ({"enabledRules": ""}, "leave no rule to deploy"),
+        ({"disabledRules": ",".join(ALL_IDS)}, "leave no rule to deploy"),
         ({"periodicFrequency": "Two_Hours"}, "periodicFrequency"),
         ({"securityHubExport": "yes"}, "securityHubExport: expected true or false"),
         ({"subnetIds": "subnet-0123456789abcdef0"}, "also set vpcId"),
