@@ -30,3 +30,17 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules .mypy_cache .ruff_cache .hypothesis
+
+# The CDK app. `npx cdk synth` / `npx cdk deploy` use the CLI pinned in package.json
+# (aws-cdk 2.1148.x: the 3.x CLI cannot read aws-cdk-lib 2.275 assemblies) and cdk.json's app,
+# which runs app.py with this venv.
+NODE_STAMP := node_modules/.stamp
+
+.PHONY: synth
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+synth: $(STAMP) $(NODE_STAMP)
+	npx cdk synth --quiet --app "$(BIN)/python app.py"
