@@ -126,3 +126,10 @@ def test_outside_lambda_the_tracer_is_never_imported() -> None:
         env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION},
     ).stdout
     assert json.loads(output) == []
+
+
+def test_an_unknown_retry_mode_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="AWS_RETRY_MODE"):
+        Settings.from_environment(
+            {"RULE_ID": "lambda-dlq-check", "AWS_REGION": REGION, "AWS_RETRY_MODE": "legacy"}
+        )
