@@ -392,12 +392,16 @@ def _publish(
         )
     evaluations = [result.evaluation for result in results]
     if evaluations:
-        put_evaluations(
-            aws.client("config"),
-            evaluations,
-            result_token=rule_event.result_token or "",
-            ordering_timestamp=ordering,
-        )
+        try:
+            put_evaluations(
+                aws.client("config"),
+                evaluations,
+                result_token=rule_event.result_token or "",
+                ordering_timestamp=ordering,
+            )
+        except PublishError as error:
+            count("EvaluationsFailed", len(error.failures))
+            raise
     by_compliance = {compliance.value: 0 for compliance in Compliance}
     for evaluation in evaluations:
         by_compliance[evaluation.compliance.value] += 1

@@ -212,3 +212,22 @@ class _Raw:
 
     def read(self, *_: Any) -> bytes:
         return self._data
+
+
+def test_evaluations_config_keeps_rejecting_fail_the_invocation_before_any_finding(
+    clients: Clients, calls: CallLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto gap: PutEvaluations without TestMode is not implemented -> Stubber.
+    rejected = {
+        "ComplianceResourceType": "AWS::Lambda::Function",
+        "ComplianceResourceId": "orders-api",
+        "ComplianceType": "COMPLIANT",
+        "OrderingTimestamp": "2025-06-02T09:16:41.517Z",
+    }
+    with Stubber(clients.client("config")) as stub:
+        for _ in range(3):
+            stub.add_response("put_evaluations", {"FailedEvaluations": [rejected]})
+        with pytest.raises(PublishError, match="1 evaluations rejected"):
+            run(change_event(config_item(), token="real-token"), clients, DLQ)
+    assert "securityhub:BatchImportFindings" not in calls.counts()
+    assert _metrics(capsys.readouterr().out)["EvaluationsFailed"] == [1.0]
