@@ -27,6 +27,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_cold_start.py
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules .mypy_cache .ruff_cache .hypothesis

@@ -30,9 +30,18 @@ CONFIG_READS = Grant(
         "config:GetResourceConfigHistory",
         "config:ListDiscoveredResources",
         "config:BatchGetResourceConfig",
+        "config:DescribeConfigurationRecorders",
     ),
     "*",
-    "oversized items and periodic sweeps; Config read APIs have no resource-level permissions",
+    "oversized items and periodic sweeps (DescribeConfigurationRecorders tells whether Config "
+    "records Lambda or the sweep must read the Lambda API); Config read APIs have no "
+    "resource-level permissions",
+)
+CONFIG_COMPLIANCE = Grant(
+    ("config:GetComplianceDetailsByConfigRule",),
+    "arn:{partition}:config:{region}:{account}:config-rule/*",
+    "periodic sweeps: functions the rule evaluated before that no longer exist get "
+    "NOT_APPLICABLE (and their findings archived)",
 )
 LAMBDA_LIST = Grant(
     ("lambda:ListFunctions",),
@@ -62,24 +71,38 @@ SECURITY_HUB_IMPORT = Grant(
 )
 
 
+# Organization mode only: the member-account role named by the ExecutionRoleName parameter.
+ASSUME_EXECUTION_ROLE = Grant(
+    ("sts:AssumeRole",),
+    "arn:{partition}:iam::*:role/{execution_role_name}",
+    "organization mode: reads, PutEvaluations and BatchImportFindings run as the member "
+    "account's execution role (regional STS, 900 s session)",
+)
+
 LAMBDA_READ_GRANTS = {"GetPolicy": LAMBDA_POLICY, "GetFunctionConcurrency": LAMBDA_CONCURRENCY}
 
 
-def grants_for(rule: Rule) -> tuple[Grant, ...]:
-    """What ``rule``'s function needs in its own account (organization mode adds
-    ``sts:AssumeRole`` on the member role, which the stack grants itself).
+def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
+    """What ``rule``'s function needs in its own account; with ``organization`` also
+    ``sts:AssumeRole`` on the member accounts' execution role (``ASSUME_EXECUTION_ROLE``, whose
+    resource has an ``{execution_role_name}`` placeholder). In organization mode the member
+    role needs the other grants.
 
     GetFunctionConfiguration is always needed: it is the Lambda API fallback's base read and the
     source of environment variables, which Config does not record."""
     base = (
         CONFIG_EVALUATIONS,
         CONFIG_READS,
+        CONFIG_COMPLIANCE,
         LAMBDA_LIST,
         LAMBDA_CONFIGURATION,
         SECURITY_HUB_IMPORT,
     )
-    return base + tuple(LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads)
+    reads = tuple(LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads)
+    return base + reads + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 
 
-def actions_for(rule: Rule) -> frozenset[str]:
-    return frozenset(action for grant in grants_for(rule) for action in grant.actions)
+def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:
+    return frozenset(
+        action for grant in grants_for(rule, organization=organization) for action in grant.actions
+    )

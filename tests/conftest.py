@@ -21,3 +21,6 @@ def compliant_item() -> dict[str, Any]:
 @pytest.fixture
 def noncompliant_item() -> dict[str, Any]:
     return load_event("lambda_ci_noncompliant.json")
+
+
+pytest_plugins = ["tests.aws.fixtures"]

@@ -68,6 +68,29 @@ def configuration_item_from_dict(raw: Any) -> ConfigurationItem:
     )
 
 
+def configuration_item_summary_from_dict(raw: Any) -> ConfigurationItem:
+    """The ``configurationItemSummary`` of an oversized change notification: the item's identity,
+    status and capture time, without its configuration (``function`` is None; the handler
+    fetches the full item with ``GetResourceConfigHistory``)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError(f"configuration item summary is a {type(raw).__name__}")
+    missing = [
+        k for k in ("resourceType", "resourceId", "configurationItemStatus") if not raw.get(k)
+    ]
+    if missing:
+        raise InvalidInputError(f"not a configuration item summary: missing {', '.join(missing)}")
+    return ConfigurationItem(
+        resource_type=str(raw["resourceType"]),
+        resource_id=str(raw["resourceId"]),
+        status=str(raw["configurationItemStatus"]),
+        capture_time=_timestamp(raw.get("configurationItemCaptureTime")),
+        account_id=optional_string(raw.get("awsAccountId", raw.get("accountId"))),
+        region=optional_string(raw.get("awsRegion")),
+        arn=optional_string(raw.get("ARN", raw.get("arn"))),
+        function=None,
+    )
+
+
 def _timestamp(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat()

@@ -1,0 +1,118 @@
+"""``rules.permissions`` is exact: every call the handler makes, along every path, is granted,
+and every granted action is called on some path (so the CDK roles derived from it carry
+nothing unused). Calls are recorded with a botocore hook on the session."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from botocore.stub import ANY, Stubber
+
+from rules.aws.clients import Clients
+from rules.permissions import actions_for
+from rules.registry import RULES
+from rules.rule import Rule
+from tests.aws.fixtures import (
+    MEMBER,
+    REGION,
+    CallLog,
+    change_event,
+    config_item,
+    create_function,
+    oversized_event,
+    run,
+    scheduled_event,
+)
+from tests.test_handler import HISTORY_REQUEST, _history_shape
+from tests.test_handler_sweep import _recorded, _stub_config_sweep
+
+TESTMODE_PUT = {"Evaluations": ANY, "ResultToken": "TESTMODE", "TestMode": True}
+
+
+def _fresh(clients: Clients) -> Clients:
+    """A new container's clients on the same recorded session (no stubs left behind)."""
+    return Clients(clients.session, clients.options)
+
+
+def _change(clients: Clients, rule: Rule) -> None:
+    run(change_event(config_item("lambda_ci_noncompliant.json")), _fresh(clients), rule.id)
+
+
+def _oversized(clients: Clients, rule: Rule) -> None:
+    aws = _fresh(clients)
+    item = _history_shape(config_item("lambda_ci_noncompliant.json"))
+    with Stubber(aws.client("config")) as stub:
+        stub.add_response("get_resource_config_history", {"configurationItems": [item]})
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run(oversized_event(), aws, rule.id)
+
+
+def _oversized_history_gone(clients: Clients, rule: Rule) -> None:
+    aws = _fresh(clients)
+    with Stubber(aws.client("config")) as stub:
+        stub.add_client_error(
+            "get_resource_config_history",
+            service_error_code="ResourceNotDiscoveredException",
+            expected_params=HISTORY_REQUEST,
+        )
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run(oversized_event(), aws, rule.id)
+
+
+def _sweep_config(clients: Clients, rule: Rule) -> None:
+    aws = _fresh(clients)
+    names = ["orders-api"]
+    items = {"orders-api": _recorded("orders-api", "lambda_ci_noncompliant.json")}
+    with Stubber(aws.client("config")) as stub:
+        _stub_config_sweep(stub, names, ["orders-api", "deleted-fn"], items)
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run(scheduled_event(), aws, rule.id)
+
+
+def _sweep_lambda(clients: Clients, rule: Rule) -> None:
+    aws = _fresh(clients)
+    with Stubber(aws.client("config")) as stub:
+        stub.add_response("describe_configuration_recorders", {"ConfigurationRecorders": []})
+        stub.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": []})
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run(scheduled_event(), aws, rule.id)
+
+
+def _organization(clients: Clients, rule: Rule) -> None:
+    item: dict[str, Any] = copy.deepcopy(config_item("lambda_ci_noncompliant.json"))
+    arn = f"arn:aws:lambda:{REGION}:{MEMBER}:function:orders-api"
+    item.update(awsAccountId=MEMBER, ARN=arn)
+    item["configuration"]["functionArn"] = arn
+    event = change_event(item, parameters={"ExecutionRoleName": "GuardrailsEvaluation"})
+    run(event, _fresh(clients), rule.id)
+
+
+SCENARIOS = (
+    _change,
+    _oversized,
+    _oversized_history_gone,
+    _sweep_config,
+    _sweep_lambda,
+    _organization,
+)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_the_handler_calls_exactly_what_the_rule_is_granted(
+    clients: Clients, calls: CallLog, rule: Rule
+) -> None:
+    create_function("orders-api", environment={"STAGE": "prod"})
+    create_function("orders-api", account=MEMBER, environment={"STAGE": "prod"})
+    for scenario in SCENARIOS:
+        scenario(clients, rule)
+    called = calls.actions()
+    granted = actions_for(rule, organization=True)
+    assert called - granted == set(), "called but not granted"
+    assert granted - called == set(), "granted but never called"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_organization_mode_only_adds_assume_role(rule: Rule) -> None:
+    assert actions_for(rule, organization=True) - actions_for(rule) == {"sts:AssumeRole"}
