@@ -13,7 +13,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 # The local end-to-end demo: CDK synth summary, moto_server on a free 127.0.0.1 port, the real
 # rule handlers with Config's events, Security Hub findings, report/lambda-guardrails.html.
-demo: $(STAMP)
+# Needs npm only for the pinned CDK CLI: without npm the demo still runs (and says so).
+demo: $(STAMP) $(if $(shell command -v npm),node_modules/.stamp)
 	$(BIN)/python -m demo
 
 # The engine alone over the example items (what `make demo` used to run).
@@ -33,6 +34,21 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_cold_start.py
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules .mypy_cache .ruff_cache .hypothesis
+
+# The CDK app. `npx cdk synth` / `npx cdk deploy` use the CLI pinned in package.json
+# (aws-cdk 2.1148.x: the 3.x CLI cannot read aws-cdk-lib 2.275 assemblies) and cdk.json's app,
+# which runs app.py with this venv.
+NODE_STAMP := node_modules/.stamp
+
+.PHONY: synth
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+synth: $(STAMP) $(NODE_STAMP)
+	npx cdk synth --quiet --app "$(BIN)/python app.py"

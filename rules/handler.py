@@ -32,6 +32,7 @@ from rules.adapters.config_item import (
 )
 from rules.aws.clients import (
     DEFAULT_MAX_ATTEMPTS,
+    RETRY_MODES,
     Accounts,
     ClientOptions,
     Clients,
@@ -89,12 +90,15 @@ class Settings:
             max_attempts = int(env.get("AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
         except (KeyError, ValueError) as error:
             raise SettingsError(f"function environment: {error}") from None
+        retry_mode = env.get("AWS_RETRY_MODE", "standard")
+        if retry_mode not in RETRY_MODES:
+            raise SettingsError(f"AWS_RETRY_MODE={retry_mode!r} is not one of {RETRY_MODES}")
         return cls(
             rule=rule,
             region=region,
             security_hub_export=env.get("SECURITY_HUB_EXPORT", "true").lower() not in FALSE,
             assume_event_role=env.get("ASSUME_EVENT_EXECUTION_ROLE", "false").lower() not in FALSE,
-            retry_mode=env.get("AWS_RETRY_MODE", "standard"),
+            retry_mode=retry_mode,
             max_attempts=max_attempts,
         )
 
@@ -165,6 +169,11 @@ def handle(
     except InvalidInputError as error:
         logger.error("malformed event or unreadable input", extra={"problem": str(error)})
         count("InvalidInput")
+        raise
+    except Exception as error:
+        # Anything else (an AWS error after botocore's retries, a bug): logged, counted, raised.
+        logger.exception("invocation failed", extra={"problem": f"{type(error).__name__}: {error}"})
+        count("Errors")
         raise
     finally:
         metrics.flush_metrics()
@@ -383,12 +392,16 @@ def _publish(
         )
     evaluations = [result.evaluation for result in results]
     if evaluations:
-        put_evaluations(
-            aws.client("config"),
-            evaluations,
-            result_token=rule_event.result_token or "",
-            ordering_timestamp=ordering,
-        )
+        try:
+            put_evaluations(
+                aws.client("config"),
+                evaluations,
+                result_token=rule_event.result_token or "",
+                ordering_timestamp=ordering,
+            )
+        except PublishError as error:
+            count("EvaluationsFailed", len(error.failures))
+            raise
     by_compliance = {compliance.value: 0 for compliance in Compliance}
     for evaluation in evaluations:
         by_compliance[evaluation.compliance.value] += 1

@@ -104,7 +104,5 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
 
 def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:
     return frozenset(
-        action
-        for grant in grants_for(rule, organization=organization)
-        for action in grant.actions
+        action for grant in grants_for(rule, organization=organization) for action in grant.actions
     )

@@ -75,6 +75,38 @@ def test_settings_from_the_environment() -> None:
     )
 
 
+def _modules_after(script: str, **env: str) -> list[str]:
+    root = Path(__file__).resolve().parent.parent
+    output = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION, **env},
+    ).stdout
+    return list(json.loads(output.splitlines()[-1]))
+
+
+def test_inside_lambda_the_handler_runs_traced() -> None:
+    script = (
+        "import json, sys\n"
+        "from rules.observability import tracer, traced\n"
+        "with traced('evaluate', rule_id='lambda-dlq-check'):\n"
+        "    pass\n"
+        "assert tracer() is not None\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'aws_xray_sdk')))\n"
+    )
+    assert _modules_after(script, AWS_LAMBDA_FUNCTION_NAME="guardrails") == ["aws_xray_sdk"]
+    disabled = script.replace("is not None", "is None")
+    assert (
+        _modules_after(
+            disabled, AWS_LAMBDA_FUNCTION_NAME="guardrails", POWERTOOLS_TRACE_DISABLED="true"
+        )
+        == []
+    )
+
+
 def test_outside_lambda_the_tracer_is_never_imported() -> None:
     """The X-Ray SDK costs ~225 ms at import; it must stay out of local runs and tests."""
     script = (
@@ -94,3 +126,10 @@ def test_outside_lambda_the_tracer_is_never_imported() -> None:
         env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION},
     ).stdout
     assert json.loads(output) == []
+
+
+def test_an_unknown_retry_mode_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="AWS_RETRY_MODE"):
+        Settings.from_environment(
+            {"RULE_ID": "lambda-dlq-check", "AWS_REGION": REGION, "AWS_RETRY_MODE": "legacy"}
+        )

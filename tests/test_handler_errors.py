@@ -160,3 +160,74 @@ def test_findings_that_keep_failing_fail_the_invocation_after_config_got_its_eva
 
 def _finding_id() -> str:
     return f"lambda-guardrails/{DLQ}/arn:aws:lambda:us-east-1:123456789012:function:orders-api"
+
+
+def test_a_denied_assume_role_names_sts_and_the_member_role(clients: Clients) -> None:
+    member_role = "arn:aws:iam::444455556666:role/GuardrailsEvaluation"
+    with Stubber(clients.client("sts")) as stub:
+        stub.add_client_error(
+            "assume_role",
+            service_error_code="AccessDenied",
+            service_message="User: arn:aws:sts::123456789012:assumed-role/guardrails/fn is not "
+            f"authorized to perform: sts:AssumeRole on resource: {member_role}",
+            http_status_code=403,
+        )
+        event = change_event(
+            config_item(), parameters={"ExecutionRoleName": "GuardrailsEvaluation"}
+        )
+        with pytest.raises(AccessDeniedError) as raised:
+            run(event, clients, DLQ)
+    assert raised.value.action == "sts:AssumeRole"
+    assert raised.value.principal == "arn:aws:sts::123456789012:assumed-role/guardrails/fn"
+
+
+def test_a_throttled_put_evaluations_is_retried_by_botocore(
+    clients: Clients, calls: CallLog
+) -> None:
+    attempts: list[int] = []
+
+    def throttle_once(request: Any, **_: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) > 1:
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        return AWSResponse(request.url, 400, {}, _Raw(body))
+
+    clients.client("config").meta.events.register_first(
+        "before-send.config-service.PutEvaluations", throttle_once
+    )
+    run(change_event(config_item()), clients, DLQ)
+    assert len(attempts) == 2  # one throttled attempt, one accepted by moto
+    assert calls.counts()["config:PutEvaluations"] == 1
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        return self._data
+
+
+def test_evaluations_config_keeps_rejecting_fail_the_invocation_before_any_finding(
+    clients: Clients, calls: CallLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto gap: PutEvaluations without TestMode is not implemented -> Stubber.
+    rejected = {
+        "ComplianceResourceType": "AWS::Lambda::Function",
+        "ComplianceResourceId": "orders-api",
+        "ComplianceType": "COMPLIANT",
+        "OrderingTimestamp": "2025-06-02T09:16:41.517Z",
+    }
+    with Stubber(clients.client("config")) as stub:
+        for _ in range(3):
+            stub.add_response("put_evaluations", {"FailedEvaluations": [rejected]})
+        with pytest.raises(PublishError, match="1 evaluations rejected"):
+            run(change_event(config_item(), token="real-token"), clients, DLQ)
+    assert "securityhub:BatchImportFindings" not in calls.counts()
+    assert _metrics(capsys.readouterr().out)["EvaluationsFailed"] == [1.0]

@@ -20,6 +20,7 @@ from tests.aws.fixtures import (
     config_item,
     create_function,
     run,
+    scheduled_event,
 )
 
 ENV_CMK = "lambda-env-vars-cmk-encrypted"
@@ -82,3 +83,36 @@ def test_the_config_service_linked_role_is_never_assumed(clients: Clients, calls
     with pytest.raises(InvalidInputError, match="service-linked"):
         run(event, clients, "lambda-dlq-check", assume_event_role=True)
     assert calls.calls == []
+
+
+def test_a_sweep_in_a_member_account_runs_entirely_as_the_assumed_role(
+    clients: Clients, calls: CallLog
+) -> None:
+    # moto gap: GetComplianceDetailsByConfigRule is not implemented. The assumed-role clients
+    # are created inside the invocation, out of a Stubber's reach, so a before-call hook on
+    # the session answers it the way Stubber would (no earlier results).
+    from botocore.awsrequest import AWSResponse
+
+    def no_earlier_results(**_: Any) -> Any:
+        return AWSResponse("https://config", 200, {}, None), {"EvaluationResults": []}
+
+    clients.session.register(
+        "before-call.config-service.GetComplianceDetailsByConfigRule", no_earlier_results
+    )
+    create_function("member-a", account=MEMBER)
+    create_function("member-b", account=MEMBER)
+    create_function("own-account-fn")  # must not be swept: it is not in the member account
+    event = scheduled_event(account=MEMBER, parameters={"ExecutionRoleName": "Guardrails"})
+
+    summary = run(event, clients, "lambda-inside-vpc")
+
+    assert summary["evaluations"]["NON_COMPLIANT"] == 2
+    assert len(calls.of("sts:AssumeRole")) == 1
+    swept = {
+        e["ComplianceResourceId"]
+        for c in calls.of("config:PutEvaluations")
+        for e in c["Evaluations"]
+    }
+    assert swept == {"member-a", "member-b"}
+    assert {f["AwsAccountId"] for f in all_findings(MEMBER)} == {MEMBER}
+    assert all_findings(ACCOUNT) == []

@@ -4,7 +4,6 @@ turns into a Lambda API read (handler and scan CLI alike)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from rules.aws.inventory import ClientSource, environment_variable_names
 from rules.engine import evaluate_function
@@ -39,5 +38,5 @@ def evaluate_with_reads(
     names = environment_variable_names(clients.client("lambda"), function)
     if names is None:
         return gone(rule, resource_id or function.name)
-    known: Any = replace(function, environment_variable_names=names)
+    known = replace(function, environment_variable_names=names)
     return evaluate_function(rule, known, parameters, resource_id=resource_id)

@@ -53,7 +53,7 @@ def put_evaluations(
     payload = [config_evaluation(e, ordering_timestamp) for e in evaluations]
     test_mode = result_token == TEST_MODE_TOKEN
 
-    def send(batch: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], Failure]]:
+    def send(batch: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any] | None, Failure]]:
         arguments: dict[str, Any] = {"Evaluations": list(batch), "ResultToken": result_token}
         if test_mode:
             arguments["TestMode"] = True
@@ -79,19 +79,20 @@ def import_findings(
     """Import ``findings`` (from the account that owns them); returns how many were imported."""
     by_id = {finding["Id"]: finding for finding in findings}
 
-    def send(batch: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Failure]]:
+    def send(
+        batch: Sequence[Mapping[str, Any]],
+    ) -> list[tuple[Mapping[str, Any] | None, Failure]]:
         response = securityhub.batch_import_findings(Findings=list(batch))
         return [
             (
-                by_id[failed["Id"]],
+                by_id.get(str(failed.get("Id"))),  # None: unknown Id, reported, not re-sent
                 Failure(
-                    str(failed["Id"]),
+                    str(failed.get("Id", "?")),
                     str(failed.get("ErrorCode", "")),
                     str(failed.get("ErrorMessage", "")),
                 ),
             )
             for failed in response.get("FailedFindings") or []
-            if failed.get("Id") in by_id
         ]
 
     return _send_all("findings", list(findings), send, sleep)
@@ -100,22 +101,28 @@ def import_findings(
 def _send_all(
     what: str,
     items: Sequence[T],
-    send: Callable[[Sequence[T]], list[tuple[T, Failure]]],
+    send: Callable[[Sequence[T]], list[tuple[T | None, Failure]]],
     sleep: Sleep,
 ) -> int:
+    """Send ``items`` in chunks; re-send what was rejected. A rejection AWS cannot tie to an
+    item (None) is never re-sent but still counts as a failure: nothing is dropped silently."""
     pending = list(items)
+    unmatched: list[Failure] = []
     failures: list[tuple[T, Failure]] = []
     for attempt in range(ATTEMPTS):
         if attempt:
             sleep(0.5 * 2 ** (attempt - 1))
         failures = []
         for batch in chunks(pending):
-            failures.extend(send(batch))
+            for item, failure in send(batch):
+                if item is None:
+                    unmatched.append(failure)
+                else:
+                    failures.append((item, failure))
         if not failures:
             break
         pending = [item for item, _ in failures]
-    if failures:
-        raise PublishError(
-            what, tuple(failure for _, failure in failures), len(items) - len(failures)
-        )
+    rejected = tuple(failure for _, failure in failures) + tuple(unmatched)
+    if rejected:
+        raise PublishError(what, rejected, len(items) - len(failures) - len(unmatched))
     return len(items)

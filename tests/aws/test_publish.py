@@ -200,3 +200,18 @@ class _Raw:
 
     def read(self, *_: Any) -> bytes:
         return self._data
+
+
+def test_a_failure_security_hub_cannot_tie_to_a_finding_is_still_reported(
+    clients: Clients,
+) -> None:
+    securityhub = clients.client("securityhub")
+    unknown = {"Id": "not-one-we-sent", "ErrorCode": "InvalidInput", "ErrorMessage": "?"}
+    with Stubber(securityhub) as stub:
+        stub.add_response(
+            "batch_import_findings",
+            {"FailedCount": 1, "SuccessCount": 1, "FailedFindings": [unknown]},
+        )
+        with pytest.raises(PublishError) as raised:
+            import_findings(securityhub, _findings(1), sleep=_no_sleep)
+    assert [f.id for f in raised.value.failures] == ["not-one-we-sent"]

@@ -1,0 +1,1 @@
+"""The CDK app: one stack per account and region deploying the registry's rules."""

@@ -1,0 +1,254 @@
+"""One Lambda-backed AWS Config custom rule: function, role, log group, invoke permission, rule.
+
+Everything about the rule comes from its ``rules.rule.Rule`` and the IAM grants from
+``rules.permissions.grants_for``: nothing here names a rule or an action the rule code calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_config as config
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import code
+from infra.nag import acknowledge
+from rules.permissions import Grant, grants_for
+from rules.rule import Rule
+
+RESOURCE_TYPE = "AWS::Lambda::Function"
+CHANGE_TRIGGERS = (
+    "ConfigurationItemChangeNotification",
+    "OversizedConfigurationItemChangeNotification",
+)
+SECURITY_HUB_PREFIX = "securityhub:"
+POWERTOOLS_SERVICE_NAME = "lambda-guardrails"
+POWERTOOLS_METRICS_NAMESPACE = "LambdaGuardrails"
+MEMORY_MB = 256
+TIMEOUT = cdk.Duration.minutes(5)  # periodic sweeps page through every function
+# Actions the function's role holds for the platform rather than for the rule code (tests
+# compare the role against grants_for(rule) plus exactly these).
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+DLQ_ACTIONS = ("sqs:SendMessage",)
+KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# What Lambda needs to attach a function to a VPC (the AWSLambdaVPCAccessExecutionRole actions).
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+VPC_WHY = (
+    "Lambda's VPC ENI management: EC2 Describe* has no resource-level permissions and the "
+    "interfaces do not exist before Lambda creates them"
+)
+XRAY_WHY = "X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFunctionOptions:
+    """What every rule function of a stack shares."""
+
+    code: lambda_.Code
+    layer: lambda_.ILayerVersion
+    key: kms.IKey
+    dead_letter_queue: sqs.IQueue
+    reserved_concurrency: int
+    log_retention: logs.RetentionDays
+    log_level: str
+    security_hub_export: bool
+    periodic_frequency: str | None
+    subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
+
+
+def rule_grants(rule: Rule, *, security_hub_export: bool) -> tuple[Grant, ...]:
+    """The grants the role holds for the rule code: ``grants_for(rule)``, without the Security
+    Hub import when export is off."""
+    grants = grants_for(rule)
+    if security_hub_export:
+        return grants
+    return tuple(
+        grant
+        for grant in grants
+        if not all(action.startswith(SECURITY_HUB_PREFIX) for action in grant.actions)
+    )
+
+
+def resource_arn(template: str) -> str:
+    return template.format(
+        partition=cdk.Aws.PARTITION, region=cdk.Aws.REGION, account=cdk.Aws.ACCOUNT_ID
+    )
+
+
+def nag_resource(template: str) -> str:
+    """How cdk-nag spells a resource in a finding id (``<AWS::Partition>`` for the pseudo
+    parameter tokens)."""
+    return template.format(
+        partition="<AWS::Partition>", region="<AWS::Region>", account="<AWS::AccountId>"
+    )
+
+
+class ConfigLambdaRule(Construct):
+    """A CUSTOM_LAMBDA Config rule over ``AWS::Lambda::Function`` and the function behind it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        rule: Rule,
+        options: RuleFunctionOptions,
+        input_parameters: Mapping[str, str] | None = None,
+        depends_on: Sequence[cdk.CfnResource] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.rule = rule
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=options.log_retention,
+            encryption_key=options.key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        grants = rule_grants(rule, security_hub_export=options.security_hub_export)
+        statements = [
+            iam.PolicyStatement(
+                actions=list(grant.actions), resources=[resource_arn(grant.resource)]
+            )
+            for grant in grants
+        ]
+        statements += [
+            iam.PolicyStatement(
+                actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn]
+            ),
+            iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]),
+            iam.PolicyStatement(
+                actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
+            ),
+            # Environment variables (decrypt) and the encrypted dead-letter queue (data key).
+            iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
+        ]
+        in_vpc = bool(options.subnet_ids)
+        if in_vpc:
+            statements.append(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
+        # A customer-managed policy (not inline, NIST IAMNoInlinePolicy) that the role references,
+        # so the role, and with it the function, is created after its permissions exist.
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description=f"What AWS Config rule {rule.id}'s function calls",
+            statements=statements,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs AWS Config rule {rule.id}",
+            managed_policies=[self.policy],
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"AWS Config rule {rule.id}: {rule.title}",
+            runtime=code.RUNTIME,
+            architecture=code.ARCHITECTURE,
+            handler=code.HANDLER,
+            code=options.code,
+            layers=[options.layer],
+            # Immutable: the construct's own additions (X-Ray, DLQ) are already in the policy.
+            role=self.role.without_policy_updates(),
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            reserved_concurrent_executions=options.reserved_concurrency,
+            dead_letter_queue=options.dead_letter_queue,
+            environment_encryption=options.key,
+            environment={
+                "RULE_ID": rule.id,
+                "SECURITY_HUB_EXPORT": "true" if options.security_hub_export else "false",
+                "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": options.log_level,
+            },
+        )
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        if in_vpc:
+            # VpcConfig directly: subnets are given by id and no VPC lookup (account access) is
+            # needed at synth time.
+            cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+                subnet_ids=list(options.subnet_ids),
+                security_group_ids=list(options.security_group_ids),
+            )
+
+        # Only AWS Config in this account may invoke the function. SourceArn is not set: Config
+        # checks it may invoke the function when the rule is created, so the permission must
+        # exist first and cannot reference the rule's ARN (which holds a service-generated id,
+        # config-rule-xxxxxx, unknown before creation).
+        self.permission = lambda_.CfnPermission(
+            self,
+            "ConfigInvoke",
+            action="lambda:InvokeFunction",
+            function_name=self.function.function_arn,
+            principal="config.amazonaws.com",
+            source_account=cdk.Aws.ACCOUNT_ID,
+        )
+
+        source_details = [
+            config.CfnConfigRule.SourceDetailProperty(
+                event_source="aws.config", message_type=message_type
+            )
+            for message_type in CHANGE_TRIGGERS
+        ]
+        if options.periodic_frequency:
+            source_details.append(
+                config.CfnConfigRule.SourceDetailProperty(
+                    event_source="aws.config",
+                    message_type="ScheduledNotification",
+                    maximum_execution_frequency=options.periodic_frequency,
+                )
+            )
+        self.config_rule = config.CfnConfigRule(
+            self,
+            "Rule",
+            config_rule_name=rule.id,
+            description=rule.description,
+            scope=config.CfnConfigRule.ScopeProperty(compliance_resource_types=[RESOURCE_TYPE]),
+            source=config.CfnConfigRule.SourceProperty(
+                owner="CUSTOM_LAMBDA",
+                source_identifier=self.function.function_arn,
+                source_details=source_details,
+            ),
+            # An object in the template; Config stores it as the rule's JSON parameter string.
+            input_parameters=dict(input_parameters) if input_parameters else None,
+        )
+        self.config_rule.add_resource_dependency(self.permission)
+        for resource in depends_on:
+            self.config_rule.add_resource_dependency(resource)
+
+        self._acknowledge(grants, in_vpc=in_vpc)
+
+    def _acknowledge(self, grants: Sequence[Grant], *, in_vpc: bool) -> None:
+        wildcards: dict[str, str] = {}
+        for grant in grants:
+            if "*" in grant.resource:
+                resource = nag_resource(grant.resource)
+                wildcards[resource] = "; ".join(filter(None, (wildcards.get(resource), grant.why)))
+        wildcards["*"] = "; ".join(
+            filter(None, (wildcards.get("*"), XRAY_WHY, VPC_WHY if in_vpc else None))
+        )
+        for resource, why in wildcards.items():
+            acknowledge(self.policy, "IAM5", f"Resource::{resource}", why)

@@ -1,0 +1,350 @@
+"""The stack's context keys: documented once here, read from ``cdk.json`` and ``-c key=value``.
+
+``cdk.json`` holds every key with its default (a test keeps the two equal), the README's Deploy
+section lists them (a test checks each key is there). Values given with ``-c`` arrive as strings:
+booleans are ``true``/``false``, lists are comma-separated or JSON arrays, objects are JSON.
+Bad values fail the synth with the key's name, never silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules.errors import InvalidParameterError
+from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
+from rules.registry import RULES, RULES_BY_ID
+
+
+class SettingsError(ValueError):
+    """A context value the stack cannot use; the message names the key."""
+
+
+# AWS Config's MaximumExecutionFrequency values; "off" means no periodic trigger.
+PERIODIC_FREQUENCIES = (
+    "One_Hour",
+    "Three_Hours",
+    "Six_Hours",
+    "Twelve_Hours",
+    "TwentyFour_Hours",
+)
+# CloudWatch Logs' accepted retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}")
+VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
+LAYER_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+")
+TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}")
+INPUT_PARAMETERS_MAX = 1024  # AWS Config's limit on a rule's InputParameters string
+
+
+@dataclass(frozen=True, slots=True)
+class ContextKey:
+    name: str
+    default: Any
+    description: str
+
+
+CONTEXT_KEYS: tuple[ContextKey, ...] = (
+    ContextKey(
+        "enabledRules",
+        "all",
+        "Rules to deploy: `all` or a list of rule ids.",
+    ),
+    ContextKey(
+        "disabledRules",
+        [],
+        "Rule ids not to deploy (applied after `enabledRules`): the way to turn one rule off.",
+    ),
+    ContextKey(
+        "ruleParameters",
+        {},
+        "Per-rule parameters, `{rule id: {parameter: value}}`; validated at synth time, "
+        "passed to the rule's `InputParameters`. Unset parameters mean no constraint.",
+    ),
+    ContextKey(
+        "periodicFrequency",
+        "off",
+        "Adds a periodic trigger (`One_Hour` ... `TwentyFour_Hours`) to every rule; `off` "
+        "evaluates on configuration changes only.",
+    ),
+    ContextKey(
+        "securityHubExport",
+        True,
+        "Send each evaluation to Security Hub as a finding (`false` also drops the "
+        "`securityhub:BatchImportFindings` grant).",
+    ),
+    ContextKey(
+        "tags",
+        {"Project": "lambda-guardrails"},
+        "Tags applied to every resource of the stack.",
+    ),
+    ContextKey(
+        "vpcId",
+        "",
+        "VPC of `subnetIds`; the stack creates the functions' security group in it (HTTPS "
+        "egress only) unless `securityGroupIds` is set.",
+    ),
+    ContextKey(
+        "subnetIds",
+        [],
+        "Private subnets for the rule functions (recommended). Empty: the functions run "
+        "outside a VPC and the synth says so.",
+    ),
+    ContextKey(
+        "securityGroupIds",
+        [],
+        "Existing security groups for the functions instead of the one the stack creates.",
+    ),
+    ContextKey(
+        "createConfigRecorder",
+        False,
+        "Create an AWS Config recorder (recording `AWS::Lambda::Function`) and delivery channel "
+        "with an encrypted S3 bucket, for accounts that have none.",
+    ),
+    ContextKey(
+        "enableSecurityHub",
+        False,
+        "Enable Security Hub (no standards) for accounts where it is off.",
+    ),
+    ContextKey(
+        "reservedConcurrency",
+        5,
+        "Reserved concurrency of each rule function (Config invokes asynchronously; throttled "
+        "events are retried).",
+    ),
+    ContextKey(
+        "logRetentionDays",
+        365,
+        "Retention of the functions' log groups (a CloudWatch Logs retention value).",
+    ),
+    ContextKey(
+        "logLevel",
+        "INFO",
+        "Powertools log level of the functions.",
+    ),
+    ContextKey(
+        "powertoolsLayerArn",
+        "",
+        "Powertools layer ARN to use instead of resolving the AWS-published one from the "
+        "public SSM parameter at deploy time (e.g. in partitions without the parameter).",
+    ),
+)
+CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    rule_ids: tuple[str, ...]
+    rule_parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    periodic_frequency: str | None = None
+    security_hub_export: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    create_config_recorder: bool = False
+    enable_security_hub: bool = False
+    reserved_concurrency: int = 5
+    log_retention_days: int = 365
+    log_level: str = "INFO"
+    powertools_layer_arn: str | None = None
+
+    @property
+    def in_vpc(self) -> bool:
+        return bool(self.subnet_ids)
+
+
+def load_settings(get: Callable[[str], Any]) -> Settings:
+    """Build ``Settings`` from a context getter (``node.try_get_context``); missing keys take
+    their documented default."""
+
+    def value(name: str) -> Any:
+        found = get(name)
+        return CONTEXT_DEFAULTS[name] if found is None else found
+
+    rule_ids = _rule_ids(value("enabledRules"), value("disabledRules"))
+    subnet_ids = _ids("subnetIds", value("subnetIds"), SUBNET_ID.pattern)
+    security_group_ids = _ids("securityGroupIds", value("securityGroupIds"), SECURITY_GROUP_ID)
+    vpc_id = _text("vpcId", value("vpcId")) or None
+    if vpc_id is not None and not VPC_ID.fullmatch(vpc_id):
+        raise SettingsError(f"vpcId: {vpc_id!r} is not a VPC id like vpc-0a1b2c3d")
+    if subnet_ids and not security_group_ids and vpc_id is None:
+        raise SettingsError(
+            "subnetIds is set: also set vpcId (the stack creates a security group in it) "
+            "or securityGroupIds"
+        )
+    if (security_group_ids or vpc_id) and not subnet_ids:
+        raise SettingsError("vpcId / securityGroupIds are set but subnetIds is empty")
+    frequency = _text("periodicFrequency", value("periodicFrequency"))
+    if frequency.lower() in ("", "off", "none"):
+        periodic = None
+    elif frequency in PERIODIC_FREQUENCIES:
+        periodic = frequency
+    else:
+        raise SettingsError(
+            f"periodicFrequency: {frequency!r} is not off or one of "
+            f"{', '.join(PERIODIC_FREQUENCIES)}"
+        )
+    retention = _integer("logRetentionDays", value("logRetentionDays"))
+    if retention not in LOG_RETENTION_DAYS:
+        raise SettingsError(
+            f"logRetentionDays: {retention} is not a CloudWatch Logs retention period "
+            f"({', '.join(map(str, LOG_RETENTION_DAYS))})"
+        )
+    concurrency = _integer("reservedConcurrency", value("reservedConcurrency"))
+    if concurrency < 1:
+        raise SettingsError(f"reservedConcurrency: {concurrency} must be at least 1")
+    log_level = _text("logLevel", value("logLevel")).upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"logLevel: {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    layer_arn = _text("powertoolsLayerArn", value("powertoolsLayerArn")) or None
+    if layer_arn is not None and not LAYER_ARN.fullmatch(layer_arn):
+        raise SettingsError(f"powertoolsLayerArn: {layer_arn!r} is not a layer version ARN")
+    return Settings(
+        rule_ids=rule_ids,
+        rule_parameters=_rule_parameters(value("ruleParameters"), rule_ids),
+        periodic_frequency=periodic,
+        security_hub_export=_boolean("securityHubExport", value("securityHubExport")),
+        tags=_tags(value("tags")),
+        vpc_id=vpc_id,
+        subnet_ids=subnet_ids,
+        security_group_ids=security_group_ids,
+        create_config_recorder=_boolean("createConfigRecorder", value("createConfigRecorder")),
+        enable_security_hub=_boolean("enableSecurityHub", value("enableSecurityHub")),
+        reserved_concurrency=concurrency,
+        log_retention_days=retention,
+        log_level=log_level,
+        powertools_layer_arn=layer_arn,
+    )
+
+
+def _rule_ids(enabled: Any, disabled: Any) -> tuple[str, ...]:
+    if isinstance(enabled, str) and enabled.strip().lower() == "all":
+        chosen = [rule.id for rule in RULES]
+    else:
+        chosen = list(_list("enabledRules", enabled))
+    off = set(_list("disabledRules", disabled))
+    for key, ids in (("enabledRules", chosen), ("disabledRules", off)):
+        unknown = sorted(set(ids) - set(RULES_BY_ID))
+        if unknown:
+            raise SettingsError(
+                f"{key}: unknown rule id(s) {', '.join(unknown)} (known: {', '.join(RULES_BY_ID)})"
+            )
+    # Registry order, whatever order the context lists them in.
+    rule_ids = tuple(rule.id for rule in RULES if rule.id in chosen and rule.id not in off)
+    if not rule_ids:
+        raise SettingsError("enabledRules / disabledRules leave no rule to deploy")
+    return rule_ids
+
+
+def _rule_parameters(raw: Any, rule_ids: tuple[str, ...]) -> Mapping[str, Mapping[str, str]]:
+    data = _json("ruleParameters", raw)
+    if not isinstance(data, dict):
+        raise SettingsError("ruleParameters: expected an object {rule id: {parameter: value}}")
+    result: dict[str, dict[str, str]] = {}
+    for rule_id, parameters in data.items():
+        if rule_id not in RULES_BY_ID:
+            raise SettingsError(
+                f"ruleParameters: unknown rule id {rule_id!r} (known: {', '.join(RULES_BY_ID)})"
+            )
+        if not isinstance(parameters, dict):
+            raise SettingsError(f"ruleParameters.{rule_id}: expected an object of parameters")
+        # Config passes every value as a string; drop empty ones (an unset parameter).
+        strings = {
+            name: (str(v).lower() if isinstance(v, bool) else str(v)).strip()
+            for name, v in parameters.items()
+            if v is not None
+        }
+        strings = {name: v for name, v in strings.items() if v}
+        if EXECUTION_ROLE_NAME.name in strings:
+            raise SettingsError(
+                f"ruleParameters.{rule_id}: {EXECUTION_ROLE_NAME.name} is for organization "
+                "rules, which this stack does not deploy (its roles grant no sts:AssumeRole)"
+            )
+        try:
+            parse_parameters(RULES_BY_ID[rule_id], strings)
+        except InvalidParameterError as error:
+            raise SettingsError(f"ruleParameters.{rule_id}: {error}") from None
+        if rule_id in rule_ids and strings:
+            encoded = json.dumps(strings, separators=(",", ":"))
+            if len(encoded) > INPUT_PARAMETERS_MAX:
+                raise SettingsError(
+                    f"ruleParameters.{rule_id}: {len(encoded)} characters as JSON, AWS Config "
+                    f"allows {INPUT_PARAMETERS_MAX}"
+                )
+            result[rule_id] = strings
+    return result
+
+
+def _json(key: str, raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw) if raw.strip() else None
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"{key}: not valid JSON ({error})") from None
+    return raw
+
+
+def _list(key: str, raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            raw = _json(key, text)
+        else:
+            return tuple(item.strip() for item in text.split(",") if item.strip())
+    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        return tuple(item.strip() for item in raw if item.strip())
+    raise SettingsError(f"{key}: expected a list of strings or a comma-separated string")
+
+
+def _ids(key: str, raw: Any, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    ids = _list(key, raw)
+    for item in ids:
+        if not pattern.fullmatch(item):
+            raise SettingsError(f"{key}: {item!r} is not a valid id")
+    return ids
+
+
+def _text(key: str, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise SettingsError(f"{key}: expected a string, got {raw!r}")
+    return raw.strip()
+
+
+def _boolean(key: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise SettingsError(f"{key}: expected true or false, got {raw!r}")
+
+
+def _integer(key: str, raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise SettingsError(f"{key}: expected an integer, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"\d+", raw.strip()):
+        return int(raw.strip())
+    raise SettingsError(f"{key}: expected an integer, got {raw!r}")
+
+
+def _tags(raw: Any) -> Mapping[str, str]:
+    data = _json("tags", raw)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError("tags: expected an object {key: value}")
+    tags: dict[str, str] = {}
+    for key, tag_value in data.items():
+        if not TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
+            raise SettingsError(f"tags: {key!r} is not a valid tag key")
+        tags[key] = str(tag_value)
+    return tags

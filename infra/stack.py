@@ -1,0 +1,257 @@
+"""The stack: one ``ConfigLambdaRule`` per enabled registry rule, and what they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_config as config
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_securityhub as securityhub
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import code
+from infra.nag import NIST, acknowledge
+from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
+from infra.settings import LOG_RETENTION_DAYS, Settings
+from rules.registry import RULES_BY_ID
+
+NOT_IN_VPC_WARNING = "LambdaGuardrails:NotInVpc"
+CONFIG_SERVICE_LINKED_ROLE = (
+    "arn:{partition}:iam::{account}:role/aws-service-role/config.amazonaws.com/"
+    "AWSServiceRoleForConfig"
+)
+
+
+def retention_days(days: int) -> logs.RetentionDays:
+    """CDK's enum member for ``days`` (its members list the same periods in the same order; the
+    template test checks RetentionInDays)."""
+    return dict(zip(LOG_RETENTION_DAYS, logs.RetentionDays, strict=False))[days]
+
+
+def construct_id(rule_id: str) -> str:
+    """``lambda-dlq-check`` -> ``LambdaDlqCheck``."""
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+class GuardrailsStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id_: str, *, settings: Settings, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id_, **kwargs)
+        self.settings = settings
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias="alias/lambda-guardrails",
+            description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self._allow_logs(self.key)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            data_key_reuse=cdk.Duration.hours(1),
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)
+        )
+
+        depends_on: list[cdk.CfnResource] = []
+        if settings.create_config_recorder:
+            depends_on.extend(self._config_recorder())
+        if settings.enable_security_hub:
+            securityhub.CfnHub(
+                self, "SecurityHub", enable_default_standards=False, auto_enable_controls=True
+            )
+
+        options = RuleFunctionOptions(
+            code=code.rule_code(),
+            layer=layer,
+            key=self.key,
+            dead_letter_queue=self.dead_letter_queue,
+            reserved_concurrency=settings.reserved_concurrency,
+            log_retention=retention_days(settings.log_retention_days),
+            log_level=settings.log_level,
+            security_hub_export=settings.security_hub_export,
+            periodic_frequency=settings.periodic_frequency,
+            subnet_ids=settings.subnet_ids,
+            security_group_ids=self._security_group_ids(),
+        )
+        self.rules = {
+            rule_id: ConfigLambdaRule(
+                self,
+                construct_id(rule_id),
+                rule=RULES_BY_ID[rule_id],
+                options=options,
+                input_parameters=settings.rule_parameters.get(rule_id),
+                depends_on=depends_on,
+            )
+            for rule_id in settings.rule_ids
+        }
+        if not settings.in_vpc:
+            message = (
+                "The rule functions run outside a VPC (context subnetIds is empty), so they are "
+                "NON_COMPLIANT with lambda-inside-vpc. Set -c vpcId=... -c subnetIds=... to run "
+                "them in private subnets (recommended)."
+            )
+            cdk.Annotations.of(self).add_warning_v2(NOT_IN_VPC_WARNING, message)
+            for rule in self.rules.values():
+                acknowledge(
+                    rule.function,
+                    "LambdaInsideVPC",
+                    None,
+                    "Outside a VPC by configuration (no subnetIds); the synth warns and the "
+                    "README recommends subnets",
+                    pack=NIST,
+                )
+        for key, value in settings.tags.items():
+            cdk.Tags.of(self).add(key, value)
+
+    def _allow_logs(self, key: kms.Key) -> None:
+        """CloudWatch Logs encrypts the functions' log groups with the key, for this account's
+        log groups only."""
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:"
+                            f"{cdk.Aws.ACCOUNT_ID}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+
+    def _security_group_ids(self) -> list[str]:
+        settings = self.settings
+        if not settings.in_vpc:
+            return []
+        if settings.security_group_ids:
+            return list(settings.security_group_ids)
+        group = ec2.CfnSecurityGroup(
+            self,
+            "FunctionSecurityGroup",
+            group_description="Lambda Guardrails rule functions: HTTPS to AWS APIs only",
+            vpc_id=settings.vpc_id or "",
+            security_group_egress=[
+                ec2.CfnSecurityGroup.EgressProperty(
+                    ip_protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_ip="0.0.0.0/0",
+                    description="HTTPS to the AWS Config, Lambda and Security Hub APIs",
+                )
+            ],
+        )
+        return [group.attr_group_id]
+
+    def _config_recorder(self) -> list[cdk.CfnResource]:
+        """A recorder for Lambda functions and its delivery channel, for accounts with none."""
+        access_logs = s3.Bucket(
+            self,
+            "ConfigAccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            access_logs,
+            "S3DefaultEncryptionKMS",
+            None,
+            "S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS",
+            pack=NIST,
+        )
+        bucket = s3.Bucket(
+            self,
+            "ConfigBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="config-bucket/",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for scope in (bucket, access_logs):
+            acknowledge(
+                scope,
+                "S3BucketReplicationEnabled",
+                None,
+                "Configuration history is rebuilt by the recorder; cross-region replication is "
+                "the account owner's choice",
+                pack=NIST,
+            )
+        config_principal = iam.ServicePrincipal("config.amazonaws.com")
+        source_account = {"StringEquals": {"AWS:SourceAccount": cdk.Aws.ACCOUNT_ID}}
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[config_principal],
+                actions=["s3:GetBucketAcl", "s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions=source_account,
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[config_principal],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"AWSLogs/{cdk.Aws.ACCOUNT_ID}/Config/*")],
+                conditions=source_account,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[config_principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions=source_account,
+            )
+        )
+        recorder = config.CfnConfigurationRecorder(
+            self,
+            "ConfigRecorder",
+            role_arn=CONFIG_SERVICE_LINKED_ROLE.format(
+                partition=cdk.Aws.PARTITION, account=cdk.Aws.ACCOUNT_ID
+            ),
+            recording_group=config.CfnConfigurationRecorder.RecordingGroupProperty(
+                all_supported=False,
+                include_global_resource_types=False,
+                resource_types=[RESOURCE_TYPE],
+            ),
+        )
+        channel = config.CfnDeliveryChannel(
+            self,
+            "ConfigDeliveryChannel",
+            s3_bucket_name=bucket.bucket_name,
+            s3_kms_key_arn=self.key.key_arn,
+        )
+        channel.add_resource_dependency(recorder)
+        return [recorder, channel]

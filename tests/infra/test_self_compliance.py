@@ -1,0 +1,54 @@
+"""The stack's own functions, read back from the synthesized template by the engine's
+CloudFormation adapter, pass the rules they deploy."""
+
+from __future__ import annotations
+
+import json
+
+from rules.adapters.cloudformation import functions_from_template
+from rules.model import Compliance
+from rules.parameters import NO_PARAMETERS, Parameters, parse_parameters
+from rules.registry import RULES, get_rule
+from tests.infra.conftest import Synth
+
+INSIDE_VPC = "lambda-inside-vpc"
+
+
+def verdicts(synth: Synth) -> dict[tuple[str, str], Compliance]:
+    template = json.loads(next(synth.outdir.glob("*.template.json")).read_text())
+    functions = functions_from_template(template)
+    assert functions, "no functions read from the template"
+    return {
+        (name, rule.id): rule.check(function, NO_PARAMETERS).compliance
+        for name, function in functions.items()
+        for rule in RULES
+    }
+
+
+def test_default_stack_passes_every_rule_but_inside_vpc(default_synth: Synth) -> None:
+    results = verdicts(default_synth)
+    assert len(results) == len(RULES) * len(RULES)
+    for (name, rule_id), compliance in results.items():
+        expected = Compliance.NON_COMPLIANT if rule_id == INSIDE_VPC else Compliance.COMPLIANT
+        assert compliance is expected, (name, rule_id)
+
+
+def test_stack_with_subnets_passes_every_rule(full_synth: Synth) -> None:
+    results = verdicts(full_synth)
+    assert set(results.values()) == {Compliance.COMPLIANT}
+    # The deployed parameters hold too: its subnets are the allowed ones.
+    rule = get_rule(INSIDE_VPC)
+    template = json.loads(next(full_synth.outdir.glob("*.template.json")).read_text())
+    for function in functions_from_template(template).values():
+        assert rule.check(function, parameters_of(full_synth, INSIDE_VPC)).compliance is (
+            Compliance.COMPLIANT
+        )
+
+
+def parameters_of(synth: Synth, rule_id: str) -> Parameters:
+    (config_rule,) = [
+        r
+        for r in synth.of_type("AWS::Config::ConfigRule").values()
+        if r["Properties"]["ConfigRuleName"] == rule_id
+    ]
+    return parse_parameters(get_rule(rule_id), config_rule["Properties"]["InputParameters"])

@@ -1,0 +1,130 @@
+"""Context keys: cdk.json holds every documented default, and bad values fail the synth."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from infra.settings import CONTEXT_KEYS, Settings, SettingsError, load_settings
+from rules.registry import RULES
+from tests.infra.conftest import ROOT, cdk_json_context
+
+ALL_IDS = tuple(rule.id for rule in RULES)
+
+
+def settings(**context: Any) -> Settings:
+    return load_settings(context.get)
+
+
+def test_cdk_json_holds_every_key_with_its_documented_default() -> None:
+    context = cdk_json_context()
+    for key in CONTEXT_KEYS:
+        assert context[key.name] == key.default, key.name
+    ours = {k for k in context if not k.startswith("@aws-cdk")}
+    assert ours == {key.name for key in CONTEXT_KEYS}
+
+
+def test_readme_deploy_section_documents_every_key() -> None:
+    readme = (ROOT / "README.md").read_text()
+    deploy = readme.split("\n## Deploy", 1)[1].split("\n## ", 1)[0]
+    for key in CONTEXT_KEYS:
+        assert re.search(rf"^\| `{key.name}` \|", deploy, re.MULTILINE), key.name
+
+
+def test_defaults() -> None:
+    result = settings()
+    assert result.rule_ids == ALL_IDS
+    assert result.rule_parameters == {}
+    assert result.periodic_frequency is None
+    assert result.security_hub_export is True
+    assert not result.in_vpc
+    assert (result.create_config_recorder, result.enable_security_hub) == (False, False)
+
+
+def test_enabled_rules_keep_registry_order_and_disabled_rules_win() -> None:
+    chosen = settings(
+        enabledRules=f"{ALL_IDS[3]},{ALL_IDS[0]},{ALL_IDS[1]}", disabledRules=[ALL_IDS[1]]
+    )
+    assert chosen.rule_ids == (ALL_IDS[0], ALL_IDS[3])
+    assert settings(disabledRules=f'["{ALL_IDS[2]}"]').rule_ids == ALL_IDS[:2] + ALL_IDS[3:]
+
+
+def test_command_line_strings_are_parsed() -> None:
+    result = settings(
+        securityHubExport="false",
+        reservedConcurrency="7",
+        logRetentionDays="30",
+        logLevel="warning",
+        periodicFrequency="TwentyFour_Hours",
+        tags='{"Team": "sec"}',
+        ruleParameters='{"lambda-concurrency-check": {"ConcurrencyLimitHigh": 5}}',
+    )
+    assert result.security_hub_export is False
+    assert (result.reserved_concurrency, result.log_retention_days) == (7, 30)
+    assert result.log_level == "WARNING"
+    assert result.periodic_frequency == "TwentyFour_Hours"
+    assert result.tags == {"Team": "sec"}
+    # Config passes parameters as strings.
+    assert result.rule_parameters == {"lambda-concurrency-check": {"ConcurrencyLimitHigh": "5"}}
+
+
+def test_parameters_of_a_disabled_rule_are_validated_but_not_deployed() -> None:
+    result = settings(
+        disabledRules="lambda-dlq-check",
+        ruleParameters={"lambda-dlq-check": {"dlqArns": "arn:aws:sqs:us-east-1:111122223333:q"}},
+    )
+    assert result.rule_parameters == {}
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"enabledRules": "lambda-nope"}, "enabledRules: unknown rule id"),
+        ({"disabledRules": ["lambda-nope"]}, "disabledRules: unknown rule id"),
+        ({"ruleParameters": {"lambda-nope": {}}}, "unknown rule id"),
+        ({"ruleParameters": "{not json"}, "ruleParameters: not valid JSON"),
+        (
+            {
+                "ruleParameters": {
+                    "lambda-concurrency-check": {
+                        "ConcurrencyLimitLow": "9",
+                        "ConcurrencyLimitHigh": "2",
+                    }
+                }
+            },
+            "is greater than ConcurrencyLimitHigh",
+        ),
+        ({"ruleParameters": {"lambda-inside-vpc": {"subnetIds": "sn-1"}}}, "subnet id"),
+        ({"ruleParameters": {"lambda-dlq-check": {"maxAge": "1"}}}, "unknown parameter"),
+        (
+            {"ruleParameters": {"lambda-dlq-check": {"ExecutionRoleName": "r"}}},
+            "organization rules",
+        ),
+        (
+            {
+                "ruleParameters": {
+                    "lambda-inside-vpc": {"subnetIds": ",".join(["subnet-0123456789abcdef0"] * 50)}
+                }
+            },
+            "AWS Config allows 1024",
+        ),
+        ({"enabledRules": ""}, "leave no rule to deploy"),
+        ({"disabledRules": ",".join(ALL_IDS)}, "leave no rule to deploy"),
+        ({"periodicFrequency": "Two_Hours"}, "periodicFrequency"),
+        ({"securityHubExport": "yes"}, "securityHubExport: expected true or false"),
+        ({"subnetIds": "subnet-0123456789abcdef0"}, "also set vpcId"),
+        ({"vpcId": "vpc-0123456789abcdef0"}, "subnetIds is empty"),
+        ({"vpcId": "vpc-1", "subnetIds": "subnet-0123456789abcdef0"}, "not a VPC id"),
+        ({"subnetIds": "subnet-x"}, "subnetIds: 'subnet-x' is not a valid id"),
+        ({"logRetentionDays": 42}, "not a CloudWatch Logs retention period"),
+        ({"reservedConcurrency": "0"}, "at least 1"),
+        ({"logLevel": "LOUD"}, "logLevel"),
+        ({"powertoolsLayerArn": "arn:aws:lambda:eu-west-1:1:layer:x"}, "powertoolsLayerArn"),
+        ({"tags": {"aws:x": "y"}}, "not a valid tag key"),
+    ],
+)
+def test_bad_values_fail_naming_the_key(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        settings(**context)

@@ -1,0 +1,242 @@
+"""The default synth (cdk.json as committed): one rule and one function per registry rule, the
+functions complying with all five rules, least-privilege roles, and the invoke permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra import code
+from infra.rule_construct import (
+    CHANGE_TRIGGERS,
+    DLQ_ACTIONS,
+    KMS_ACTIONS,
+    LOG_ACTIONS,
+    VPC_ACTIONS,
+    XRAY_ACTIONS,
+)
+from infra.stack import NOT_IN_VPC_WARNING
+from rules.permissions import actions_for, grants_for
+from rules.registry import RULES
+from tests.infra.conftest import Synth
+from tests.infra.helpers import logical_id, policy_actions, rule_resource, statements_by_action
+
+RULE_IDS = [rule.id for rule in RULES]
+INFRA_ACTIONS = {*LOG_ACTIONS, *XRAY_ACTIONS, *DLQ_ACTIONS, *KMS_ACTIONS}
+ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+def test_one_config_rule_and_one_function_per_registry_rule(default_synth: Synth) -> None:
+    rules = default_synth.of_type("AWS::Config::ConfigRule")
+    assert sorted(r["Properties"]["ConfigRuleName"] for r in rules.values()) == sorted(RULE_IDS)
+    functions = default_synth.of_type("AWS::Lambda::Function")
+    assert sorted(
+        f["Properties"]["Environment"]["Variables"]["RULE_ID"] for f in functions.values()
+    ) == sorted(RULE_IDS)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_config_rule_is_custom_lambda_on_lambda_functions(default_synth: Synth, rule: Any) -> None:
+    resources = default_synth.resources
+    function_id, _ = rule_resource(resources, rule.id, "Function/Resource")
+    permission_id, _ = rule_resource(resources, rule.id, "ConfigInvoke")
+    _, config_rule = rule_resource(resources, rule.id, "Rule")
+    props = config_rule["Properties"]
+    assert props["ConfigRuleName"] == rule.id
+    assert props["Description"] == rule.description
+    assert props["Scope"] == {"ComplianceResourceTypes": ["AWS::Lambda::Function"]}
+    assert props["Source"]["Owner"] == "CUSTOM_LAMBDA"
+    assert props["Source"]["SourceIdentifier"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    # Change triggers only: the periodic trigger is off by default, and no parameters are set.
+    assert props["Source"]["SourceDetails"] == [
+        {"EventSource": "aws.config", "MessageType": message} for message in CHANGE_TRIGGERS
+    ]
+    assert "InputParameters" not in props
+    # Config refuses to create a rule whose function it may not invoke yet.
+    assert permission_id in config_rule["DependsOn"]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_function_complies_with_the_five_rules(default_synth: Synth, rule: Any) -> None:
+    resources = default_synth.resources
+    key_id = logical_id(resources, "Key/Resource")
+    queue_id = logical_id(resources, "DeadLetterQueue/Resource")
+    role_id, _ = rule_resource(resources, rule.id, "Role/Resource")
+    logs_id, log_group = rule_resource(resources, rule.id, "Logs/Resource")
+    _, function = rule_resource(resources, rule.id, "Function/Resource")
+    props = function["Properties"]
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "rules.handler.lambda_handler"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["ReservedConcurrentExecutions"] == 5
+    assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert props["KmsKeyArn"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert props["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert props["LoggingConfig"] == {"LogGroup": {"Ref": logs_id}}
+    assert "VpcConfig" not in props  # no subnetIds in cdk.json (the synth warns, see below)
+    assert props["Environment"]["Variables"] == {
+        "RULE_ID": rule.id,
+        "SECURITY_HUB_EXPORT": "true",
+        "POWERTOOLS_SERVICE_NAME": "lambda-guardrails",
+        "POWERTOOLS_METRICS_NAMESPACE": "LambdaGuardrails",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert log_group["Properties"]["RetentionInDays"] == 365
+    assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_powertools_comes_from_the_aws_layer_of_the_pinned_version(default_synth: Synth) -> None:
+    version = code.powertools_version()
+    expected = f"{{{{resolve:ssm:/aws/service/powertools/python/arm64/python3.14/{version}}}}}"
+    for function in default_synth.of_type("AWS::Lambda::Function").values():
+        assert function["Properties"]["Layers"] == [expected]
+
+
+def test_powertools_version_is_the_requirements_pin(tmp_path: Any) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("boto3==1.0\naws-lambda-powertools==3.99.1\n")
+    assert code.powertools_version(requirements) == "3.99.1"
+    requirements.write_text("aws-lambda-powertools>=3\n")
+    with pytest.raises(ValueError, match="exact"):
+        code.powertools_version(requirements)
+
+
+def test_key_rotates_and_encrypts_the_dead_letter_queue(default_synth: Synth) -> None:
+    template = default_synth.template
+    key_id = logical_id(default_synth.resources, "Key/Resource")
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
+    )
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_only_config_in_this_account_may_invoke(default_synth: Synth, rule: Any) -> None:
+    function_id, _ = rule_resource(default_synth.resources, rule.id, "Function/Resource")
+    permissions = [
+        p
+        for p in default_synth.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    assert [p["Properties"] for p in permissions] == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
+            "Principal": "config.amazonaws.com",
+            "SourceAccount": ACCOUNT,
+        }
+    ]
+
+
+def test_no_function_url_and_no_public_principal(default_synth: Synth) -> None:
+    assert default_synth.of_type("AWS::Lambda::Url") == {}
+    for permission in default_synth.of_type("AWS::Lambda::Permission").values():
+        assert permission["Properties"]["Principal"] != "*"
+        assert "SourceAccount" in permission["Properties"]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_role_holds_exactly_the_rule_actions_plus_platform_actions(
+    default_synth: Synth, rule: Any
+) -> None:
+    resources = default_synth.resources
+    policy_id, policy = rule_resource(resources, rule.id, "Policy/Resource")
+    _, role = rule_resource(resources, rule.id, "Role/Resource")
+    # The role's only permissions are its customer-managed policy: no inline or AWS managed ones.
+    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}]
+    assert "Policies" not in role["Properties"]
+    assert not [
+        p
+        for p in default_synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_key(resources, rule.id)} in p["Properties"].get("Roles", [])
+    ]
+    actions = policy_actions(policy)
+    assert len(actions) == len(set(actions)), "an action is granted twice"
+    assert set(actions) - INFRA_ACTIONS == actions_for(rule)
+    assert set(actions) & INFRA_ACTIONS == INFRA_ACTIONS
+    assert not [a for a in actions if "*" in a]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_wildcard_resources_only_where_the_grant_says_so(default_synth: Synth, rule: Any) -> None:
+    _, policy = rule_resource(default_synth.resources, rule.id, "Policy/Resource")
+    granted = statements_by_action(policy)
+    for grant in grants_for(rule):
+        for action in grant.actions:
+            (resource,) = granted[action]
+            if grant.resource == "*":
+                assert resource == "*"
+            else:
+                assert render(resource) == grant.resource.format(
+                    partition="${AWS::Partition}",
+                    region="${AWS::Region}",
+                    account="${AWS::AccountId}",
+                )
+    wildcard = {action for action, res in granted.items() if "*" in res}
+    allowed = {a for g in grants_for(rule) if g.resource == "*" for a in g.actions}
+    assert wildcard == allowed | set(XRAY_ACTIONS)
+    hub = render(granted["securityhub:BatchImportFindings"][0])
+    account = "${AWS::AccountId}"
+    assert hub == (
+        f"arn:${{AWS::Partition}}:securityhub:${{AWS::Region}}:{account}:product/{account}/default"
+    )
+
+
+def test_outside_a_vpc_the_synth_warns(default_synth: Synth) -> None:
+    assert [w for w in default_synth.warnings if NOT_IN_VPC_WARNING in w] != []
+    assert not [
+        a
+        for p in default_synth.of_type("AWS::IAM::ManagedPolicy").values()
+        for a in policy_actions(p)
+        if a in VPC_ACTIONS
+    ]
+
+
+def test_tags_reach_the_resources(default_synth: Synth) -> None:
+    for function in default_synth.of_type("AWS::Lambda::Function").values():
+        assert {"Key": "Project", "Value": "lambda-guardrails"} in function["Properties"]["Tags"]
+
+
+def test_optional_resources_are_off_by_default(default_synth: Synth) -> None:
+    for resource_type in (
+        "AWS::Config::ConfigurationRecorder",
+        "AWS::Config::DeliveryChannel",
+        "AWS::SecurityHub::Hub",
+        "AWS::S3::Bucket",
+        "AWS::EC2::SecurityGroup",
+    ):
+        assert default_synth.of_type(resource_type) == {}, resource_type
+
+
+def role_key(resources: dict[str, Any], rule_id: str) -> str:
+    return rule_resource(resources, rule_id, "Role/Resource")[0]
+
+
+def render(value: Any) -> str:
+    """A Fn::Join of literals and pseudo-parameter Refs, as a ${AWS::...} string."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    separator, parts = value["Fn::Join"]
+    return separator.join(render(part) for part in parts)
