@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo demo-examples test lint typecheck unit bench clean
+.PHONY: demo demo-examples test lint typecheck unit bench bench-detail clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,12 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# One table, every figure next to its baseline measured in the same run (benchmarks/README.md).
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_all.py
+
+# The engine's stages and every cold-start case, in detail.
+bench-detail: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cold_start.py
 
