@@ -169,5 +169,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def run(argv: Sequence[str] | None = None) -> int:
+    """``main`` with a short last word instead of a traceback on Ctrl-C / SIGTERM (the server
+    has been stopped by then)."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("\nInterrupted: moto_server stopped.", file=sys.stderr)
+        return 130
+    except SystemExit as stop:
+        if isinstance(stop.code, int) and stop.code > 128:
+            print("\nTerminated: moto_server stopped.", file=sys.stderr)
+        raise
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

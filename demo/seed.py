@@ -29,6 +29,7 @@ CONCURRENCY = "lambda-concurrency-check"
 P, F, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLICABLE
 OTHER_ACCOUNT = "444455556666"
 PREFIX = "gl-"
+ROLE_NAME = "gl-sample-function-role"
 
 
 @dataclass(frozen=True)
@@ -170,14 +171,17 @@ def seed(
     account = client("sts").get_caller_identity()["Account"]
     iam, ec2, kms, sqs, sns = (client(n) for n in ("iam", "ec2", "kms", "sqs", "sns"))
     lam = client("lambda")
-    role = iam.create_role(
-        RoleName="gl-sample-function-role",
-        AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                           "Principal": {"Service": "lambda.amazonaws.com"}}],
-        }),
-    )["Role"]["Arn"]
+    try:  # IAM is global: a second Region reuses the role
+        role = iam.create_role(
+            RoleName=ROLE_NAME,
+            AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"Service": "lambda.amazonaws.com"}}],
+            }),
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
     vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
     subnets = tuple(
         ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.42.{i}.0/24")["Subnet"]["SubnetId"]

@@ -34,3 +34,21 @@ def test_demo_runs_to_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[s
     port = int(re.search(r"moto_server on http://127\.0\.0\.1:(\d+)", output).group(1))  # type: ignore[union-attr]
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_ctrl_c_mid_demo_stops_the_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import demo.__main__ as demo_main
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_main, "run_flow", interrupted)
+    assert demo_main.run(["--skip-synth", "--report", str(tmp_path / "r.html")]) == 130
+    captured = capsys.readouterr()
+    assert "Interrupted: moto_server stopped." in captured.err
+    port = int(re.search(r"moto_server on http://127\.0\.0\.1:(\d+)", captured.out).group(1))  # type: ignore[union-attr]
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    assert not (tmp_path / "r.html").exists()

@@ -177,3 +177,21 @@ def test_reads_run_in_parallel_and_give_the_same_result(
     assert serial_peak == 1
     assert parallel_peak > 1
     assert parallel == serial
+
+
+def test_several_regions_are_scanned_and_reported_apart(
+    seeded: SeededAccount,
+    moto_server: MotoServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from demo.seed import SAMPLE, seed
+
+    seed(boto3.Session(region_name="eu-west-1"), functions=SAMPLE[:2])
+    capsys.readouterr()
+    code, text = scan(moto_server, "--region", "eu-west-1", "--format", "table")
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "us-east-1: 12 function(s)" in err and "eu-west-1: 2 function(s)" in err
+    assert f"{SAMPLE[0].name} ({seeded.account_id}/eu-west-1)" in text
+    assert f"{SAMPLE[0].name} ({seeded.account_id}/us-east-1)" in text
+    assert f"{(12 + 2) * len(RULES)} evaluations" in text
