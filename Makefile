@@ -4,14 +4,21 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo demo-examples test lint typecheck unit bench bench-detail clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The local end-to-end demo: CDK synth summary, moto_server on a free 127.0.0.1 port, the real
+# rule handlers with Config's events, Security Hub findings, report/lambda-guardrails.html.
+# Needs npm only for the pinned CDK CLI: without npm the demo still runs (and says so).
+demo: $(STAMP) $(if $(shell command -v npm),node_modules/.stamp)
+	$(BIN)/python -m demo
+
+# The engine alone over the example items (what `make demo` used to run).
+demo-examples: $(STAMP)
 	$(BIN)/python -m rules evaluate --rule all --format table examples/*.json
 
 lint: $(STAMP)
@@ -25,7 +32,12 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# One table, every figure next to its baseline measured in the same run (benchmarks/README.md).
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_all.py
+
+# The engine's stages and every cold-start case, in detail.
+bench-detail: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cold_start.py
 

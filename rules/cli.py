@@ -14,6 +14,7 @@ from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
 from rules.rule import Rule
+from rules.scan_cli import add_scan_parser, run_scan
 from rules.table import render_evaluations, render_rules, render_rules_markdown
 
 EXIT_INPUT_ERROR = 2
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--format", choices=("json", "table"), default="json")
     evaluate.add_argument("files", nargs="+", metavar="FILE")
 
+    add_scan_parser(commands)
+
     listing = commands.add_parser("list", help="list the rules and their parameters")
     listing.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     return parser
@@ -55,6 +58,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     args = build_parser().parse_args(argv)
     if args.command == "list":
         return _list(args.format, out)
+    if args.command == "scan":
+        return _scan(args, out)
     try:
         rules = _select_rules(args.rule)
         cli_parameters = _decode_parameters(args.parameters)
@@ -82,6 +87,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     if args.format == "table":
         out.write(render_evaluations(_row_labels(evaluations)))
     return EXIT_INPUT_ERROR if failed else 0
+
+
+def _scan(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        rules = _select_rules(args.rule or ["all"])
+        parameters = _parameters_for(rules, _decode_parameters(args.parameters) or {})
+    except (GuardrailsError, ValueError) as error:
+        print(f"rules scan: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return run_scan(args, rules, parameters, out)
 
 
 def _evaluate_source(

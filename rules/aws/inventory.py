@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -58,16 +59,23 @@ def read_functions(
     *,
     source: Source | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> Inventory:
     """Every ``$LATEST`` function of the account and Region. ``source`` forces one source;
-    by default Config when its recorder records Lambda functions, else the Lambda API."""
+    by default Config when its recorder records Lambda functions, else the Lambda API.
+
+    ``workers`` > 1 runs the Lambda API fallback's per-function reads on that many threads
+    (one shared client: give it the ``adaptive`` retry mode so they stay within the rate
+    limits); the order of the result does not change. Config's batches stay sequential."""
     if source is None:
         source = "config" if recorder_records_lambda(clients.client("config")) else "lambda"
     if source == "config":
         functions, problems = _read_from_config(clients.client("config"), progress)
     else:
         reads = frozenset(read for rule in rules for read in rule.lambda_api_reads)
-        functions, problems = _read_from_lambda(clients.client("lambda"), reads, progress)
+        functions, problems = _read_from_lambda(
+            clients.client("lambda"), reads, progress, workers
+        )
     return Inventory(tuple(functions), source, tuple(problems))
 
 
@@ -131,22 +139,28 @@ def _batch_get(config: Any, ids: Sequence[str]) -> tuple[list[Mapping[str, Any]]
 
 
 def _read_from_lambda(
-    lambda_client: Any, reads: frozenset[str], progress: Progress | None
+    lambda_client: Any, reads: frozenset[str], progress: Progress | None, workers: int = 1
 ) -> tuple[list[LambdaFunction], list[Problem]]:
     functions: list[LambdaFunction] = []
     problems: list[Problem] = []
-    for page in lambda_client.get_paginator("list_functions").paginate():
-        for configuration in page.get("Functions", []):
-            name = str(configuration.get("FunctionName", "?"))
-            try:
-                function = _with_reads(lambda_client, configuration, reads)
-            except GuardrailsError as error:
-                problems.append(Problem(name, str(error)))
-                continue
-            if function is not None:
-                functions.append(function)
-        if progress:
-            progress(len(functions), None)
+
+    def read(configuration: Mapping[str, Any]) -> LambdaFunction | Problem | None:
+        try:
+            return _with_reads(lambda_client, configuration, reads)
+        except GuardrailsError as error:
+            return Problem(str(configuration.get("FunctionName", "?")), str(error))
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for page in lambda_client.get_paginator("list_functions").paginate():
+            configurations = page.get("Functions", [])
+            outcomes = pool.map(read, configurations) if workers > 1 else map(read, configurations)
+            for outcome in outcomes:
+                if isinstance(outcome, Problem):
+                    problems.append(outcome)
+                elif outcome is not None:
+                    functions.append(outcome)
+            if progress:
+                progress(len(functions), None)
     return functions, problems
 
 

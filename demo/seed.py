@@ -1,0 +1,253 @@
+"""A sample account for the demo and the e2e tests: a dozen functions spanning every verdict of
+every rule, built through the ordinary AWS APIs (so it also works against real AWS or any
+emulator), plus Security Hub enabled.
+
+Each ``SampleFunction`` states the verdict it is *designed* to get from each rule; the e2e tests
+compare what the real handlers reported with that design. One function is created, evaluated and
+then deleted (``retire``), so its Config deletion event exercises NOT_APPLICABLE and the archiving
+of its findings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import boto3
+
+from rules.model import Compliance
+
+PUBLIC = "lambda-function-public-access-prohibited"
+VPC = "lambda-inside-vpc"
+CMK = "lambda-env-vars-cmk-encrypted"
+DLQ = "lambda-dlq-check"
+CONCURRENCY = "lambda-concurrency-check"
+
+P, F, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLICABLE
+OTHER_ACCOUNT = "444455556666"
+PREFIX = "gl-"
+ROLE_NAME = "gl-sample-function-role"
+
+
+@dataclass(frozen=True)
+class SampleFunction:
+    name: str
+    purpose: str
+    expected: Mapping[str, Compliance]
+    vpc: bool = False
+    environment: bool = False
+    # "cmk": a key created in the account; "aws-managed": the aws/lambda alias ARN.
+    kms_key: str | None = None
+    dlq: str | None = None  # "sqs" or "sns"
+    reserved_concurrency: int | None = None
+    url_auth_type: str | None = None
+    # add_permission arguments (FunctionName/Action filled in); "{account}" is substituted.
+    permissions: tuple[Mapping[str, str], ...] = ()
+    deleted: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _verdicts(public: Compliance, vpc: Compliance, cmk: Compliance, dlq: Compliance,
+              concurrency: Compliance) -> dict[str, Compliance]:
+    return {PUBLIC: public, VPC: vpc, CMK: cmk, DLQ: dlq, CONCURRENCY: concurrency}
+
+
+S3_WITH_ACCOUNT = {
+    "StatementId": "s3-invoke",
+    "Principal": "s3.amazonaws.com",
+    "SourceArn": "arn:aws:s3:::gl-uploads-{account}",
+    "SourceAccount": "{account}",
+}
+
+SAMPLE: tuple[SampleFunction, ...] = (
+    SampleFunction(
+        PREFIX + "hardened", "passes every rule: VPC, CMK, DLQ, concurrency, S3 grant pinned",
+        _verdicts(P, P, P, P, P), vpc=True, environment=True, kms_key="cmk", dlq="sqs",
+        reserved_concurrency=10, permissions=(S3_WITH_ACCOUNT,),
+    ),
+    SampleFunction(
+        PREFIX + "public-url", "function URL with auth type NONE: public",
+        _verdicts(F, F, P, F, F), url_auth_type="NONE",
+        permissions=({"StatementId": "FunctionURLAllowPublicAccess", "Principal": "*",
+                      "Action": "lambda:InvokeFunctionUrl", "FunctionUrlAuthType": "NONE"},),
+    ),
+    SampleFunction(
+        PREFIX + "iam-url", "function URL with auth type AWS_IAM: not public",
+        _verdicts(P, P, P, P, P), url_auth_type="AWS_IAM", vpc=True, dlq="sns",
+        reserved_concurrency=5,
+    ),
+    SampleFunction(
+        PREFIX + "public-principal", "Principal '*' with no condition",
+        _verdicts(F, P, F, P, P), vpc=True, environment=True, dlq="sqs",
+        reserved_concurrency=2,
+        permissions=({"StatementId": "anyone", "Principal": "*"},),
+    ),
+    SampleFunction(
+        PREFIX + "s3-no-source-account", "S3 grant with a bucket ARN and no SourceAccount",
+        _verdicts(F, F, P, F, F),
+        permissions=({"StatementId": "s3-any-account", "Principal": "s3.amazonaws.com",
+                      "SourceArn": "arn:aws:s3:::gl-uploads"},),
+    ),
+    SampleFunction(
+        PREFIX + "cross-account", "grant to one other account: not public",
+        _verdicts(P, F, P, F, F),
+        permissions=({"StatementId": "partner", "Principal": OTHER_ACCOUNT},),
+    ),
+    SampleFunction(
+        PREFIX + "service-restricted", "EventBridge grant pinned to a rule ARN in the account",
+        _verdicts(P, F, F, F, P), environment=True, reserved_concurrency=20,
+        permissions=({"StatementId": "events", "Principal": "events.amazonaws.com",
+                      "SourceArn": "arn:aws:events:{region}:{account}:rule/nightly"},),
+    ),
+    SampleFunction(
+        PREFIX + "aws-managed-key", "environment encrypted with the AWS managed key",
+        _verdicts(P, P, F, P, P), vpc=True, environment=True, kms_key="aws-managed",
+        dlq="sqs", reserved_concurrency=3,
+    ),
+    SampleFunction(
+        PREFIX + "cmk-no-vpc", "customer-managed key, outside a VPC",
+        _verdicts(P, F, P, F, F), environment=True, kms_key="cmk",
+    ),
+    SampleFunction(
+        PREFIX + "dlq-only", "dead-letter queue, nothing else",
+        _verdicts(P, F, P, P, F), dlq="sqs",
+    ),
+    SampleFunction(
+        PREFIX + "throttled", "reserved concurrency 0 (throttled) is a set limit",
+        _verdicts(P, P, P, F, P), vpc=True, reserved_concurrency=0,
+    ),
+    SampleFunction(
+        PREFIX + "bare", "defaults: no VPC, no DLQ, no concurrency, no variables",
+        _verdicts(P, F, P, F, F),
+    ),
+    SampleFunction(
+        PREFIX + "retired", "created, then deleted: Config sends ResourceDeleted",
+        _verdicts(NA, NA, NA, NA, NA), vpc=True, deleted=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SeededAccount:
+    account_id: str
+    region: str
+    functions: tuple[SampleFunction, ...]
+    arns: Mapping[str, str]  # function name -> ARN (also for the deleted one)
+    kms_key_arn: str
+    subnet_ids: tuple[str, ...]
+
+    @property
+    def live(self) -> tuple[SampleFunction, ...]:
+        return tuple(f for f in self.functions if not f.deleted)
+
+    @property
+    def deleted(self) -> tuple[SampleFunction, ...]:
+        return tuple(f for f in self.functions if f.deleted)
+
+
+def _code() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 'ok'\n")
+    return buffer.getvalue()
+
+
+def seed(
+    session: boto3.Session,
+    *,
+    endpoint_url: str | None = None,
+    functions: tuple[SampleFunction, ...] = SAMPLE,
+) -> SeededAccount:
+    """Create the sample account's resources (all functions, also those designed to be deleted:
+    ``retire`` deletes them once they have been evaluated) and enable Security Hub."""
+    region = session.region_name or "us-east-1"
+
+    def client(name: str) -> Any:
+        return session.client(name, region_name=region, endpoint_url=endpoint_url)
+
+    account = client("sts").get_caller_identity()["Account"]
+    iam, ec2, kms, sqs, sns = (client(n) for n in ("iam", "ec2", "kms", "sqs", "sns"))
+    lam = client("lambda")
+    try:  # IAM is global: a second Region reuses the role
+        role = iam.create_role(
+            RoleName=ROLE_NAME,
+            AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"Service": "lambda.amazonaws.com"}}],
+            }),
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
+    vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnets = tuple(
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.42.{i}.0/24")["Subnet"]["SubnetId"]
+        for i in (1, 2)
+    )
+    group = ec2.create_security_group(
+        GroupName="gl-sample", Description="sample functions", VpcId=vpc_id
+    )["GroupId"]
+    key_arn = kms.create_key(Description="gl sample environment key")["KeyMetadata"]["Arn"]
+    queue_url = sqs.create_queue(QueueName="gl-sample-dlq")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    topic_arn = sns.create_topic(Name="gl-sample-dlq-topic")["TopicArn"]
+    aws_managed_key = f"arn:aws:kms:{region}:{account}:alias/aws/lambda"
+    code = _code()
+
+    arns: dict[str, str] = {}
+    for sample in functions:
+        spec: dict[str, Any] = {
+            "FunctionName": sample.name,
+            "Runtime": "python3.12",
+            "Role": role,
+            "Handler": "app.handler",
+            "Code": {"ZipFile": code},
+            "Description": sample.purpose,
+            "Tags": {"demo": "lambda-guardrails", **sample.tags},
+        }
+        if sample.vpc:
+            spec["VpcConfig"] = {"SubnetIds": list(subnets), "SecurityGroupIds": [group]}
+        if sample.environment:
+            spec["Environment"] = {"Variables": {"STAGE": "demo", "TABLE": sample.name}}
+        if sample.kms_key:
+            spec["KMSKeyArn"] = key_arn if sample.kms_key == "cmk" else aws_managed_key
+        if sample.dlq:
+            target = queue_arn if sample.dlq == "sqs" else topic_arn
+            spec["DeadLetterConfig"] = {"TargetArn": target}
+        arns[sample.name] = lam.create_function(**spec)["FunctionArn"]
+        if sample.reserved_concurrency is not None:
+            lam.put_function_concurrency(
+                FunctionName=sample.name,
+                ReservedConcurrentExecutions=sample.reserved_concurrency,
+            )
+        if sample.url_auth_type:
+            lam.create_function_url_config(FunctionName=sample.name, AuthType=sample.url_auth_type)
+        for permission in sample.permissions:
+            arguments = {"Action": "lambda:InvokeFunction", **permission}
+            lam.add_permission(
+                FunctionName=sample.name,
+                **{k: v.format(account=account, region=region) for k, v in arguments.items()},
+            )
+    client("securityhub").enable_security_hub(EnableDefaultStandards=False)
+    return SeededAccount(
+        account_id=account,
+        region=region,
+        functions=functions,
+        arns=arns,
+        kms_key_arn=key_arn,
+        subnet_ids=subnets,
+    )
+
+
+def retire(
+    session: boto3.Session, account: SeededAccount, *, endpoint_url: str | None = None
+) -> None:
+    """Delete the functions designed to be deleted (after their first evaluation)."""
+    lam = session.client("lambda", region_name=account.region, endpoint_url=endpoint_url)
+    for sample in account.deleted:
+        lam.delete_function(FunctionName=sample.name)

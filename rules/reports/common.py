@@ -1,0 +1,80 @@
+"""What every report format renders: evaluations, each with the function's ARN when known."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rules.adapters.common import arn_field
+from rules.model import Compliance, Evaluation
+from rules.registry import RULES_BY_ID
+from rules.rule import Rule, Severity
+
+# Most severe first: the order reports list severities in.
+SEVERITY_ORDER: tuple[Severity, ...] = (
+    Severity.CRITICAL,
+    Severity.HIGH,
+    Severity.MEDIUM,
+    Severity.LOW,
+    Severity.INFORMATIONAL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One evaluation and where the resource lives. ``arn`` is None for evaluations whose source
+    carried no ARN (e.g. a deleted item); reports then fall back to the resource id."""
+
+    evaluation: Evaluation
+    arn: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identifies the resource across accounts and regions."""
+        return self.arn or self.evaluation.resource_id
+
+    @property
+    def account_id(self) -> str | None:
+        return arn_field(self.arn, 4)
+
+    @property
+    def region(self) -> str | None:
+        return arn_field(self.arn, 3)
+
+    @property
+    def rule(self) -> Rule | None:
+        return RULES_BY_ID.get(self.evaluation.rule_id)
+
+    @property
+    def severity(self) -> Severity | None:
+        rule = self.rule
+        return rule.severity if rule else None
+
+
+def as_results(evaluations: Iterable[Evaluation | Result]) -> list[Result]:
+    return [item if isinstance(item, Result) else Result(item) for item in evaluations]
+
+
+def rules_in(results: Sequence[Result]) -> list[str]:
+    """Rule ids in registry order, then any unknown ones in order of appearance."""
+    present = dict.fromkeys(r.evaluation.rule_id for r in results)
+    known = [rule_id for rule_id in RULES_BY_ID if rule_id in present]
+    return known + [rule_id for rule_id in present if rule_id not in RULES_BY_ID]
+
+
+def counts_by_rule(results: Sequence[Result]) -> dict[str, Counter[Compliance]]:
+    counts: dict[str, Counter[Compliance]] = {rule_id: Counter() for rule_id in rules_in(results)}
+    for result in results:
+        counts[result.evaluation.rule_id][result.evaluation.compliance] += 1
+    return counts
+
+
+def failures_by_severity(results: Sequence[Result]) -> dict[Severity, int]:
+    """Non-compliant evaluations per severity, every severity present (most severe first)."""
+    counts = Counter(
+        r.severity
+        for r in results
+        if r.evaluation.compliance is Compliance.NON_COMPLIANT and r.severity is not None
+    )
+    return {severity: counts.get(severity, 0) for severity in SEVERITY_ORDER}
