@@ -40,12 +40,17 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 
 from benchmarks.bench_cold_start import CASES, measure  # noqa: E402
-from benchmarks.bench_engine import generate_items, time_evaluation, time_json_loads  # noqa: E402
+from benchmarks.bench_engine import (  # noqa: E402
+    generate_items,
+    time_json_loads,
+    time_rules,
+    time_whole_path,
+)
 from demo.config_events import change_event, configuration_item, now, scheduled_event  # noqa: E402
 from demo.config_shim import ComplianceStore  # noqa: E402
 from demo.flow import handler_output  # noqa: E402
 from demo.server import MotoServer, pointed_at  # noqa: E402
-from rules.parameters import NO_PARAMETERS  # noqa: E402
+from rules.parameters import NO_PARAMETERS, parse_parameters  # noqa: E402
 from rules.registry import RULES  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -82,10 +87,15 @@ class CallCounter:
 # 1. pure evaluation ---------------------------------------------------------------------------
 def bench_engine(items: int, repeat: int) -> None:
     texts = generate_items(items)
+    parameters = {rule.id: parse_parameters(rule, {}) for rule in RULES}
     loads = statistics.median(time_json_loads(texts) for _ in range(repeat))
-    full = statistics.median(time_evaluation(texts, Counter()) for _ in range(repeat))
-    row(f"evaluate {items:,} items x 5 rules", full * 1000, "ms",
-        "json.loads of the same texts", loads * 1000)
+    rules_only = statistics.median(time_rules(texts, parameters) for _ in range(repeat))
+    full = statistics.median(time_whole_path(texts, parameters) for _ in range(repeat))
+    for label, seconds in (
+        (f"5 rules on {items:,} parsed models", rules_only),
+        (f"parse + adapt + 5 rules, {items:,} items", full),
+    ):
+        row(label, seconds * 1000, "ms", "json.loads of the same texts", loads * 1000)
 
 
 # 2. cold start --------------------------------------------------------------------------------
@@ -95,12 +105,27 @@ def bench_cold_start(runs: int) -> None:
         for name, (imports, clients) in CASES.items():
             samples[name].append(measure(imports, clients))
     med = {n: {k: statistics.median(s[k] for s in v) for k in v[0]} for n, v in samples.items()}
-    row("cold start: import rules.handler", med["import rules.handler"]["total_ms"], "ms",
-        "import boto3", med["import boto3"]["total_ms"])
-    row("cold start: handler + 3 clients", med["rules.handler + 3 clients"]["total_ms"], "ms",
-        "boto3 + the same 3 clients", med["boto3 + 3 clients"]["total_ms"])
-    row("peak RSS: handler + 3 clients", med["rules.handler + 3 clients"]["rss_mb"], "MB",
-        "boto3 + the same 3 clients", med["boto3 + 3 clients"]["rss_mb"])
+    row(
+        "cold start: import rules.handler",
+        med["import rules.handler"]["total_ms"],
+        "ms",
+        "import boto3",
+        med["import boto3"]["total_ms"],
+    )
+    row(
+        "cold start: handler + 3 clients",
+        med["rules.handler + 3 clients"]["total_ms"],
+        "ms",
+        "boto3 + the same 3 clients",
+        med["boto3 + 3 clients"]["total_ms"],
+    )
+    row(
+        "peak RSS: handler + 3 clients",
+        med["rules.handler + 3 clients"]["rss_mb"],
+        "MB",
+        "boto3 + the same 3 clients",
+        med["boto3 + 3 clients"]["rss_mb"],
+    )
 
 
 # moto account ---------------------------------------------------------------------------------
@@ -121,15 +146,25 @@ def populate(session: boto3.Session, count: int) -> None:
 
     def create(index: int) -> None:
         name = f"bench-{index:05d}"
-        spec: dict[str, Any] = {"FunctionName": name, "Runtime": "python3.12", "Role": role,
-                                "Handler": "app.handler", "Code": {"ZipFile": code}}
+        spec: dict[str, Any] = {
+            "FunctionName": name,
+            "Runtime": "python3.12",
+            "Role": role,
+            "Handler": "app.handler",
+            "Code": {"ZipFile": code},
+        }
         if index % 4 == 0:
             spec.update(KMSKeyArn=key, Environment={"Variables": {"A": "1"}})
         lam.create_function(**spec)
         if index % 3 == 0:
-            lam.add_permission(FunctionName=name, StatementId="s3", Action="lambda:InvokeFunction",
-                               Principal="s3.amazonaws.com", SourceAccount=ACCOUNT,
-                               SourceArn="arn:aws:s3:::bench")
+            lam.add_permission(
+                FunctionName=name,
+                StatementId="s3",
+                Action="lambda:InvokeFunction",
+                Principal="s3.amazonaws.com",
+                SourceAccount=ACCOUNT,
+                SourceArn="arn:aws:s3:::bench",
+            )
         if index % 2 == 0:
             lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
 
@@ -160,11 +195,19 @@ def bench_change_event(session: boto3.Session) -> None:
             counter, store = CallCounter(), ComplianceStore()
             clients = handler_clients(counter, store)
             with store.invoking(rule.id):
-                handle(change_event(item, rule_name=rule.id), settings=Settings(rule, REGION),
-                       clients=clients)
+                handle(
+                    change_event(item, rule_name=rule.id),
+                    settings=Settings(rule, REGION),
+                    clients=clients,
+                )
             per_rule.append(counter.total)
-        row(f"API calls, 1 change event ({label}), mean of 5 rules",
-            statistics.mean(per_rule), "", "PutEvaluations + BatchImportFindings", 2)
+        row(
+            f"API calls, 1 change event ({label}), mean of 5 rules",
+            statistics.mean(per_rule),
+            "",
+            "PutEvaluations + BatchImportFindings",
+            2,
+        )
 
 
 def bench_sweep(count: int) -> None:
@@ -175,16 +218,24 @@ def bench_sweep(count: int) -> None:
         counter, store = CallCounter(), ComplianceStore()
         clients = handler_clients(counter, store)
         with store.invoking(rule.id):
-            handle(scheduled_event(rule_name=rule.id, account=ACCOUNT, region=REGION),
-                   settings=Settings(rule, REGION), clients=clients)
+            handle(
+                scheduled_event(rule_name=rule.id, account=ACCOUNT, region=REGION),
+                settings=Settings(rule, REGION),
+                clients=clients,
+            )
         totals.append(counter.total)
         by_operation.update(counter.calls)
     # Floor per rule: the function list (1 page on moto), the reads the rule needs on the Lambda
     # API path, and one PutEvaluations + one BatchImportFindings per 100 functions.
     reads = sum(len(rule.lambda_api_reads) for rule in RULES) * count
     floor = (len(RULES) * (1 + 2 * math.ceil(count / 100)) + reads) / len(RULES)
-    row(f"API calls, sweep of {count:,} functions, mean per rule", statistics.mean(totals), "",
-        "list + needed reads + publish/100", floor)
+    row(
+        f"API calls, sweep of {count:,} functions, mean per rule",
+        statistics.mean(totals),
+        "",
+        "list + needed reads + publish/100",
+        floor,
+    )
     notes.append(
         f"sweep of {count:,}, calls over the 5 rules: "
         + ", ".join(f"{op} {n}" for op, n in sorted(by_operation.items()))
@@ -225,8 +276,13 @@ def bench_scan(server: MotoServer, session: boto3.Session, count: int) -> None:
             (run_scan(server, workers) for _ in range(3)), key=lambda r: r[0]
         )
         assert results == count * len(RULES), results
-        row(f"scan {count:,} functions, {workers} worker(s): wall", seconds * 1000, "ms",
-            "raw boto3 fetch, sequential", raw_seconds * 1000)
+        row(
+            f"scan {count:,} functions, {workers} worker(s): wall",
+            seconds * 1000,
+            "ms",
+            "raw boto3 fetch, sequential",
+            raw_seconds * 1000,
+        )
     row(f"scan {count:,} functions: API calls", calls, "", "raw boto3 fetch", raw_calls)
 
 
@@ -278,8 +334,12 @@ def main() -> None:
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     print()
     for line in (header, tuple("-" * w for w in widths), *rows):
-        print("  ".join(cell.ljust(w) if i in (0, 2) else cell.rjust(w)
-                        for i, (cell, w) in enumerate(zip(line, widths, strict=True))))
+        print(
+            "  ".join(
+                cell.ljust(w) if i in (0, 2) else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+            )
+        )
     for note in notes:
         print(note)
 

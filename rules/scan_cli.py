@@ -158,8 +158,10 @@ def _publish(scan: RegionScan, clients: Any, session: Any, rules: Sequence[Rule]
 
     findings = findings_for(scan, clients.partition, datetime.now(UTC))
     imported = publish_findings(clients, findings)
-    print(f"rules scan: {scan.region}: {imported} finding(s) imported into Security Hub",
-          file=sys.stderr)
+    print(
+        f"rules scan: {scan.region}: {imported} finding(s) imported into Security Hub",
+        file=sys.stderr,
+    )
     # PutEvaluations needs the result token of a rule invocation, so the evaluations reach
     # Config through the deployed rules themselves: ask Config to run them now.
     config = session.create_client(
@@ -168,8 +170,7 @@ def _publish(scan: RegionScan, clients: Any, session: Any, rules: Sequence[Rule]
     names = [rule.id for rule in rules]
     try:
         config.start_config_rules_evaluation(ConfigRuleNames=names)
-        print(f"rules scan: {scan.region}: Config re-evaluates {', '.join(names)}",
-              file=sys.stderr)
+        print(f"rules scan: {scan.region}: Config re-evaluates {', '.join(names)}", file=sys.stderr)
     except (ClientError, BotoCoreError) as error:
         reason = str(error).splitlines()[0][:200]
         print(

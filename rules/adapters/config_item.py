@@ -9,6 +9,7 @@ Accepts both shapes:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -40,45 +41,31 @@ def is_configuration_item(raw: Any) -> bool:
 
 
 def configuration_item_from_dict(raw: Any) -> ConfigurationItem:
-    if not isinstance(raw, JSON_OBJECT):
-        raise InvalidInputError(f"configuration item is a {type(raw).__name__}, not an object")
-    missing = [
-        k for k in ("resourceType", "resourceId", "configurationItemStatus") if not raw.get(k)
-    ]
-    if missing:
-        raise InvalidInputError(f"not a configuration item: missing {', '.join(missing)}")
-    resource_type = str(raw["resourceType"])
-    resource_id = str(raw["resourceId"])
-    status = str(raw["configurationItemStatus"])
-    arn = optional_string(raw.get("ARN", raw.get("arn")))
-    account_id = optional_string(raw.get("awsAccountId", raw.get("accountId")))
-    region = optional_string(raw.get("awsRegion"))
-    function = None
-    if resource_type == LAMBDA_FUNCTION and status not in STATUSES_WITHOUT_CONFIGURATION:
-        function = _function_from_item(raw, resource_id, arn, account_id, region)
-    return ConfigurationItem(
-        resource_type=resource_type,
-        resource_id=resource_id,
-        status=status,
-        capture_time=_timestamp(raw.get("configurationItemCaptureTime")),
-        account_id=account_id,
-        region=region,
-        arn=arn,
-        function=function,
-    )
+    item = _identity(raw, "configuration item")
+    if item.resource_type == LAMBDA_FUNCTION and item.status not in STATUSES_WITHOUT_CONFIGURATION:
+        function = _function_from_item(
+            raw, item.resource_id, item.arn, item.account_id, item.region
+        )
+        return replace(item, function=function)
+    return item
 
 
 def configuration_item_summary_from_dict(raw: Any) -> ConfigurationItem:
     """The ``configurationItemSummary`` of an oversized change notification: the item's identity,
     status and capture time, without its configuration (``function`` is None; the handler
     fetches the full item with ``GetResourceConfigHistory``)."""
-    if not isinstance(raw, Mapping):
-        raise InvalidInputError(f"configuration item summary is a {type(raw).__name__}")
+    return _identity(raw, "configuration item summary")
+
+
+def _identity(raw: Any, what: str) -> ConfigurationItem:
+    """Type, id, status, account, region, ARN and capture time, in either shape; no function."""
+    if not isinstance(raw, JSON_OBJECT):
+        raise InvalidInputError(f"{what} is a {type(raw).__name__}, not an object")
     missing = [
         k for k in ("resourceType", "resourceId", "configurationItemStatus") if not raw.get(k)
     ]
     if missing:
-        raise InvalidInputError(f"not a configuration item summary: missing {', '.join(missing)}")
+        raise InvalidInputError(f"not a {what}: missing {', '.join(missing)}")
     return ConfigurationItem(
         resource_type=str(raw["resourceType"]),
         resource_id=str(raw["resourceId"]),

@@ -73,9 +73,7 @@ def read_functions(
         functions, problems = _read_from_config(clients.client("config"), progress)
     else:
         reads = frozenset(read for rule in rules for read in rule.lambda_api_reads)
-        functions, problems = _read_from_lambda(
-            clients.client("lambda"), reads, progress, workers
-        )
+        functions, problems = _read_from_lambda(clients.client("lambda"), reads, progress, workers)
     return Inventory(tuple(functions), source, tuple(problems))
 
 
