@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, Mapping, Sequence, TextIO
 
-from rules.engine import evaluate_item
+from rules.engine import evaluate_item_offline
 from rules.errors import GuardrailsError
 from rules.inputs import InputProblem, Source, read_sources
 from rules.model import Evaluation
@@ -112,7 +112,7 @@ def _evaluate_source(
     for rule in rules:
         try:
             results.append(
-                evaluate_item(
+                evaluate_item_offline(
                     rule,
                     source.item,
                     parameters[rule.id],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rules.adapters.config_item import STATUSES_WITHOUT_CONFIGURATION
-from rules.errors import InvalidInputError
+from rules.errors import InvalidInputError, UnknownFieldError
 from rules.model import (
     LAMBDA_FUNCTION,
     Compliance,
@@ -49,6 +49,28 @@ def evaluate_item(
             raise InvalidInputError(f"configuration item {item.resource_id} has no function")
         return evaluate_function(rule, item.function, parameters, resource_id=item.resource_id)
     return _evaluation(rule, item.resource_id, item.resource_type, verdict)
+
+
+def evaluate_item_offline(
+    rule: Rule,
+    item: ConfigurationItem,
+    parameters: Parameters,
+    *,
+    event_left_scope: bool = False,
+) -> Evaluation:
+    """For callers that cannot read AWS (the ``evaluate`` CLI): a field the source did not record
+    and the check needs fails closed, NON_COMPLIANT with an annotation saying so, never
+    COMPLIANT. The handler instead reads the field (``rules.aws.evaluate``)."""
+    try:
+        return evaluate_item(rule, item, parameters, event_left_scope=event_left_scope)
+    except UnknownFieldError as error:
+        annotation = f"{error.reason}; counted as non-compliant until they are read"
+        return _evaluation(
+            rule,
+            item.resource_id,
+            item.resource_type,
+            Verdict(Compliance.NON_COMPLIANT, annotation),
+        )
 
 
 def evaluate_function(

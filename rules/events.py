@@ -51,11 +51,15 @@ def parse_rule_event(raw: Any) -> RuleEvent:
         raise InvalidInputError("not a Config rule invoking event: no invokingEvent")
     invoking = _json_object(raw["invokingEvent"], "invokingEvent")
     message_type = invoking.get("messageType")
+    if message_type is None and isinstance(invoking.get("configurationItem"), Mapping):
+        message_type = CHANGE  # hand-written events often omit it; the item says what it is
     if message_type not in MESSAGE_TYPES:
         raise InvalidInputError(f"invokingEvent has unknown messageType {message_type!r}")
     parameters = raw.get("ruleParameters")
-    left_scope = raw.get("eventLeftScope", False)
-    if not isinstance(left_scope, bool):
+    left_scope = raw.get("eventLeftScope")
+    if left_scope is None:
+        left_scope = False
+    elif not isinstance(left_scope, bool):
         # Config sends a JSON boolean; text "true" is tolerated, anything else is refused.
         if str(left_scope).lower() not in ("true", "false"):
             raise InvalidInputError(f"eventLeftScope is not a boolean: {left_scope!r}")
@@ -63,7 +67,7 @@ def parse_rule_event(raw: Any) -> RuleEvent:
     return RuleEvent(
         message_type=message_type,
         invoking_event=invoking,
-        rule_parameters=_json_object(parameters, "ruleParameters") if parameters else {},
+        rule_parameters=_rule_parameters(parameters),
         result_token=raw.get("resultToken"),
         event_left_scope=left_scope,
         execution_role_arn=raw.get("executionRoleArn"),
@@ -72,6 +76,18 @@ def parse_rule_event(raw: Any) -> RuleEvent:
         account_id=raw.get("accountId"),
         notification_time=invoking.get("notificationCreationTime"),
     )
+
+
+def _rule_parameters(value: Any) -> Mapping[str, Any]:
+    """Absent, empty, ``"null"`` or ``"{}"``: no parameters."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else None
+        except ValueError as error:
+            raise InvalidInputError(f"ruleParameters is not valid JSON ({error})") from None
+    if value is None:
+        return {}
+    return _json_object(value, "ruleParameters")
 
 
 def _json_object(value: Any, what: str) -> Mapping[str, Any]:

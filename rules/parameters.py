@@ -110,7 +110,12 @@ def parse_parameters(rule: Rule, raw: Mapping[str, Any] | None) -> Parameters:
             values[name] = parsed
     parameters = Parameters(MappingProxyType(values))
     if rule.validate_parameters is not None:
-        rule.validate_parameters(rule.id, parameters)
+        try:
+            rule.validate_parameters(rule.id, parameters)
+        except InvalidParameterError as error:
+            # Name the value as it was received ("10"), not as parsed (10).
+            received = (raw or {}).get(error.name, error.value)
+            raise InvalidParameterError(rule.id, error.name, received, error.reason) from None
     return parameters
 
 

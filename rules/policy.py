@@ -53,8 +53,8 @@ def parse_policy(document: Any) -> ResourcePolicy | UnreadablePolicy | None:
             document = json.loads(document)
         except ValueError as error:
             return UnreadablePolicy(f"resource policy is not valid JSON ({error})")
-        # Some sources encode the policy string once more.
-        if isinstance(document, str):
+        # Some sources encode the policy string once more; JSON null is "no policy".
+        if document is None or isinstance(document, str):
             return parse_policy(document)
     if not isinstance(document, JSON_OBJECT):
         return UnreadablePolicy(f"resource policy is a {type(document).__name__}, not an object")
@@ -174,6 +174,11 @@ def _risky_grantee(statement: PolicyStatement) -> str | None:
         return "every principal but those in NotPrincipal"
     if any(principal.value == "*" for principal in statement.principals):
         return "Principal '*'"
+    # IAM refuses partial wildcards in principals; a source that carries one anyway is treated
+    # as the wildcard it spells rather than as one named account.
+    wildcards = [p.value for p in statement.principals if "*" in p.value or "?" in p.value]
+    if wildcards:
+        return f"wildcard principal '{wildcards[0]}'"
     services = [p.value for p in statement.principals if p.kind.lower() == "service"]
     if services:
         return "service " + ",".join(services)

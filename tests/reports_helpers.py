@@ -27,10 +27,17 @@ PUBLIC_POLICY = parse_policy(
 
 def sample_results() -> list[Result]:
     functions = [
-        function("good", subnet_ids=("subnet-0a1b2c3d",), dead_letter_target_arn=(
-            f"arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq"), reserved_concurrency=5),
-        function("<script>alert(1)</script>", policy=PUBLIC_POLICY,
-                 environment_variable_names=("SECRET",)),
+        function(
+            "good",
+            subnet_ids=("subnet-0a1b2c3d",),
+            dead_letter_target_arn=(f"arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq"),
+            reserved_concurrency=5,
+        ),
+        function(
+            "<script>alert(1)</script>",
+            policy=PUBLIC_POLICY,
+            environment_variable_names=("SECRET",),
+        ),
     ]
     return [
         Result(evaluate_function(rule, fn, NO_PARAMETERS), fn.arn)

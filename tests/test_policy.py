@@ -35,6 +35,11 @@ def test_star_principals_without_condition_are_public(principal: object) -> None
     assert is_public(statement(principal=principal))
 
 
+@pytest.mark.parametrize("principal", [{"AWS": "arn:aws:iam::*:root"}, {"AWS": "1111222233?3"}])
+def test_partial_wildcard_principals_are_public(principal: object) -> None:
+    assert is_public(statement(principal=principal))
+
+
 def test_not_principal_allow_is_public() -> None:
     assert is_public(
         statement(principal={"AWS": "arn:aws:iam::444455556666:root"}, not_principal=True)
@@ -239,7 +244,7 @@ def test_double_encoded_policy_text_is_decoded() -> None:
     assert isinstance(policy, ResourcePolicy) and len(policy.statements) == 1
 
 
-@pytest.mark.parametrize("document", [None, ""])
+@pytest.mark.parametrize("document", [None, "", "null", json.dumps("null")])
 def test_missing_policy_is_none(document: object) -> None:
     assert parse_policy(document) is None
 

@@ -19,7 +19,11 @@ def test_jsonl_has_the_evaluate_fields_one_line_per_evaluation() -> None:
     for line, result in zip(lines, results, strict=True):
         assert json.loads(line) == result.evaluation.as_json()
         assert set(json.loads(line)) == {
-            "rule", "resource_id", "resource_type", "compliance", "annotation"
+            "rule",
+            "resource_id",
+            "resource_type",
+            "compliance",
+            "annotation",
         }
 
 
@@ -31,7 +35,11 @@ def test_failures_by_severity_counts_only_non_compliant() -> None:
     # The public function fails the CRITICAL rule; the good one fails nothing critical.
     assert counts[Severity.CRITICAL] == 1
     assert list(counts) == [
-        Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFORMATIONAL
+        Severity.CRITICAL,
+        Severity.HIGH,
+        Severity.MEDIUM,
+        Severity.LOW,
+        Severity.INFORMATIONAL,
     ]
 
 

@@ -30,8 +30,10 @@ def test_results_are_the_failures_with_stable_fingerprints() -> None:
     results = sample_results()
     run = render_sarif_log(results)["runs"][0]
     failing = [r for r in results if r.evaluation.compliance is Compliance.NON_COMPLIANT]
-    assert [(x["ruleId"], x["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
-            for x in run["results"]] == [(r.evaluation.rule_id, r.arn) for r in failing]
+    assert [
+        (x["ruleId"], x["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
+        for x in run["results"]
+    ] == [(r.evaluation.rule_id, r.arn) for r in failing]
     rules = run["tool"]["driver"]["rules"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]

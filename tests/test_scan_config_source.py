@@ -66,9 +66,11 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
     )
     config.add_response(
         "list_discovered_resources",
-        {"resourceIdentifiers": [
-            {"resourceType": "AWS::Lambda::Function", "resourceId": item["resourceId"]}
-        ]},
+        {
+            "resourceIdentifiers": [
+                {"resourceType": "AWS::Lambda::Function", "resourceId": item["resourceId"]}
+            ]
+        },
     )
     config.add_response(
         "batch_get_resource_config",

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from rules.adapters.common import (
     arn_field,
+    get_ignoring_case,
     mapping_or_empty,
     optional_count,
     optional_string,
@@ -48,7 +49,7 @@ def function_from_lambda_api(
         subnet_ids=string_tuple(vpc.get("SubnetIds"), "VpcConfig.SubnetIds"),
         security_group_ids=string_tuple(vpc.get("SecurityGroupIds"), "VpcConfig.SecurityGroupIds"),
         dead_letter_target_arn=optional_string(dead_letter.get("TargetArn")),
-        kms_key_arn=optional_string(configuration.get("KMSKeyArn")),
+        kms_key_arn=optional_string(get_ignoring_case(configuration, "KMSKeyArn")),
         environment_variable_names=tuple(sorted(variables)),
         reserved_concurrency=optional_count(
             (concurrency or {}).get("ReservedConcurrentExecutions"), "ReservedConcurrentExecutions"

@@ -6,9 +6,10 @@
 - NOT_APPLICABLE (deleted, not recorded, out of scope) -> ``RecordState`` ARCHIVED with
   ``Compliance.Status`` NOT_AVAILABLE, which is how Security Hub's own controls retire findings
   of deleted resources.
-- PASSED and archived findings carry ``Severity.Label`` INFORMATIONAL (as Security Hub's own
-  controls do, so fixed functions stop counting as CRITICAL); ``Severity.Original`` always keeps
-  the rule's severity from the registry.
+- ``Severity`` is the rule's, from the registry, on every finding (``Label`` and ``Original``),
+  as the handler issue specifies. Security Hub's own controls label PASSED findings
+  INFORMATIONAL instead; dashboards that count by severity should filter on
+  ``Compliance.Status`` FAILED and ``RecordState`` ACTIVE.
 Environment variable values never appear (the model holds names only).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from rules.aws.times import iso
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation, LambdaFunction
-from rules.rule import Rule, Severity
+from rules.rule import Rule
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT = "lambda-guardrails"
@@ -68,7 +69,6 @@ def build_finding(
         subject.arn if isinstance(subject, ConfigurationItem) else None
     )
     arn = arn or function_arn(partition, region, account, name)
-    failed = evaluation.compliance is Compliance.NON_COMPLIANT
     archived = evaluation.compliance is Compliance.NOT_APPLICABLE
     timestamp = iso(now)
     product_fields = {"LambdaGuardrails/RuleId": rule.id}
@@ -100,7 +100,7 @@ def build_finding(
         "CreatedAt": timestamp,
         "UpdatedAt": timestamp,
         "Severity": {
-            "Label": rule.severity.value if failed else Severity.INFORMATIONAL.value,
+            "Label": rule.severity.value,
             "Original": rule.severity.value,
         },
         "Title": _cut(f"{rule.title}: {name}", TITLE_LIMIT),

@@ -163,3 +163,10 @@ def test_unreadable_items_are_errors(compliant_item: dict, mutate: Any, message:
     mutate(compliant_item)
     with pytest.raises(InvalidInputError, match=message):
         configuration_item_from_dict(compliant_item)
+
+
+def test_history_shape_null_policy_is_no_policy(compliant_item: dict) -> None:
+    compliant_item["supplementaryConfiguration"]["Policy"] = None
+    history = history_shape(compliant_item)
+    assert history["supplementaryConfiguration"]["Policy"] == "null"
+    assert function_of(history).policy is None

@@ -58,3 +58,11 @@ def test_bare_function() -> None:
 def test_missing_identity_is_an_error() -> None:
     with pytest.raises(InvalidInputError):
         function_from_lambda_api({"Runtime": "python3.12"}, None, {})
+
+
+def test_kms_key_field_is_read_case_insensitively() -> None:
+    key = "arn:aws:kms:us-east-1:111122223333:key/abcd"
+    fn = function_from_lambda_api(
+        {"FunctionName": "f", "FunctionArn": ARN, "kmsKeyArn": key}, None, {}
+    )
+    assert fn.kms_key_arn == key

@@ -75,9 +75,9 @@ def test_the_id_is_the_same_for_the_same_rule_and_function_whatever_the_verdict(
     assert other_rule["Id"] != failed["Id"]
 
 
-def test_passed_findings_are_informational_but_keep_the_rule_severity() -> None:
+def test_passed_findings_keep_the_rule_severity_from_the_registry() -> None:
     finding = _build(function=_function("lambda_ci_compliant.json"))
-    assert finding["Severity"] == {"Label": "INFORMATIONAL", "Original": "CRITICAL"}
+    assert finding["Severity"] == {"Label": "CRITICAL", "Original": "CRITICAL"}
     assert finding["RecordState"] == "ACTIVE"
 
 

@@ -46,7 +46,7 @@ def test_verdicts(reserved: int | None, raw: dict, expected: Compliance, fragmen
         ({"ConcurrencyLimitLow": "ten"}, "ConcurrencyLimitLow", "ten"),
         ({"ConcurrencyLimitHigh": "1.5"}, "ConcurrencyLimitHigh", "1.5"),
         ({"ConcurrencyLimitLow": "-1"}, "ConcurrencyLimitLow", "-1"),
-        ({"ConcurrencyLimitLow": "10", "ConcurrencyLimitHigh": "5"}, "ConcurrencyLimitLow", 10),
+        ({"ConcurrencyLimitLow": "10", "ConcurrencyLimitHigh": "5"}, "ConcurrencyLimitLow", "10"),
         ({"ConcurrencyLimitLow": True}, "ConcurrencyLimitLow", True),
     ],
     ids=["not-integer", "fraction", "negative", "low-above-high", "boolean"],

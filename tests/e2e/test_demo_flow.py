@@ -93,8 +93,7 @@ def test_scan_gives_the_same_verdicts_as_the_handlers(
     }
     out = io.StringIO()
     code = main(
-        ["scan", "--endpoint-url", moto_server.url, "--region", fresh.region, "--format",
-         "jsonl"],
+        ["scan", "--endpoint-url", moto_server.url, "--region", fresh.region, "--format", "jsonl"],
         stdout=out,
     )
     assert code == 0

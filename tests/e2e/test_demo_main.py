@@ -24,8 +24,7 @@ def test_demo_runs_to_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[s
     passed = designed.count(Compliance.COMPLIANT)
     archived = designed.count(Compliance.NOT_APPLICABLE)
     assert (
-        f"{len(designed)} findings: {failed} FAILED, {passed} PASSED, {archived} ARCHIVED"
-        in output
+        f"{len(designed)} findings: {failed} FAILED, {passed} PASSED, {archived} ARCHIVED" in output
     )
     assert f"agrees with the handlers on all {failed + passed} verdicts" in output
     assert f"HTML report: {report.resolve()}" in output

@@ -61,8 +61,11 @@ def test_rule_and_parameters_select_and_configure(
     seeded: SeededAccount, moto_server: MotoServer
 ) -> None:
     code, text = scan(
-        moto_server, "--rule", "lambda-concurrency-check",
-        "--parameters", '{"ConcurrencyLimitLow": "4"}',
+        moto_server,
+        "--rule",
+        "lambda-concurrency-check",
+        "--parameters",
+        '{"ConcurrencyLimitLow": "4"}',
     )
     assert code == 0
     verdicts = {r["resource_id"]: r["compliance"] for r in lines(text)}
