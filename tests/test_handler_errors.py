@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from rules.aws.clients import Clients
 from rules.aws.errors import AccessDeniedError, PublishError
 from rules.errors import InvalidInputError, InvalidParameterError
-from tests.aws.fixtures import CallLog, change_event, config_item, run
+from tests.aws.fixtures import CallLog, RawBody, change_event, config_item, run
 
 DLQ = "lambda-dlq-check"
 
@@ -193,7 +193,7 @@ def test_a_throttled_put_evaluations_is_retried_by_botocore(
         from botocore.awsrequest import AWSResponse
 
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-        return AWSResponse(request.url, 400, {}, _Raw(body))
+        return AWSResponse(request.url, 400, {}, RawBody(body))
 
     clients.client("config").meta.events.register_first(
         "before-send.config-service.PutEvaluations", throttle_once
@@ -201,17 +201,6 @@ def test_a_throttled_put_evaluations_is_retried_by_botocore(
     run(change_event(config_item()), clients, DLQ)
     assert len(attempts) == 2  # one throttled attempt, one accepted by moto
     assert calls.counts()["config:PutEvaluations"] == 1
-
-
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Any:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        return self._data
 
 
 def test_evaluations_config_keeps_rejecting_fail_the_invocation_before_any_finding(

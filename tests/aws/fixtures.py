@@ -294,3 +294,17 @@ def log_lines(monkeypatch: pytest.MonkeyPatch) -> Any:
         return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
     return lines
+
+
+class RawBody:
+    """A response body for botocore's ``AWSResponse``, for hooks that answer a call themselves
+    (a throttled or rejected response that moto cannot be made to give)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        return self._data

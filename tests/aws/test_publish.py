@@ -14,7 +14,7 @@ from rules.aws.findings import build_finding
 from rules.aws.publish import import_findings, put_evaluations
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation
 from rules.registry import get_rule
-from tests.aws.fixtures import ACCOUNT, REGION, CallLog, all_findings
+from tests.aws.fixtures import ACCOUNT, REGION, CallLog, RawBody, all_findings
 
 RULE = get_rule("lambda-dlq-check")
 WHEN = datetime(2025, 6, 2, 9, 16, 41, 517000, tzinfo=UTC)
@@ -180,7 +180,7 @@ def test_throttling_is_retried_by_botocore(clients: Clients) -> None:
             return None
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
         return AWSResponse(
-            request.url, 429, {"x-amzn-errortype": "ThrottlingException"}, _Raw(body.encode())
+            request.url, 429, {"x-amzn-errortype": "ThrottlingException"}, RawBody(body.encode())
         )
 
     securityhub.meta.events.register_first(
@@ -189,17 +189,6 @@ def test_throttling_is_retried_by_botocore(clients: Clients) -> None:
     assert import_findings(securityhub, _findings(1)) == 1
     assert len(attempts) == 2
     assert len(all_findings()) == 1
-
-
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Any:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        return self._data
 
 
 def test_a_failure_security_hub_cannot_tie_to_a_finding_is_still_reported(
