@@ -74,36 +74,31 @@ def configuration_item(lambda_client: Any, name: str, *, capture_time: str) -> d
     )
     if reserved is not None:
         supplementary["Concurrency"] = {"reservedConcurrentExecutions": reserved}
-    arn = configuration["FunctionArn"]
-    region, account = arn.split(":")[3:5]
     relationships = [
-        {"resourceId": None, "resourceName": configuration["Role"].rsplit("/", 1)[-1],
-         "resourceType": "AWS::IAM::Role", "name": "Is associated with Role"}
+        {
+            "resourceId": None,
+            "resourceName": configuration["Role"].rsplit("/", 1)[-1],
+            "resourceType": "AWS::IAM::Role",
+            "name": "Is associated with Role",
+        }
     ]
     return {
-        "relatedEvents": [],
+        **_item_identity(configuration["FunctionArn"], "OK", capture_time=capture_time),
         "relationships": relationships,
         "configuration": _camel(configuration),
         "supplementaryConfiguration": supplementary,
         "tags": tags,
-        "configurationItemVersion": "1.3",
-        "configurationItemCaptureTime": capture_time,
-        "configurationStateId": int(datetime.now(UTC).timestamp() * 1000),
-        "awsAccountId": account,
-        "configurationItemStatus": "OK",
-        "resourceType": LAMBDA_FUNCTION,
-        "resourceId": name,
-        "resourceName": name,
-        "ARN": arn,
-        "awsRegion": region,
         "availabilityZone": "Not Applicable",
-        "configurationStateMd5Hash": "",
-        "resourceCreationTime": None,
     }
 
 
 def deleted_item(arn: str, *, capture_time: str) -> dict[str, Any]:
     """The item Config records when a function is deleted: no configuration."""
+    return _item_identity(arn, "ResourceDeleted", capture_time=capture_time)
+
+
+def _item_identity(arn: str, status: str, *, capture_time: str) -> dict[str, Any]:
+    """The keys every Lambda configuration item carries, with an empty configuration."""
     _, _, _, region, account, rest = arn.split(":", 5)
     name = rest.split(":", 1)[1]
     return {
@@ -116,7 +111,7 @@ def deleted_item(arn: str, *, capture_time: str) -> dict[str, Any]:
         "configurationItemCaptureTime": capture_time,
         "configurationStateId": int(datetime.now(UTC).timestamp() * 1000),
         "awsAccountId": account,
-        "configurationItemStatus": "ResourceDeleted",
+        "configurationItemStatus": status,
         "resourceType": LAMBDA_FUNCTION,
         "resourceId": name,
         "resourceName": name,

@@ -171,16 +171,7 @@ def all_findings(account: str = ACCOUNT) -> list[dict[str, Any]]:
     GetFindings filters, so callers filter)."""
     import boto3
 
-    credentials: dict[str, str] = {}
-    if account != ACCOUNT:
-        assumed = boto3.client("sts", region_name=REGION).assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/reader", RoleSessionName="test-reader"
-        )["Credentials"]
-        credentials = {
-            "aws_access_key_id": assumed["AccessKeyId"],
-            "aws_secret_access_key": assumed["SecretAccessKey"],
-            "aws_session_token": assumed["SessionToken"],
-        }
+    credentials = _credentials_in(account, "reader")
     client = boto3.client("securityhub", region_name=REGION, **credentials)
     pages = client.get_paginator("get_findings").paginate()
     return [finding for page in pages for finding in page["Findings"]]
@@ -200,16 +191,7 @@ def setup_clients(account: str = ACCOUNT) -> dict[str, Any]:
     """Unrecorded boto3 clients to arrange moto state in ``account``."""
     import boto3
 
-    credentials: dict[str, str] = {}
-    if account != ACCOUNT:
-        assumed = boto3.client("sts", region_name=REGION).assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="test-setup"
-        )["Credentials"]
-        credentials = {
-            "aws_access_key_id": assumed["AccessKeyId"],
-            "aws_secret_access_key": assumed["SecretAccessKey"],
-            "aws_session_token": assumed["SessionToken"],
-        }
+    credentials = _credentials_in(account, "setup")
     return {
         name: boto3.client(name, region_name=REGION, **credentials)
         for name in ("lambda", "iam", "securityhub")
@@ -308,3 +290,19 @@ class RawBody:
 
     def read(self, *_: Any) -> bytes:
         return self._data
+
+
+def _credentials_in(account: str, role: str) -> dict[str, str]:
+    """boto3 client keyword arguments for ``role`` in ``account`` (none for the default one)."""
+    if account == ACCOUNT:
+        return {}
+    import boto3
+
+    assumed = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName=f"test-{role}"
+    )["Credentials"]
+    return {
+        "aws_access_key_id": assumed["AccessKeyId"],
+        "aws_secret_access_key": assumed["SecretAccessKey"],
+        "aws_session_token": assumed["SessionToken"],
+    }
