@@ -70,6 +70,35 @@ class UnreadablePolicy:
     reason: str
 
 
+class KeyManager(enum.StrEnum):
+    """Who manages a KMS key (``kms:DescribeKey``'s ``KeyMetadata.KeyManager``)."""
+
+    AWS = "AWS"
+    CUSTOMER = "CUSTOMER"
+    # The caller cannot ask KMS (the offline ``evaluate`` CLI): the key ARN decides, and the
+    # annotation says the manager was not verified.
+    UNVERIFIED = "UNVERIFIED"
+
+
+class QualifierKind(enum.StrEnum):
+    ALIAS = "alias"
+    VERSION = "version"
+
+
+@dataclass(frozen=True, slots=True)
+class QualifiedPolicy:
+    """The resource policy of one alias or published version (``GetPolicy(Qualifier=...)``):
+    permissions added with a qualifier live only there."""
+
+    kind: QualifierKind
+    qualifier: str
+    policy: ResourcePolicy | UnreadablePolicy | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.value} '{self.qualifier}'"
+
+
 @dataclass(frozen=True, slots=True)
 class LambdaFunction:
     name: str
@@ -83,10 +112,17 @@ class LambdaFunction:
     security_group_ids: tuple[str, ...] = ()
     dead_letter_target_arn: str | None = None
     kms_key_arn: str | None = None
+    # None means not asked yet: only kms:DescribeKey knows who manages a key.
+    kms_key_manager: KeyManager | None = None
     # None means *unknown*: AWS Config does not record environment variables.
     environment_variable_names: tuple[str, ...] | None = None
+    # The error code a source gave instead of the variables (Lambda's Environment.Error, e.g.
+    # KMSAccessDeniedException): variables exist, their names are unreadable.
+    environment_error: str | None = None
     reserved_concurrency: int | None = None
     policy: ResourcePolicy | UnreadablePolicy | None = None
+    # None means not read: Config's items and GetPolicy without Qualifier never carry them.
+    qualified_policies: tuple[QualifiedPolicy, ...] | None = None
     # None means unknown: Config does not record function URLs.
     function_url_auth_type: str | None = None
     tags: Mapping[str, str] = field(default_factory=lambda: EMPTY_TAGS)

@@ -27,6 +27,7 @@ class Field(enum.StrEnum):
     """Model fields some sources do not record; a rule that needs one says so."""
 
     ENVIRONMENT = "environment variables"
+    KEY_MANAGER = "KMS key manager"
 
 
 @dataclass(frozen=True, slots=True)
