@@ -341,7 +341,7 @@ def _sweep(
     results: list[Result] = []
     for function in inventory.functions:
         try:
-            evaluation = evaluate_with_reads(rule, function, parameters, aws)
+            evaluation = evaluate_with_reads(rule, function, parameters, aws, periodic=True)
         except AccessDeniedError:
             raise
         except GuardrailsError as error:

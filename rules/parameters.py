@@ -24,6 +24,7 @@ class ParameterKind(enum.StrEnum):
     CSV = "comma-separated list"
     INTEGER = "integer"
     STRING = "string"
+    BOOLEAN = "boolean"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ DLQ_ARN = ValueFormat(
 )
 ROLE_NAME = ValueFormat(re.compile(r"[\w+=,.@/-]{1,512}"), "an IAM role name (or path/name)")
 INTEGER = re.compile(r"[+-]?\d+")
+# Config passes every parameter as text; only these spellings mean a boolean.
+BOOLEANS = {"true": True, "false": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,16 @@ EXECUTION_ROLE_NAME = ParameterSpec(
 )
 COMMON_PARAMETERS: tuple[ParameterSpec, ...] = (EXECUTION_ROLE_NAME,)
 
+# Read by the AWS edge (which published versions' policies to fetch), declared by the rules
+# that look at qualified policies.
+CHECK_VERSIONS = ParameterSpec(
+    "checkVersions",
+    ParameterKind.BOOLEAN,
+    "Periodic evaluations also read every published version's resource policy "
+    "(one GetPolicy call per version), not only each alias's.",
+    default="false",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Parameters:
@@ -91,6 +104,10 @@ class Parameters:
     def text(self, name: str) -> str | None:
         value = self.values.get(name)
         return value if isinstance(value, str) else None
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.values.get(name)
+        return value if isinstance(value, bool) else None
 
 
 NO_PARAMETERS = Parameters()
@@ -127,6 +144,8 @@ def _parse_value(rule_id: str, spec: ParameterSpec, value: Any) -> Any:
         return None
     if spec.kind is ParameterKind.INTEGER:
         return _parse_integer(spec, value, invalid)
+    if spec.kind is ParameterKind.BOOLEAN:
+        return _parse_boolean(value, invalid)
     if not isinstance(value, str):
         raise invalid(f"expected a string ({spec.kind.value}), got {type(value).__name__}")
     if spec.kind is ParameterKind.STRING:
@@ -143,6 +162,19 @@ def _parse_value(rule_id: str, spec: ParameterSpec, value: Any) -> Any:
         if spec.value_format and (problem := spec.value_format.problem(item)):
             raise invalid(f"item '{item}': {problem}")
     return items
+
+
+def _parse_boolean(value: Any, invalid: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise invalid("expected true or false")
+    text = value.strip().lower()
+    if not text:
+        return None
+    if text not in BOOLEANS:
+        raise invalid("expected true or false")
+    return BOOLEANS[text]
 
 
 def _parse_integer(spec: ParameterSpec, value: Any, invalid: Any) -> int | None:

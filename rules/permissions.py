@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.rule import Rule
+from rules.rule import Field, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,13 @@ LAMBDA_CONCURRENCY = Grant(
     "arn:{partition}:lambda:{region}:{account}:function:*",
     "reserved concurrency in the Lambda API fallback",
 )
+LAMBDA_QUALIFIERS = Grant(
+    ("lambda:ListAliases", "lambda:ListVersionsByFunction"),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "periodic evaluations read each alias's (and, with checkVersions, each version's) policy: "
+    "permissions added with a qualifier live only there (GetPolicy with Qualifier, covered by "
+    "function:*)",
+)
 SECURITY_HUB_IMPORT = Grant(
     ("securityhub:BatchImportFindings",),
     "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
@@ -98,8 +105,11 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
         LAMBDA_CONFIGURATION,
         SECURITY_HUB_IMPORT,
     )
-    reads = tuple(LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads)
-    return base + reads + ((ASSUME_EXECUTION_ROLE,) if organization else ())
+    reads = [LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads]
+    if Field.QUALIFIED_POLICIES in rule.periodic_reads:
+        reads += [LAMBDA_POLICY, LAMBDA_QUALIFIERS]
+    unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once
+    return base + unique + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 
 
 def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:

@@ -28,6 +28,7 @@ class Field(enum.StrEnum):
 
     ENVIRONMENT = "environment variables"
     KEY_MANAGER = "KMS key manager"
+    QUALIFIED_POLICIES = "alias and version resource policies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +47,6 @@ class Rule:
     # Lambda API reads beyond GetFunctionConfiguration that the check's fields come from when
     # Config has not recorded the function (e.g. "GetPolicy"); IAM grants derive from this.
     lambda_api_reads: tuple[str, ...] = ()
+    # Fields only periodic evaluations (the sweep, ``scan``) read: Config sends no change event
+    # when they change, so change-triggered evaluations do without them and say so.
+    periodic_reads: frozenset[Field] = frozenset()

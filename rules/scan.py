@@ -108,7 +108,9 @@ def scan_region(
         outcome: list[Evaluation | tuple[str, str]] = []
         for rule in rules:
             try:
-                outcome.append(evaluate_with_reads(rule, function, parameters[rule.id], clients))
+                outcome.append(
+                    evaluate_with_reads(rule, function, parameters[rule.id], clients, periodic=True)
+                )
             except AccessDeniedError:
                 raise
             except GuardrailsError as error:

@@ -214,6 +214,8 @@ def test_an_unreadable_function_gets_no_verdict_the_others_are_published_and_it_
     clients: Clients, calls: CallLog
 ) -> None:
     names = ["good", "broken"]
+    for name in names:  # the rule reads their aliases' policies from Lambda
+        create_function(name)
     items = {name: _recorded(name) for name in names}
     items["broken"]["supplementaryConfiguration"]["Policy"] = "{not json"
     with Stubber(clients.client("config")) as stub:

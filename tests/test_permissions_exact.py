@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from rules.aws.clients import Clients
+from rules.parameters import CHECK_VERSIONS
 from rules.permissions import actions_for
 from rules.registry import RULES
 from rules.rule import Rule
@@ -24,6 +25,7 @@ from tests.aws.fixtures import (
     oversized_event,
     run,
     scheduled_event,
+    setup_clients,
 )
 from tests.test_handler import HISTORY_REQUEST, _history_shape
 from tests.test_handler_sweep import _recorded, _stub_config_sweep
@@ -80,6 +82,18 @@ def _sweep_lambda(clients: Clients, rule: Rule) -> None:
         run(scheduled_event(), aws, rule.id)
 
 
+def _sweep_versions(clients: Clients, rule: Rule) -> None:
+    """checkVersions: the periodic evaluation also reads each published version's policy."""
+    if CHECK_VERSIONS not in rule.parameters:
+        return
+    aws = _fresh(clients)
+    with Stubber(aws.client("config")) as stub:
+        stub.add_response("describe_configuration_recorders", {"ConfigurationRecorders": []})
+        stub.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": []})
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run(scheduled_event(parameters={CHECK_VERSIONS.name: "true"}), aws, rule.id)
+
+
 def _organization(clients: Clients, rule: Rule) -> None:
     item: dict[str, Any] = copy.deepcopy(config_item("lambda_ci_noncompliant.json"))
     arn = f"arn:aws:lambda:{REGION}:{MEMBER}:function:orders-api"
@@ -95,6 +109,7 @@ SCENARIOS = (
     _oversized_history_gone,
     _sweep_config,
     _sweep_lambda,
+    _sweep_versions,
     _organization,
 )
 
@@ -105,6 +120,10 @@ def test_the_handler_calls_exactly_what_the_rule_is_granted(
 ) -> None:
     create_function("orders-api", environment={"STAGE": "prod"})
     create_function("orders-api", account=MEMBER, environment={"STAGE": "prod"})
+    # A published version behind an alias, so periodic evaluations read qualified policies.
+    setup = setup_clients()["lambda"]
+    version = setup.publish_version(FunctionName="orders-api")["Version"]
+    setup.create_alias(FunctionName="orders-api", Name="prod", FunctionVersion=version)
     for scenario in SCENARIOS:
         scenario(clients, rule)
     called = calls.actions()

@@ -1,5 +1,6 @@
 """scan over AWS Config's recorded items (moto records none for Lambda, so botocore's Stubber
-plays Config here): the source is named, items are read in batches, and no Lambda read is made
+plays Config here): the source is named, items are read in batches, and the only Lambda read is
+the alias listing the public-access rule needs (Config does not record qualified policies): none
 for a function whose key settles the CMK rule."""
 
 from __future__ import annotations
@@ -76,9 +77,13 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
         "batch_get_resource_config",
         {"baseConfigurationItems": [batch_item(item)]},
     )
-    with config, clients.stubbers["lambda"]:  # no Lambda call is stubbed: none may happen
+    clients.stubbers["lambda"].add_response(
+        "list_aliases", {"Aliases": []}, {"FunctionName": item["resourceId"]}
+    )
+    with config, clients.stubbers["lambda"]:  # no other Lambda call is stubbed: none may happen
         scan = scan_region(clients, RULES, {r.id: NO_PARAMETERS for r in RULES})  # type: ignore[arg-type]
         config.assert_no_pending_responses()
+        clients.stubbers["lambda"].assert_no_pending_responses()
     assert scan.source == "config"
     assert "AWS Config" in scan.source_description
     assert [f.name for f in scan.functions] == [item["resourceId"]]

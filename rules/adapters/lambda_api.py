@@ -15,7 +15,7 @@ from rules.adapters.common import (
     tags_from,
 )
 from rules.errors import InvalidInputError
-from rules.model import LambdaFunction
+from rules.model import LambdaFunction, QualifiedPolicy, QualifierKind
 from rules.policy import parse_policy
 
 
@@ -58,3 +58,11 @@ def function_from_lambda_api(
         function_url_auth_type=optional_string((url_config or {}).get("AuthType")),
         tags=tags_from(tags),
     )
+
+
+def qualified_policy_from_lambda_api(
+    kind: QualifierKind, qualifier: str, policy: Mapping[str, Any] | None
+) -> QualifiedPolicy:
+    """``policy`` is the ``GetPolicy(Qualifier=...)`` response, None when Lambda answered
+    ResourceNotFound (the alias or version has no policy of its own)."""
+    return QualifiedPolicy(kind, qualifier, parse_policy(policy.get("Policy")) if policy else None)

@@ -21,6 +21,11 @@ class AccessDeniedError(GuardrailsError):
         )
 
 
+class ReadError(GuardrailsError):
+    """An AWS read a verdict depends on failed (after botocore's retries): no verdict for that
+    resource, never a default value."""
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """One evaluation or finding AWS did not accept, after the retries."""

@@ -20,9 +20,10 @@ from typing import Any, Literal, Protocol
 from botocore.exceptions import ClientError
 
 from rules.adapters.config_item import configuration_item_from_dict
-from rules.adapters.lambda_api import function_from_lambda_api
+from rules.adapters.lambda_api import function_from_lambda_api, qualified_policy_from_lambda_api
+from rules.aws.errors import ReadError
 from rules.errors import GuardrailsError
-from rules.model import LAMBDA_FUNCTION, LambdaFunction
+from rules.model import LAMBDA_FUNCTION, LambdaFunction, QualifiedPolicy, QualifierKind
 from rules.rule import Rule
 
 BATCH_SIZE = 100  # ListDiscoveredResources page and BatchGetResourceConfig maximum
@@ -201,6 +202,61 @@ def _policy(lambda_client: Any, arn: str) -> Mapping[str, Any] | None:
         if _code(error) == NOT_FOUND:
             return None
         raise
+    return response
+
+
+def qualified_policies(
+    lambda_client: Any, function: LambdaFunction, *, versions: bool
+) -> tuple[QualifiedPolicy, ...] | None:
+    """The resource policy of each alias (``ListAliases``) and, with ``versions``, of each
+    published version (``ListVersionsByFunction``), one ``GetPolicy(Qualifier=...)`` each:
+    permissions added with a qualifier live only there. None when the function no longer exists.
+
+    ResourceNotFound on a qualifier's policy means it has none; any other failure raises
+    ``ReadError`` naming the qualifier (no verdict)."""
+    # By name (the clients are the function's account and Region): AWS accepts a name or an
+    # ARN, moto 5.2.5's ListAliases / ListVersionsByFunction only a name.
+    name = function.name
+    try:
+        qualifiers = [
+            (QualifierKind.ALIAS, str(alias["Name"]))
+            for page in lambda_client.get_paginator("list_aliases").paginate(FunctionName=name)
+            for alias in page.get("Aliases", [])
+        ]
+        if versions:
+            qualifiers += [
+                (QualifierKind.VERSION, str(version["Version"]))
+                for page in lambda_client.get_paginator("list_versions_by_function").paginate(
+                    FunctionName=name
+                )
+                for version in page.get("Versions", [])
+                if version.get("Version") != "$LATEST"
+            ]
+    except ClientError as error:
+        if _code(error) == NOT_FOUND:  # deleted since it was listed
+            return None
+        raise ReadError(f"function {function.name}: cannot list its qualifiers ({error})") from None
+    return tuple(
+        qualified_policy_from_lambda_api(
+            kind, qualifier, _qualifier_policy(lambda_client, name, kind, qualifier)
+        )
+        for kind, qualifier in qualifiers
+    )
+
+
+def _qualifier_policy(
+    lambda_client: Any, name: str, kind: QualifierKind, qualifier: str
+) -> Mapping[str, Any] | None:
+    try:
+        response: Mapping[str, Any] = lambda_client.get_policy(
+            FunctionName=name, Qualifier=qualifier
+        )
+    except ClientError as error:
+        if _code(error) == NOT_FOUND:
+            return None
+        raise ReadError(
+            f"function {name}: cannot read the policy of {kind.value} '{qualifier}' ({error})"
+        ) from None
     return response
 
 
