@@ -30,6 +30,7 @@ from demo.config_events import (
 from demo.config_shim import ComplianceStore
 from demo.seed import SeededAccount, retire
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation
+from rules.naming import config_rule_name
 from rules.registry import RULES
 from rules.reports.common import Result
 from rules.rule import Rule
@@ -42,9 +43,10 @@ class FlowOutcome:
 
     def evaluations(self) -> list[Evaluation]:
         """What Config holds now: the latest evaluation per rule and function."""
+        rule_ids = {config_rule_name(rule.id): rule.id for rule in RULES}
         return [
             Evaluation(
-                stored.config_rule_name,
+                rule_ids.get(stored.config_rule_name, stored.config_rule_name),
                 stored.resource_id,
                 stored.resource_type,
                 Compliance(stored.compliance),
@@ -106,7 +108,7 @@ class Invoker:
             if clients is None:
                 clients = self._containers[rule.id] = _container_clients(settings.region)
                 self.outcome.store.attach(clients.client("config"))
-            with self.outcome.store.invoking(rule.id):
+            with self.outcome.store.invoking(config_rule_name(rule.id)):
                 summary: dict[str, Any] = self.handler.handle(
                     dict(event), settings=settings, clients=clients
                 )
@@ -145,16 +147,18 @@ def run_flow(
         ]
         for rule in rules:
             for item in items:
-                invoke(rule, change_event(item, rule_name=rule.id))
+                invoke(rule, change_event(item, rule_name=config_rule_name(rule.id)))
         if retire_functions:
             retire(session, account)
         for sample in account.deleted:
             item = deleted_item(account.arns[sample.name], capture_time=now())
             for rule in rules:
-                invoke(rule, change_event(item, rule_name=rule.id))
+                invoke(rule, change_event(item, rule_name=config_rule_name(rule.id)))
         for rule in rules:
             sweep = scheduled_event(
-                rule_name=rule.id, account=account.account_id, region=account.region
+                rule_name=config_rule_name(rule.id),
+                account=account.account_id,
+                region=account.region,
             )
             invoke(rule, sweep)
     return outcome

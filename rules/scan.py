@@ -24,6 +24,7 @@ from rules.aws.inventory import Source, read_functions
 from rules.aws.publish import import_findings
 from rules.errors import GuardrailsError
 from rules.model import Evaluation, LambdaFunction
+from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.parameters import Parameters
 from rules.registry import RULES_BY_ID
 from rules.reports.common import Result
@@ -132,8 +133,14 @@ def scan_region(
     return RegionScan(clients.region, inventory.source, functions, tuple(results), tuple(problems))
 
 
-def findings_for(scan: RegionScan, partition: str, now: datetime) -> list[dict[str, Any]]:
-    """The ASFF findings the handler would import for these evaluations (same builder)."""
+def findings_for(
+    scan: RegionScan,
+    partition: str,
+    now: datetime,
+    rule_name_prefix: str = DEFAULT_RULE_NAME_PREFIX,
+) -> list[dict[str, Any]]:
+    """The ASFF findings the handler would import for these evaluations (same builder), naming
+    the Config rule as the stack deploys it (``rule_name_prefix`` + rule id)."""
     by_arn = {function.arn: function for function in scan.functions}
     findings = []
     for result in scan.results:
@@ -150,9 +157,9 @@ def findings_for(scan: RegionScan, partition: str, now: datetime) -> list[dict[s
                 region=function.region or scan.region,
                 partition=partition,
                 now=now,
-                # The stack names each Config rule after its rule id (infra/rule_construct.py),
-                # so a published finding keeps the ProductFields of the handler's own.
-                config_rule_name=rule.id,
+                # As the stack names the Config rule, so a published finding keeps the
+                # ProductFields of the handler's own.
+                config_rule_name=config_rule_name(rule.id, rule_name_prefix),
             )
         )
     return findings

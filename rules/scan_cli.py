@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from rules.errors import GuardrailsError
 from rules.model import Compliance
+from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.progress import Progress
 from rules.reports import TEXT_FORMATS, render
 from rules.reports.common import Result
@@ -78,6 +79,13 @@ def add_scan_parser(commands: Any) -> None:
     scan.add_argument(
         "--workers", type=int, default=8, metavar="N", help="parallel reads per Region (8)"
     )
+    scan.add_argument(
+        "--rule-name-prefix",
+        default=DEFAULT_RULE_NAME_PREFIX,
+        metavar="PREFIX",
+        help="the deployed Config rules' name prefix (the stack's ruleNamePrefix, default "
+        f"{DEFAULT_RULE_NAME_PREFIX!r}): named in findings and re-run by --publish",
+    )
 
 
 def run_scan(
@@ -102,7 +110,7 @@ def run_scan(
             clients = region_clients(session, region)
             scans.append(_scan_one(clients, rules, parameters, args))
             if args.publish:
-                _publish(scans[-1], clients, session, rules)
+                _publish(scans[-1], clients, session, rules, args.rule_name_prefix)
     except AccessDeniedError as error:
         return _fail(str(error))
     except PublishError as error:
@@ -112,7 +120,7 @@ def run_scan(
     except (BotoCoreError, ClientError) as error:  # no credentials, endpoint down, throttled out
         return _fail(f"AWS call failed: {str(error).splitlines()[0][:300]}")
     results = [result for scan in scans for result in scan.results]
-    document = _document(fmt, scans, results, session)
+    document = _document(fmt, scans, results, session, args.rule_name_prefix)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(document)
@@ -150,13 +158,15 @@ def _scan_one(
     return scan
 
 
-def _publish(scan: RegionScan, clients: Any, session: Any, rules: Sequence[Rule]) -> None:
+def _publish(
+    scan: RegionScan, clients: Any, session: Any, rules: Sequence[Rule], prefix: str
+) -> None:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     from rules.scan import findings_for, publish_findings
 
-    findings = findings_for(scan, clients.partition, datetime.now(UTC))
+    findings = findings_for(scan, clients.partition, datetime.now(UTC), prefix)
     imported = publish_findings(clients, findings)
     print(
         f"rules scan: {scan.region}: {imported} finding(s) imported into Security Hub",
@@ -167,7 +177,7 @@ def _publish(scan: RegionScan, clients: Any, session: Any, rules: Sequence[Rule]
     config = session.create_client(
         "config", region_name=scan.region, config=Config(retries={"max_attempts": 1})
     )
-    names = [rule.id for rule in rules]
+    names = [config_rule_name(rule.id, prefix) for rule in rules]
     try:
         config.start_config_rules_evaluation(ConfigRuleNames=names)
         print(f"rules scan: {scan.region}: Config re-evaluates {', '.join(names)}", file=sys.stderr)
@@ -180,7 +190,9 @@ def _publish(scan: RegionScan, clients: Any, session: Any, rules: Sequence[Rule]
         )
 
 
-def _document(fmt: str, scans: Sequence[RegionScan], results: list[Result], session: Any) -> str:
+def _document(
+    fmt: str, scans: Sequence[RegionScan], results: list[Result], session: Any, prefix: str
+) -> str:
     if fmt != "asff":
         notes = [
             f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
@@ -196,7 +208,7 @@ def _document(fmt: str, scans: Sequence[RegionScan], results: list[Result], sess
     findings = []
     for scan in scans:
         partition = session.get_partition_for_region(scan.region)
-        findings.extend(findings_for(scan, partition, now))
+        findings.extend(findings_for(scan, partition, now, prefix))
     return json.dumps({"Findings": findings}, indent=2) + "\n"
 
 

@@ -17,6 +17,7 @@ from demo.seed import SeededAccount, seed
 from demo.server import MotoServer, pointed_at
 from rules.cli import main
 from rules.model import Compliance
+from rules.naming import config_rule_name
 from rules.registry import RULES, RULES_BY_ID
 
 STATUS = {
@@ -49,7 +50,7 @@ def test_config_holds_the_designed_verdict_of_every_function(demo_run: DemoRun) 
     assert len(verdicts) == len(fresh.functions) * len(RULES)
     for sample in fresh.functions:
         for rule_id, expected in sample.expected.items():
-            stored = verdicts[(rule_id, sample.name)]
+            stored = verdicts[(config_rule_name(rule_id), sample.name)]
             assert stored.compliance == expected.value, (sample.name, rule_id, stored.annotation)
     kinds = Counter(summary["messageType"] for summary in outcome.invocations)
     assert kinds == {
@@ -98,7 +99,7 @@ def test_scan_gives_the_same_verdicts_as_the_handlers(
     )
     assert code == 0
     scanned = {
-        (line["rule"], line["resource_id"]): line["compliance"]
+        (config_rule_name(line["rule"]), line["resource_id"]): line["compliance"]
         for line in map(json.loads, out.getvalue().splitlines())
     }
     assert scanned == handled

@@ -95,9 +95,10 @@ def test_asff_uses_the_handlers_finding_ids(
     expected = {
         finding_id(e["rule"], seeded.arns[e["resource_id"]]): e["compliance"] for e in evaluations
     }
-    # Same ProductFields as the handler's findings: the stack names each Config rule by its id.
+    # Same ProductFields as the handler's findings: the Config rule as the stack names it.
     assert all(
-        f["ProductFields"]["LambdaGuardrails/ConfigRuleName"] == f["GeneratorId"] for f in found
+        f["ProductFields"]["LambdaGuardrails/ConfigRuleName"] == f"guardrails-{f['GeneratorId']}"
+        for f in found
     )
     status = {"COMPLIANT": "PASSED", "NON_COMPLIANT": "FAILED"}
     assert {f["Id"]: f["Compliance"]["Status"] for f in found} == {
