@@ -148,6 +148,7 @@ def findings_for(scan: RegionScan, partition: str, now: datetime) -> list[dict[s
                 region=function.region or scan.region,
                 partition=partition,
                 now=now,
+                observed_at=now,  # read from AWS during this scan
                 # The stack names each Config rule after its rule id (infra/rule_construct.py),
                 # so a published finding keeps the ProductFields of the handler's own.
                 config_rule_name=rule.id,
