@@ -15,12 +15,6 @@ from rules.model import (
 from rules.parameters import Parameters
 from rules.rule import Rule
 
-ANNOTATION_LIMIT = 256  # PutEvaluations rejects longer annotations
-
-
-def truncate(text: str, limit: int = ANNOTATION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
 
 def scope_verdict(item: ConfigurationItem, event_left_scope: bool = False) -> Verdict | None:
     """NOT_APPLICABLE for items no check should look at; None when the checks apply."""
@@ -91,5 +85,6 @@ def _evaluation(rule: Rule, resource_id: str, resource_type: str, verdict: Verdi
         resource_id=resource_id,
         resource_type=resource_type,
         compliance=verdict.compliance,
-        annotation=truncate(verdict.annotation),
+        # The whole text: only PutEvaluations cuts it, to Config's limit (rules.aws.publish).
+        annotation=verdict.annotation,
     )

@@ -42,7 +42,7 @@ from rules.aws.clients import (
 )
 from rules.aws.errors import AccessDeniedError, IncompleteEvaluationError, PublishError
 from rules.aws.evaluate import evaluate_with_reads, gone
-from rules.aws.findings import build_finding
+from rules.aws.findings import build_finding, discovered_at
 from rules.aws.inventory import (
     history_item,
     previously_evaluated,
@@ -419,6 +419,10 @@ def _publish(
                 region=_region_of(result.subject) or aws.region,
                 partition=aws.partition,
                 now=now,
+                observed_at=ordering,
+                first_observed_at=discovered_at(
+                    rule_event.configuration_item or rule_event.configuration_item_summary
+                ),
                 config_rule_name=rule_event.config_rule_name,
                 config_rule_arn=rule_event.config_rule_arn,
             )

@@ -157,6 +157,7 @@ def findings_for(
                 region=function.region or scan.region,
                 partition=partition,
                 now=now,
+                observed_at=now,  # read from AWS during this scan
                 # As the stack names the Config rule, so a published finding keeps the
                 # ProductFields of the handler's own.
                 config_rule_name=config_rule_name(rule.id, rule_name_prefix),

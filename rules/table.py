@@ -40,9 +40,7 @@ def render_evaluations(labelled: Sequence[tuple[str, Evaluation]]) -> str:
         lines.append("\nNon-compliant:")
         for label, e in failures:
             lines.append(f"- {label} / {e.rule_id}:")
-            lines.extend(
-                textwrap.wrap(e.annotation, 96, initial_indent="    ", subsequent_indent="    ")
-            )
+            lines.extend(_wrap_annotation(e.annotation))
     return "\n".join(lines) + "\n"
 
 
@@ -76,6 +74,19 @@ def render_rules_markdown(rules: Iterable[Rule]) -> str:
             f"| {rule.description} | {parameters} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _wrap_annotation(text: str) -> list[str]:
+    """The whole annotation, wrapped at spaces only: a Sid, ARN or name is never split, so it
+    can be copied from the table (a long ARN overflows the line instead)."""
+    return textwrap.wrap(
+        text,
+        96,
+        initial_indent="    ",
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rules.adapters.config_item import configuration_item_from_dict
-from rules.engine import ANNOTATION_LIMIT, evaluate_function, evaluate_item, truncate
+from rules.engine import evaluate_function, evaluate_item, evaluate_item_offline
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
 from rules.registry import RULES
@@ -52,14 +54,26 @@ def test_recorded_items_are_evaluated(compliant_item: dict, status: str) -> None
     }
 
 
-def test_annotations_are_cut_to_the_put_evaluations_limit() -> None:
-    many = [statement(sid=f"public-statement-number-{i}") for i in range(20)]
-    result = evaluate_function(RULES[0], with_policy(*many), NO_PARAMETERS)
-    assert len(result.annotation) == ANNOTATION_LIMIT and result.annotation.endswith("...")
+def test_annotations_keep_the_whole_text_past_configs_limit() -> None:
+    # Only PutEvaluations cuts to Config's 256 characters (rules.aws.publish); findings, the
+    # CLIs and reports get every statement the check named.
+    sids = [f"public-statement-number-{i}" for i in range(20)]
+    result = evaluate_function(
+        RULES[0], with_policy(*(statement(sid=s) for s in sids)), NO_PARAMETERS
+    )
+    assert len(result.annotation) > 256
+    assert not result.annotation.endswith("...")
+    assert all(f"statement '{sid}' allows" in result.annotation for sid in sids)
 
 
-def test_truncate_keeps_short_text() -> None:
-    assert truncate("short") == "short"
+def test_offline_evaluations_keep_the_whole_text_too(noncompliant_item: dict) -> None:
+    sids = [f"public-statement-number-{i}" for i in range(20)]
+    policy = {"Version": "2012-10-17", "Statement": [statement(sid=s) for s in sids]}
+    noncompliant_item["supplementaryConfiguration"]["Policy"] = json.dumps(policy)
+    item = configuration_item_from_dict(noncompliant_item)
+    result = evaluate_item_offline(RULES[0], item, NO_PARAMETERS)
+    assert len(result.annotation) > 256
+    assert all(sid in result.annotation for sid in sids)
 
 
 def test_evaluation_json_fields() -> None:

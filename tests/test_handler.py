@@ -136,7 +136,8 @@ def test_a_fixed_function_turns_its_finding_passed(clients: Clients) -> None:
     run(change_event(config_item("lambda_ci_compliant.json")), clients, VPC)
     finding = _finding(VPC)  # the same Id: updated, not duplicated
     assert finding["Compliance"]["Status"] == "PASSED"
-    assert finding["Severity"] == {"Label": "LOW", "Original": "LOW"}
+    assert finding["Severity"] == {"Label": "INFORMATIONAL", "Original": "LOW"}
+    assert finding["FindingProviderFields"]["Severity"] == finding["Severity"]
 
 
 def test_a_deleted_function_is_not_applicable_and_archives_its_finding(

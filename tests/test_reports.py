@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import html
 import io
 import json
 from html.parser import HTMLParser
+
+import pytest
 
 from rules.model import Compliance
 from rules.progress import Progress
@@ -147,3 +150,33 @@ def test_progress_update_renames_the_phase_and_sets_the_total() -> None:
         bar.update(3, 6, "eu-west-1 evaluating")
         assert bar.line() == "eu-west-1 evaluating [" + "#" * 15 + "-" * 15 + "] 3/6"
     assert "eu-west-1 reading 7" in stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "sarif", "html"])
+def test_every_format_carries_an_annotation_longer_than_configs_limit(fmt: str) -> None:
+    from rules.engine import evaluate_function
+    from rules.parameters import NO_PARAMETERS
+    from rules.policy import parse_policy
+    from rules.registry import get_rule
+
+    sids = [f"open-to-everyone-{i:02d}" for i in range(15)]
+    statements = [
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "lambda:InvokeFunction",
+            "Resource": "*",
+        }
+        for sid in sids
+    ]
+    document = {"Version": "2012-10-17", "Statement": statements}
+    fn = function("wide-open", policy=parse_policy(json.dumps(document)))
+    rule = get_rule("lambda-function-public-access-prohibited")
+    result = Result(evaluate_function(rule, fn, NO_PARAMETERS), fn.arn)
+    assert len(result.evaluation.annotation) > 256  # Config's limit, cut only on PutEvaluations
+    text = " ".join(render(fmt, [result]).split())  # the table wraps long lines
+    if fmt == "html":
+        text = html.unescape(text)
+    for sid in sids:  # none of them lost to a cut (or split by the table's wrapping)
+        assert f"statement '{sid}' allows Principal '*'" in text

@@ -3,7 +3,8 @@
 Both send chunks of 100, retry what AWS rejected item by item (``FailedEvaluations`` /
 ``FailedFindings``; throttling is botocore's standard/adaptive retry), and raise
 ``PublishError`` when anything is still rejected: never a silent drop. Shared by the handler
-and the scan CLI's ``--publish``.
+and the scan CLI's ``--publish``. Annotations are cut to Config's 256 characters here, and only
+here: every other consumer (findings, logs, CLIs, reports) carries the whole text.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from rules.aws.errors import Failure, PublishError
-from rules.engine import truncate
 from rules.model import Evaluation
 
 CHUNK = 100  # PutEvaluations and BatchImportFindings maximum per call
+# PutEvaluations rejects a longer Annotation. Only Config's copy is cut: evaluations, findings,
+# logs and the CLIs keep the whole text.
+ANNOTATION_LIMIT = 256
 ATTEMPTS = 3  # per rejected item, on top of botocore's retries of the whole call
 TEST_MODE_TOKEN = "TESTMODE"
 
@@ -30,12 +33,17 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def config_annotation(text: str, limit: int = ANNOTATION_LIMIT) -> str:
+    """``text`` cut to Config's limit, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def config_evaluation(evaluation: Evaluation, ordering_timestamp: datetime) -> dict[str, Any]:
     return {
         "ComplianceResourceType": evaluation.resource_type,
         "ComplianceResourceId": evaluation.resource_id,
         "ComplianceType": evaluation.compliance.value,
-        "Annotation": truncate(evaluation.annotation),
+        "Annotation": config_annotation(evaluation.annotation),
         "OrderingTimestamp": ordering_timestamp,
     }
 

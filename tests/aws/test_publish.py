@@ -11,7 +11,12 @@ from botocore.stub import ANY, Stubber
 from rules.aws.clients import Clients
 from rules.aws.errors import PublishError
 from rules.aws.findings import build_finding
-from rules.aws.publish import import_findings, put_evaluations
+from rules.aws.publish import (
+    ANNOTATION_LIMIT,
+    config_evaluation,
+    import_findings,
+    put_evaluations,
+)
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation
 from rules.registry import get_rule
 from tests.aws.fixtures import ACCOUNT, REGION, CallLog, RawBody, all_findings
@@ -34,7 +39,14 @@ def _findings(n: int) -> list[dict[str, Any]]:
         )
         result.append(
             build_finding(
-                RULE, evaluation, item, account=ACCOUNT, region=REGION, partition="aws", now=WHEN
+                RULE,
+                evaluation,
+                item,
+                account=ACCOUNT,
+                region=REGION,
+                partition="aws",
+                now=WHEN,
+                observed_at=WHEN,
             )
         )
     return result
@@ -60,6 +72,23 @@ def test_testmode_evaluations_go_in_chunks_of_100_with_test_mode(
     first = sent[0]["Evaluations"][0]
     assert first["OrderingTimestamp"] == WHEN
     assert len(first["Annotation"]) == 256  # cut to PutEvaluations' limit
+    assert first["Annotation"] == "a" * 253 + "..."
+
+
+@pytest.mark.parametrize(
+    ("annotation", "sent"),
+    [
+        ("short", "short"),
+        ("b" * 256, "b" * 256),  # exactly the limit: whole
+        ("c" * 257, "c" * 253 + "..."),
+        ("statement 'x' allows '*'; " * 40, ("statement 'x' allows '*'; " * 40)[:253] + "..."),
+    ],
+)
+def test_only_configs_copy_of_the_annotation_is_cut(annotation: str, sent: str) -> None:
+    evaluation = Evaluation(RULE.id, "fn", LAMBDA_FUNCTION, Compliance.NON_COMPLIANT, annotation)
+    assert config_evaluation(evaluation, WHEN)["Annotation"] == sent
+    assert len(sent) <= ANNOTATION_LIMIT == 256
+    assert evaluation.annotation == annotation  # the evaluation itself keeps the whole text
 
 
 def test_real_token_has_no_test_mode_and_rejected_evaluations_are_retried(clients: Clients) -> None:
