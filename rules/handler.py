@@ -335,7 +335,11 @@ def _sweep(
     inventory = read_functions(aws, [rule])
     logger.info(
         "inventory read",
-        extra={"source": inventory.source, "functions": len(inventory.functions)},
+        extra={
+            "source": inventory.source,
+            "source_reason": inventory.source_reason,
+            "functions": len(inventory.functions),
+        },
     )
     problems = [(problem.resource_id, problem.message) for problem in inventory.problems]
     results: list[Result] = []

@@ -31,10 +31,12 @@ CONFIG_READS = Grant(
         "config:ListDiscoveredResources",
         "config:BatchGetResourceConfig",
         "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
     ),
     "*",
-    "oversized items and periodic sweeps (DescribeConfigurationRecorders tells whether Config "
-    "records Lambda or the sweep must read the Lambda API); Config read APIs have no "
+    "oversized items and periodic sweeps (DescribeConfigurationRecorders and "
+    "DescribeConfigurationRecorderStatus tell whether Config records Lambda continuously and "
+    "healthily or the sweep must read the Lambda API); Config read APIs have no "
     "resource-level permissions",
 )
 CONFIG_COMPLIANCE = Grant(

@@ -1,10 +1,11 @@
 """``python -m rules scan``: where every Lambda function of an account stands, now.
 
 The same code path as the periodic trigger (``rules.aws``): ``read_functions`` reads what AWS
-Config recorded (100 items a call) when the recorder records ``AWS::Lambda::Function``, the
-Lambda API otherwise, and ``evaluate_with_reads`` adds the one ``GetFunctionConfiguration`` a
-check may need. Reads run on a small thread pool sharing one client per service, whose retry
-mode is ``adaptive`` (client-side rate limiting that backs off when AWS throttles).
+Config recorded (100 items a call) when a recorder records ``AWS::Lambda::Function``
+continuously and healthily, the Lambda API otherwise (and says why), and
+``evaluate_with_reads`` adds the one ``GetFunctionConfiguration`` a check may need. Reads run
+on a small thread pool sharing one client per service, whose retry mode is ``adaptive``
+(client-side rate limiting that backs off when AWS throttles).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ProgressCallback = Callable[[str, int, int | None], None]
 
 SOURCE_NAMES = {
     "config": "AWS Config's recorded configuration items",
-    "lambda": "the Lambda API (the Config recorder does not record AWS::Lambda::Function)",
+    "lambda": "the Lambda API",
 }
 
 
@@ -80,10 +81,19 @@ class RegionScan:
     results: tuple[Result, ...]
     problems: tuple[tuple[str, str], ...] = ()
     findings_imported: int | None = field(default=None)
+    source_reason: str = ""  # why that source (``Inventory.source_reason``)
 
     @property
     def source_description(self) -> str:
         return SOURCE_NAMES[self.source]
+
+    @property
+    def source_explanation(self) -> str:
+        """The source and why it was used: "the Lambda API: Config recorder 'default' is not
+        recording"."""
+        if not self.source_reason:
+            return self.source_description
+        return f"{self.source_description}: {self.source_reason}"
 
 
 def scan_region(
@@ -130,7 +140,14 @@ def scan_region(
             done += 1
             if progress:
                 progress("evaluating", done, len(functions))
-    return RegionScan(clients.region, inventory.source, functions, tuple(results), tuple(problems))
+    return RegionScan(
+        clients.region,
+        inventory.source,
+        functions,
+        tuple(results),
+        tuple(problems),
+        source_reason=inventory.source_reason,
+    )
 
 
 def findings_for(

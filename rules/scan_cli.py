@@ -32,7 +32,8 @@ def add_scan_parser(commands: Any) -> None:
         help="evaluate every Lambda function of an account's Regions now",
         description=(
             "Reads every function the way the periodic rule does (AWS Config's recorded items "
-            "where the recorder records Lambda, the Lambda API otherwise; it says which), runs "
+            "where a recorder records Lambda continuously and healthily, the Lambda API "
+            "otherwise; it says which and why), runs "
             "the rules and prints the result. Credentials: the standard chain or --profile."
         ),
     )
@@ -74,7 +75,8 @@ def add_scan_parser(commands: Any) -> None:
         "--source",
         choices=("auto", "config", "lambda"),
         default="auto",
-        help="where to read functions from (default: Config when it records Lambda)",
+        help="where to read functions from (default: Config when a recorder records Lambda "
+        "continuously and healthily; config fails when none does)",
     )
     scan.add_argument(
         "--workers", type=int, default=8, metavar="N", help="parallel reads per Region (8)"
@@ -152,7 +154,7 @@ def _scan_one(
         )
     print(
         f"rules scan: {scan.region}: {len(scan.functions)} function(s) read from "
-        f"{scan.source_description}",
+        f"{scan.source_explanation}",
         file=sys.stderr,
     )
     return scan
@@ -197,7 +199,7 @@ def _document(
         notes = [
             f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
             *(
-                f"{scan.region}: {len(scan.functions)} function(s) from {scan.source_description}."
+                f"{scan.region}: {len(scan.functions)} function(s) from {scan.source_explanation}."
                 for scan in scans
             ),
         ]

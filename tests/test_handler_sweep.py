@@ -36,6 +36,11 @@ RECORDS_ALL = {
         }
     ]
 }
+RECORDING = {
+    "ConfigurationRecordersStatus": [
+        {"name": "default", "recording": True, "lastStatus": "Success"}
+    ]
+}
 TESTMODE_PUT = {"Evaluations": ANY, "ResultToken": "TESTMODE", "TestMode": True}
 RULE_NAME = "lambda-baseline-checks-periodic"
 
@@ -92,6 +97,7 @@ def _stub_config_sweep(
     """Config as the sweep reads it (moto gap: moto records no Lambda items and has no
     compliance queries, so the whole Config client is stubbed)."""
     stub.add_response("describe_configuration_recorders", RECORDS_ALL, {})
+    stub.add_response("describe_configuration_recorder_status", RECORDING, {})
     pages = [names[i : i + 100] for i in range(0, len(names), 100)]
     for number, page in enumerate(pages):
         listing: dict[str, Any] = {
@@ -135,6 +141,7 @@ def test_a_sweep_of_250_functions_makes_o_n_over_100_calls(
 
     assert calls.counts() == {
         "config:DescribeConfigurationRecorders": 1,
+        "config:DescribeConfigurationRecorderStatus": 1,
         "config:ListDiscoveredResources": 3,
         "config:BatchGetResourceConfig": 3,
         "config:GetComplianceDetailsByConfigRule": 3,
@@ -237,3 +244,71 @@ def test_an_empty_account_publishes_nothing(clients: Clients, calls: CallLog) ->
         summary = run_sweep(clients)
     assert summary["evaluations"] == {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 0}
     assert "config:PutEvaluations" not in calls.counts()
+
+
+def test_a_stopped_recorder_makes_the_sweep_read_the_lambda_api_and_log_why(
+    clients: Clients, calls: CallLog, log_lines: Any
+) -> None:
+    create_function("open-api")
+    setup_clients()["lambda"].add_permission(
+        FunctionName="open-api",
+        StatementId="everyone",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+    )
+    stopped = {"ConfigurationRecordersStatus": [{"name": "default", "recording": False}]}
+    with Stubber(clients.client("config")) as stub:
+        stub.add_response("describe_configuration_recorders", RECORDS_ALL, {})
+        stub.add_response("describe_configuration_recorder_status", stopped, {})
+        stub.add_response("get_compliance_details_by_config_rule", _compliance_page([], None))
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        summary = run_sweep(clients, PUBLIC)
+        stub.assert_no_pending_responses()
+
+    assert summary["evaluations"]["NON_COMPLIANT"] == 1
+    counts = calls.counts()
+    assert counts["lambda:ListFunctions"] == 1
+    assert "config:ListDiscoveredResources" not in counts
+    (line,) = [line for line in log_lines() if line["message"] == "inventory read"]
+    assert (line["source"], line["source_reason"], line["functions"]) == (
+        "lambda",
+        "Config recorder 'default' is not recording",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        (
+            {"recordingFrequency": "DAILY"},
+            "Config recorder 'default' records AWS::Lambda::Function only daily "
+            "(recordingFrequency DAILY)",
+        ),
+        (
+            {
+                "recordingFrequency": "CONTINUOUS",
+                "recordingModeOverrides": [
+                    {"resourceTypes": ["AWS::Lambda::Function"], "recordingFrequency": "DAILY"}
+                ],
+            },
+            "Config recorder 'default' records AWS::Lambda::Function only daily "
+            "(recordingModeOverrides: DAILY)",
+        ),
+    ],
+)
+def test_a_daily_recorder_makes_the_sweep_read_the_lambda_api(
+    clients: Clients, calls: CallLog, log_lines: Any, mode: dict[str, Any], reason: str
+) -> None:
+    create_function("worker")
+    daily = copy.deepcopy(RECORDS_ALL)
+    daily["ConfigurationRecorders"][0]["recordingMode"] = mode
+    with Stubber(clients.client("config")) as stub:
+        stub.add_response("describe_configuration_recorders", daily, {})
+        stub.add_response("get_compliance_details_by_config_rule", _compliance_page([], None))
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run_sweep(clients, PUBLIC)
+        stub.assert_no_pending_responses()
+    assert calls.counts()["lambda:ListFunctions"] == 1
+    (line,) = [line for line in log_lines() if line["message"] == "inventory read"]
+    assert (line["source"], line["source_reason"]) == ("lambda", reason)

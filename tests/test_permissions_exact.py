@@ -94,6 +94,22 @@ def _sweep_versions(clients: Clients, rule: Rule) -> None:
         run(scheduled_event(parameters={CHECK_VERSIONS.name: "true"}), aws, rule.id)
 
 
+def _sweep_stopped_recorder(clients: Clients, rule: Rule) -> None:
+    """A recorder that records Lambda but is stopped: status read, then the Lambda API."""
+    aws = _fresh(clients)
+    recorders = {
+        "ConfigurationRecorders": [{"name": "default", "recordingGroup": {"allSupported": True}}]
+    }
+    stopped = {"ConfigurationRecordersStatus": [{"name": "default", "recording": False}]}
+    with Stubber(aws.client("config")) as stub:
+        stub.add_response("describe_configuration_recorders", recorders)
+        stub.add_response("describe_configuration_recorder_status", stopped)
+        stub.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": []})
+        stub.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        run(scheduled_event(), aws, rule.id)
+        stub.assert_no_pending_responses()
+
+
 def _organization(clients: Clients, rule: Rule) -> None:
     item: dict[str, Any] = copy.deepcopy(config_item("lambda_ci_noncompliant.json"))
     arn = f"arn:aws:lambda:{REGION}:{MEMBER}:function:orders-api"
@@ -110,6 +126,7 @@ SCENARIOS = (
     _sweep_config,
     _sweep_lambda,
     _sweep_versions,
+    _sweep_stopped_recorder,
     _organization,
 )
 

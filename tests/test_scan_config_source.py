@@ -1,16 +1,21 @@
 """scan over AWS Config's recorded items (moto records none for Lambda, so botocore's Stubber
-plays Config here): the source is named, items are read in batches, and the only Lambda read is
-the alias listing the public-access rule needs (Config does not record qualified policies): none
-for a function whose key settles the CMK rule."""
+plays Config here): the source is named with the reason, items are read in batches, and the only
+Lambda read is the alias listing the public-access rule needs (Config does not record qualified
+policies): none for a function whose key settles the CMK rule; a recorder that is stopped,
+failing or daily makes ``auto`` read the Lambda API and ``--source config`` fail."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import botocore.session
+import pytest
 from botocore.stub import Stubber
 
+import rules.scan
+from rules.cli import main
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
 from rules.registry import RULES
@@ -40,6 +45,12 @@ def batch_item(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+HEALTHY = {"name": "default", "recording": True, "lastStatus": "Success"}
+RECORDS_ALL = {
+    "ConfigurationRecorders": [{"name": "default", "recordingGroup": {"allSupported": True}}]
+}
+
+
 class StubbedClients:
     region = "us-east-1"
 
@@ -66,6 +77,10 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
         {"ConfigurationRecorders": [{"name": "default", "recordingGroup": {"allSupported": True}}]},
     )
     config.add_response(
+        "describe_configuration_recorder_status",
+        {"ConfigurationRecordersStatus": [HEALTHY]},
+    )
+    config.add_response(
         "list_discovered_resources",
         {
             "resourceIdentifiers": [
@@ -86,8 +101,128 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
         clients.stubbers["lambda"].assert_no_pending_responses()
     assert scan.source == "config"
     assert "AWS Config" in scan.source_description
+    assert scan.source_explanation == (
+        "AWS Config's recorded configuration items: Config recorder 'default' records "
+        "AWS::Lambda::Function continuously (last status Success)"
+    )
     assert [f.name for f in scan.functions] == [item["resourceId"]]
     assert {r.evaluation.rule_id: r.evaluation.compliance for r in scan.results} == {
         rule.id: Compliance.COMPLIANT for rule in RULES
     }
     assert all(r.arn == item["ARN"] for r in scan.results)
+
+
+PUBLIC_FUNCTION = {
+    "FunctionName": "open-api",
+    "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:open-api",
+    "Runtime": "python3.12",
+    "Role": "arn:aws:iam::123456789012:role/fn",
+    "Handler": "app.handler",
+    "PackageType": "Zip",
+}
+PUBLIC_POLICY = {
+    "Policy": json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "everyone",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": PUBLIC_FUNCTION["FunctionArn"],
+                }
+            ],
+        }
+    ),
+    "RevisionId": "1",
+}
+
+
+def _stopped_recorder(clients: StubbedClients) -> None:
+    config = clients.stubbers["config"]
+    config.add_response("describe_configuration_recorders", RECORDS_ALL)
+    config.add_response(
+        "describe_configuration_recorder_status",
+        {"ConfigurationRecordersStatus": [{**HEALTHY, "recording": False}]},
+    )
+
+
+PUBLIC_RULE = [r for r in RULES if r.id == "lambda-function-public-access-prohibited"]
+
+
+def test_a_stopped_recorder_makes_scan_read_the_lambda_api_and_say_why() -> None:
+    clients = StubbedClients()
+    _stopped_recorder(clients)
+    functions = clients.stubbers["lambda"]
+    functions.add_response("list_functions", {"Functions": [PUBLIC_FUNCTION]})
+    functions.add_response("get_policy", PUBLIC_POLICY)
+    functions.add_response("list_aliases", {"Aliases": []})
+    with clients.stubbers["config"], functions:
+        scan = scan_region(clients, PUBLIC_RULE, {r.id: NO_PARAMETERS for r in PUBLIC_RULE})  # type: ignore[arg-type]
+    assert scan.source == "lambda"
+    assert scan.source_explanation == ("the Lambda API: Config recorder 'default' is not recording")
+    assert [(r.evaluation.resource_id, r.evaluation.compliance) for r in scan.results] == [
+        ("open-api", Compliance.NON_COMPLIANT)
+    ]
+
+
+@pytest.fixture
+def stubbed_cli(monkeypatch: pytest.MonkeyPatch) -> StubbedClients:
+    """``python -m rules scan`` on StubbedClients (a Config moto cannot put in these states)."""
+    clients = StubbedClients()
+    monkeypatch.setattr(rules.scan, "region_clients", lambda session, region: clients)
+    return clients
+
+
+def test_scan_auto_on_a_stopped_recorder_fails_on_the_public_function(
+    stubbed_cli: StubbedClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stopped_recorder(stubbed_cli)
+    functions = stubbed_cli.stubbers["lambda"]
+    functions.add_response("list_functions", {"Functions": [PUBLIC_FUNCTION]})
+    functions.add_response("get_policy", PUBLIC_POLICY)
+    functions.add_response("list_aliases", {"Aliases": []})
+    with stubbed_cli.stubbers["config"], functions:
+        code = main(
+            [
+                "scan",
+                "--region",
+                "us-east-1",
+                "--rule",
+                PUBLIC_RULE[0].id,
+                "--fail-on",
+                "non-compliant",
+                "--format",
+                "jsonl",
+            ],
+            io.StringIO(),
+        )
+    assert code == 1
+    assert (
+        "rules scan: us-east-1: 1 function(s) read from the Lambda API: "
+        "Config recorder 'default' is not recording" in capsys.readouterr().err
+    )
+
+
+def test_scan_source_config_on_a_daily_recorder_exits_2_with_the_reason(
+    stubbed_cli: StubbedClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stubbed_cli.stubbers["config"]
+    daily = {
+        "name": "default",
+        "recordingGroup": {"allSupported": True},
+        "recordingMode": {"recordingFrequency": "DAILY"},
+    }
+    config.add_response("describe_configuration_recorders", {"ConfigurationRecorders": [daily]})
+    with config, stubbed_cli.stubbers["lambda"]:  # no Lambda call is stubbed: none may happen
+        code = main(["scan", "--region", "us-east-1", "--source", "config"], io.StringIO())
+    assert code == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            "rules scan: cannot read functions from AWS Config: Config recorder 'default' records "
+            "AWS::Lambda::Function only daily (recordingFrequency DAILY)"
+        )
+    )

@@ -2,8 +2,9 @@
 
 ``read_functions`` is the one code path the periodic handler and ``python -m rules scan`` share:
 Config's recorded items in batches (``ListDiscoveredResources`` + ``BatchGetResourceConfig``, 100
-per call) when the recorder records ``AWS::Lambda::Function``, else ``ListFunctions`` plus the
-per-function reads the selected rules need (``Rule.lambda_api_reads``).
+per call) when a recorder records ``AWS::Lambda::Function`` continuously and is healthy
+(``recorder_health``), else ``ListFunctions`` plus the per-function reads the selected rules need
+(``Rule.lambda_api_reads``). The inventory says which source it used and why.
 
 A resource that cannot be read becomes a ``Problem`` (never a default model): callers give it no
 verdict.
@@ -52,6 +53,7 @@ class Inventory:
     functions: tuple[LambdaFunction, ...]
     source: Source
     problems: tuple[Problem, ...] = ()
+    source_reason: str = ""  # why this source: the recorders' health, or that it was asked for
 
 
 def read_functions(
@@ -62,26 +64,178 @@ def read_functions(
     progress: Progress | None = None,
     workers: int = 1,
 ) -> Inventory:
-    """Every ``$LATEST`` function of the account and Region. ``source`` forces one source;
-    by default Config when its recorder records Lambda functions, else the Lambda API.
+    """Every ``$LATEST`` function of the account and Region. ``source`` forces one source
+    ("config" raises ``UnhealthyRecorderError`` when no recorder records Lambda continuously and
+    healthily: its inventory would be empty or old); by default Config when a recorder does,
+    else the Lambda API.
 
     ``workers`` > 1 runs the Lambda API fallback's per-function reads on that many threads
     (one shared client: give it the ``adaptive`` retry mode so they stay within the rate
     limits); the order of the result does not change. Config's batches stay sequential."""
-    if source is None:
-        source = "config" if recorder_records_lambda(clients.client("config")) else "lambda"
+    source, reason = _choose_source(clients, source)
     if source == "config":
         functions, problems = _read_from_config(clients.client("config"), progress)
     else:
         reads = frozenset(read for rule in rules for read in rule.lambda_api_reads)
         functions, problems = _read_from_lambda(clients.client("lambda"), reads, progress, workers)
-    return Inventory(tuple(functions), source, tuple(problems))
+    return Inventory(tuple(functions), source, tuple(problems), reason)
 
 
-def recorder_records_lambda(config: Any) -> bool:
-    """Whether a configuration recorder of the account/Region covers AWS::Lambda::Function."""
-    recorders = config.describe_configuration_recorders().get("ConfigurationRecorders", [])
-    return any(_group_records_lambda(r.get("recordingGroup") or {}) for r in recorders)
+class UnhealthyRecorderError(GuardrailsError):
+    """Config's inventory was asked for, but no recorder keeps it complete and current."""
+
+    def __init__(self, health: RecorderHealth) -> None:
+        self.health = health
+        super().__init__(f"cannot read functions from AWS Config: {health.reason}")
+
+
+def _choose_source(clients: ClientSource, asked: Source | None) -> tuple[Source, str]:
+    if asked == "lambda":
+        return "lambda", "the Lambda API was asked for"
+    health = recorder_health(clients.client("config"))
+    if health.usable:
+        return "config", health.reason
+    if asked == "config":
+        raise UnhealthyRecorderError(health)
+    return "lambda", health.reason
+
+
+# Statuses of a recorder that is recording (AWS writes "Pending", moto "PENDING").
+HEALTHY_STATUSES = frozenset({"success", "pending"})
+CONTINUOUS = "CONTINUOUS"
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderCheck:
+    """One recorder judged as the source of Lambda functions; ``reason`` names it."""
+
+    recorder: str
+    usable: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderHealth:
+    """Whether Config's inventory of Lambda functions is complete and current: some recorder
+    records AWS::Lambda::Function continuously, is recording, and its last status is Success or
+    Pending. ``reason`` names the recorder used, or says per recorder why none can be."""
+
+    usable: bool
+    reason: str
+    checks: tuple[RecorderCheck, ...] = ()
+
+
+def recorder_health(config: Any) -> RecorderHealth:
+    """``DescribeConfigurationRecorders``, then ``DescribeConfigurationRecorderStatus`` when a
+    recorder is set up to record Lambda continuously (both without arguments: the account's
+    customer managed recorder, and any other recorder AWS lists)."""
+    recorders = config.describe_configuration_recorders().get("ConfigurationRecorders") or []
+    if not recorders:
+        return RecorderHealth(False, "no AWS Config recorder in this Region")
+    problems = [_setup_problem(recorder) for recorder in recorders]
+    statuses: list[Mapping[str, Any]] = []
+    if any(problem is None for problem in problems):
+        statuses = (
+            config.describe_configuration_recorder_status().get("ConfigurationRecordersStatus")
+            or []
+        )
+    checks = tuple(
+        RecorderCheck(str(recorder.get("name", "?")), False, problem)
+        if problem is not None
+        else _status_check(recorder, _status_of(recorder, statuses))
+        for recorder, problem in zip(recorders, problems, strict=True)
+    )
+    usable = [check for check in checks if check.usable]
+    if usable:
+        return RecorderHealth(True, usable[0].reason, checks)
+    return RecorderHealth(False, "; ".join(check.reason for check in checks), checks)
+
+
+def _label(recorder: Mapping[str, Any]) -> str:
+    name = recorder.get("name", "?")
+    principal = recorder.get("servicePrincipal")
+    if principal:
+        return f"service-linked Config recorder '{name}' (for {principal})"
+    return f"Config recorder '{name}'"
+
+
+def _setup_problem(recorder: Mapping[str, Any]) -> str | None:
+    """Why the recorder's settings keep Lambda functions out of its inventory or let them go
+    stale; None when it is set up to record them continuously."""
+    label = _label(recorder)
+    scope = str(recorder.get("recordingScope") or "")
+    if recorder.get("servicePrincipal") and scope.upper() != "PAID":
+        # A service-linked recorder's types and frequency are the linked service's to change, and
+        # with an INTERNAL scope its items are not delivered to the account: not an inventory
+        # this account controls.
+        return f"{label} records for that service (recordingScope {scope or 'not given'})"
+    if not _group_records_lambda(recorder.get("recordingGroup") or {}):
+        return f"{label} does not record {LAMBDA_FUNCTION}"
+    frequency, where = _lambda_frequency(recorder.get("recordingMode") or {})
+    if frequency == "DAILY":
+        return f"{label} records {LAMBDA_FUNCTION} only daily ({where} DAILY)"
+    if frequency != CONTINUOUS:
+        return f"{label} records {LAMBDA_FUNCTION} with frequency {frequency!r} ({where})"
+    return None
+
+
+def _lambda_frequency(mode: Mapping[str, Any]) -> tuple[str, str]:
+    """The frequency Lambda functions are recorded at and where it is set. An override naming
+    AWS::Lambda::Function wins over the default (should several name it, any that is not
+    continuous); a recorder without recordingMode records continuously (the API's default)."""
+    overrides = [
+        override
+        for override in mode.get("recordingModeOverrides") or []
+        if LAMBDA_FUNCTION in (override.get("resourceTypes") or [])
+    ]
+    for override in overrides:
+        frequency = str(override.get("recordingFrequency") or "").upper()
+        if frequency != CONTINUOUS:
+            description = override.get("description")
+            named = f" '{description}'" if description else ""
+            return frequency, f"recordingModeOverrides{named}:"
+    if overrides:
+        return CONTINUOUS, "recordingModeOverrides"
+    return str(mode.get("recordingFrequency") or CONTINUOUS).upper(), "recordingFrequency"
+
+
+def _status_of(
+    recorder: Mapping[str, Any], statuses: Sequence[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    arn = recorder.get("arn")
+    for status in statuses:
+        if arn and status.get("arn"):
+            if status["arn"] == arn:
+                return status
+        elif status.get("name") == recorder.get("name"):
+            return status
+    return None
+
+
+def _status_check(recorder: Mapping[str, Any], status: Mapping[str, Any] | None) -> RecorderCheck:
+    name = str(recorder.get("name", "?"))
+    label = _label(recorder)
+    if status is None:
+        return RecorderCheck(
+            name, False, f"{label} has no status (DescribeConfigurationRecorderStatus)"
+        )
+    if status.get("recording") is not True:
+        return RecorderCheck(name, False, f"{label} is not recording")
+    last = str(status.get("lastStatus") or "")
+    if last.lower() in HEALTHY_STATUSES:
+        return RecorderCheck(
+            name, True, f"{label} records {LAMBDA_FUNCTION} continuously (last status {last})"
+        )
+    if last.lower() == "failure":
+        error = ": ".join(
+            str(status[key]) for key in ("lastErrorCode", "lastErrorMessage") if status.get(key)
+        )
+        detail = f" ({error})" if error else ""
+        return RecorderCheck(name, False, f"{label} is failing: last status Failure{detail}")
+    shown = repr(last) if last else "none"
+    return RecorderCheck(
+        name, False, f"{label} is recording but its last status is {shown}, not Success or Pending"
+    )
 
 
 def _group_records_lambda(group: Mapping[str, Any]) -> bool:
