@@ -296,3 +296,140 @@ def test_null_event_fields_mean_unset(tmp_path: Path, capsys) -> None:
     path = write(tmp_path, "event.json", event)
     status, lines, _ = run(["evaluate", "--rule", "lambda-dlq-check", path], capsys)
     assert (status, lines[0]["compliance"]) == (0, "COMPLIANT")
+
+
+# Issue 8: bad input is an error, never silence.
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [],
+        [[]],
+        {"configurationItems": []},
+        {"configurationItems": [], "nextToken": "abc"},  # GetResourceConfigHistory, no items
+        {"baseConfigurationItems": [], "unprocessedResourceKeys": []},  # BatchGetResourceConfig
+    ],
+    ids=["empty-list", "list-of-empty-list", "history", "history-page", "batch"],
+)
+def test_a_file_without_any_configuration_item_is_an_error(
+    tmp_path: Path, capsys, document: Any
+) -> None:
+    empty = write(tmp_path, "empty.json", document)
+    good = str(EVENTS / "lambda_ci_compliant.json")
+    status, lines, err = run(["evaluate", "--rule", "lambda-dlq-check", empty, good], capsys)
+    assert status == 2
+    assert [line["compliance"] for line in lines] == ["COMPLIANT"]
+    [error] = err.splitlines()
+    assert error.startswith(f"rules evaluate: {empty}") and "holds no configuration item" in error
+
+
+def test_unprocessed_batch_keys_are_reported_after_the_rest_is_evaluated(
+    tmp_path: Path, capsys
+) -> None:
+    response = {
+        "baseConfigurationItems": [load_event("lambda_ci_compliant.json")],
+        "unprocessedResourceKeys": [
+            {"resourceType": "AWS::Lambda::Function", "resourceId": "billing-worker"},
+            {"resourceType": "AWS::Lambda::Function", "resourceId": "audit-export"},
+        ],
+    }
+    path = write(tmp_path, "batch.json", response)
+    status, lines, err = run(["evaluate", "--rule", "lambda-dlq-check", path], capsys)
+    assert status == 2
+    assert [(line["resource_id"], line["compliance"]) for line in lines] == [
+        ("orders-api", "COMPLIANT")
+    ]
+    errors = err.splitlines()
+    assert len(errors) == 2
+    for error, name in zip(errors, ("billing-worker", "audit-export"), strict=True):
+        assert error.startswith(f"rules evaluate: {path}")
+        assert f"AWS::Lambda::Function {name} was not processed" in error
+
+
+def test_a_batch_response_with_only_unprocessed_keys_reports_both(tmp_path: Path, capsys) -> None:
+    key = {"resourceType": "AWS::Lambda::Function", "resourceId": "billing-worker"}
+    path = write(tmp_path, "batch.json", {"unprocessedResourceKeys": [key]})
+    status, lines, err = run(["evaluate", "--rule", "lambda-dlq-check", path], capsys)
+    assert (status, lines) == (2, [])
+    assert "holds no configuration item" in err
+    assert "AWS::Lambda::Function billing-worker was not processed" in err
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-le-bom", "utf-16-be-bom"],
+)
+def test_utf8_and_utf16_files_with_a_byte_order_mark_are_read(
+    tmp_path: Path, capsys, encoding: str, bom: bytes
+) -> None:
+    item = load_event("lambda_ci_compliant.json")
+    item["tags"] = {"team": "Zürich – 東京"}  # not ASCII, so the encoding matters
+    path = tmp_path / "item.json"
+    path.write_bytes(bom + json.dumps(item, ensure_ascii=False).encode(encoding))
+    status, lines, err = run(["evaluate", "--rule", "lambda-dlq-check", str(path)], capsys)
+    assert (status, err) == (0, "")
+    assert [line["compliance"] for line in lines] == ["COMPLIANT"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"resourceType": "caf\xe9"}', "not UTF-8, nor UTF-16/UTF-32 with a byte-order mark"),
+        (b"[" * 100_000, "nested too deeply for the JSON parser"),
+        (b'{"a": NaN}', "NaN is not a JSON value"),
+        (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
+        (b'{"a": 1e400}', "too large for a double"),
+        (b'{"a": ' + b"7" * 5000 + b"}", "an integer of 5000 digits is longer than"),
+    ],
+    ids=["latin-1", "deep", "nan", "infinity", "overflowing-float", "long-integer"],
+)
+def test_unreadable_json_is_a_clear_error_for_that_file_only(
+    tmp_path: Path, capsys, content: bytes, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    good = str(EVENTS / "lambda_ci_compliant.json")
+    status, lines, err = run(["evaluate", "--rule", "lambda-dlq-check", str(bad), good], capsys)
+    assert status == 2
+    assert [line["compliance"] for line in lines] == ["COMPLIANT"]
+    [error] = err.splitlines()
+    assert error.startswith(f"rules evaluate: {bad}: ") and message in error
+    assert "set_int_max_str_digits" not in error
+
+
+def test_lists_nested_as_deep_as_the_parser_allows_are_still_read(tmp_path: Path, capsys) -> None:
+    item = json.dumps(load_event("lambda_ci_compliant.json"))
+    path = write(tmp_path, "deep.json", "[" * 900 + item + "]" * 900)
+    status, lines, err = run(["evaluate", "--rule", "lambda-dlq-check", path], capsys)
+    assert (status, err) == (0, "")
+    assert [line["compliance"] for line in lines] == ["COMPLIANT"]
+
+
+def _module(argv: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "rules", *argv],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_stdin_is_read_as_utf16_with_a_byte_order_mark_and_bad_stdin_is_a_clear_error() -> None:
+    document = (EVENTS / "lambda_ci_compliant.json").read_text()
+    argv = ["evaluate", "--rule", "lambda-inside-vpc", "-"]
+    read = _module(argv, b"\xff\xfe" + document.encode("utf-16-le"))
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout)["compliance"] == "COMPLIANT"
+    for bad, message in ((b"[" * 100_000, b"nested too deeply"), (b"[NaN]", b"NaN is not")):
+        failed = _module(argv, bad)
+        assert failed.returncode == 2
+        assert failed.stderr.startswith(b"rules evaluate: -: not valid JSON: ")
+        assert message in failed.stderr and b"Traceback" not in failed.stderr
