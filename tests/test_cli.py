@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from rules.cli import main
+from rules.fail_on import CHOICES, fails
+from rules.model import Compliance, Evaluation
 from rules.registry import RULES
 from tests.conftest import EVENTS, load_event
 
@@ -433,3 +435,132 @@ def test_stdin_is_read_as_utf16_with_a_byte_order_mark_and_bad_stdin_is_a_clear_
         assert failed.returncode == 2
         assert failed.stderr.startswith(b"rules evaluate: -: not valid JSON: ")
         assert message in failed.stderr and b"Traceback" not in failed.stderr
+
+
+# Issue 8: CLI habits.
+
+
+def test_version_is_pyprojects() -> None:
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = subprocess.run(
+        [sys.executable, "-m", "rules", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"python -m rules {version}"
+
+
+def test_evaluate_accepts_jsonl_as_the_name_of_its_json_lines(capsys) -> None:
+    path = str(EVENTS / "lambda_ci_noncompliant.json")
+    outputs = []
+    for fmt in ("json", "jsonl"):
+        status, lines, _ = run(["evaluate", "--rule", "all", "--format", fmt, path], capsys)
+        assert status == 0
+        outputs.append(lines)
+    assert outputs[0] == outputs[1] and len(outputs[0]) == len(RULES)
+
+
+def test_scan_accepts_json_as_the_name_of_jsonl() -> None:
+    from rules.cli import build_parser
+    from rules.scan_cli import FORMAT_ALIASES
+
+    args = build_parser().parse_args(["scan", "--format", "json"])
+    assert FORMAT_ALIASES[args.format] == "jsonl"
+
+
+# lambda_ci_noncompliant fails every rule: public access (CRITICAL), inside VPC (LOW), CMK
+# (MEDIUM), DLQ (MEDIUM), concurrency (LOW).
+@pytest.mark.parametrize(
+    ("rules", "fail_on", "status"),
+    [
+        (["lambda-inside-vpc"], None, 0),
+        (["lambda-inside-vpc"], "non-compliant", 1),
+        (["lambda-inside-vpc"], "low", 1),
+        (["lambda-inside-vpc"], "medium", 0),
+        (["lambda-dlq-check"], "medium", 1),
+        (["lambda-dlq-check"], "high", 0),
+        (["lambda-dlq-check", "lambda-inside-vpc"], "HIGH", 0),
+        (["lambda-function-public-access-prohibited"], "high", 1),
+        (["lambda-function-public-access-prohibited"], "critical", 1),
+        (["lambda-concurrency-check"], "informational", 1),
+    ],
+)
+def test_evaluate_fail_on_non_compliant_or_a_severity_threshold(
+    capsys, rules: list[str], fail_on: str | None, status: int
+) -> None:
+    argv = ["evaluate", *(arg for rule in rules for arg in ("--rule", rule))]
+    if fail_on:
+        argv += ["--fail-on", fail_on]
+    code, lines, err = run([*argv, str(EVENTS / "lambda_ci_noncompliant.json")], capsys)
+    assert (code, err) == (status, "")
+    assert {line["compliance"] for line in lines} == {"NON_COMPLIANT"}
+
+
+def test_evaluate_fail_on_does_not_fail_compliant_items(capsys) -> None:
+    path = str(EVENTS / "lambda_ci_compliant.json")
+    argv = ["evaluate", "--rule", "lambda-dlq-check", "--fail-on", "informational", path]
+    assert run(argv, capsys)[0] == 0
+
+
+def test_evaluate_fail_on_exit_2_wins_when_a_file_failed(tmp_path: Path, capsys) -> None:
+    empty = write(tmp_path, "empty.json", [])
+    failing = str(EVENTS / "lambda_ci_noncompliant.json")
+    argv = ["evaluate", "--rule", "lambda-inside-vpc", "--fail-on", "non-compliant"]
+    assert run([*argv, failing, empty], capsys)[0] == 2
+
+
+def _non_compliant(rule_id: str) -> Evaluation:
+    return Evaluation(rule_id, "fn", "AWS::Lambda::Function", Compliance.NON_COMPLIANT, "x")
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "failing_thresholds"),
+    [
+        ("lambda-function-public-access-prohibited", {"critical", "high", "medium", "low"}),
+        ("lambda-dlq-check", {"medium", "low"}),
+        ("lambda-inside-vpc", {"low"}),
+    ],
+)
+def test_fail_on_a_severity_fails_at_that_severity_and_above(
+    rule_id: str, failing_thresholds: set[str]
+) -> None:
+    evaluations = [_non_compliant(rule_id)]
+    for threshold in ("critical", "high", "medium", "low", "informational"):
+        expected = threshold in failing_thresholds or threshold == "informational"
+        assert fails(threshold, evaluations) is expected, threshold
+    assert fails("non-compliant", evaluations) and not fails(None, evaluations)
+
+
+def test_fail_on_reads_the_severity_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from rules import registry
+    from rules.rule import Severity
+
+    rule = registry.RULES_BY_ID["lambda-inside-vpc"]
+    assert not fails("high", [_non_compliant(rule.id)])
+    raised = dataclasses.replace(rule, severity=Severity.HIGH)
+    monkeypatch.setattr(registry, "RULES_BY_ID", {**registry.RULES_BY_ID, rule.id: raised})
+    assert fails("high", [_non_compliant(rule.id)])
+
+
+def test_fail_on_ignores_evaluations_that_are_not_non_compliant() -> None:
+    evaluations = [
+        Evaluation("lambda-function-public-access-prohibited", "fn", "t", compliance, "ok")
+        for compliance in (Compliance.COMPLIANT, Compliance.NOT_APPLICABLE)
+    ]
+    assert not any(fails(choice, evaluations) for choice in CHOICES)
+
+
+@pytest.mark.parametrize("value", ["nope", "severe"])
+def test_fail_on_rejects_unknown_values(value: str, capsys) -> None:
+    for command in (["evaluate", "--rule", "all"], ["scan"]):
+        with pytest.raises(SystemExit) as exited:
+            main([*command, "--fail-on", value, str(EVENTS / "lambda_ci_compliant.json")])
+        assert exited.value.code == 2
+        assert "--fail-on" in capsys.readouterr().err
