@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, Mapping, Sequence, TextIO
 
-from rules import __version__
+from rules import __version__, json_text
 from rules.engine import evaluate_item_offline
 from rules.errors import GuardrailsError
 from rules.fail_on import add_fail_on_argument, fails
@@ -152,7 +152,7 @@ def _decode_parameters(text: str | None) -> Mapping[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except ValueError as error:
         raise ValueError(f"--parameters is not valid JSON: {error}") from None
     if not isinstance(value, dict):

@@ -183,6 +183,8 @@ def test_invalid_event_parameters_are_reported_per_file(tmp_path: Path, capsys) 
         (["--rule", "lambda-nope"], "unknown rule lambda-nope"),
         (["--rule", "lambda-dlq-check", "--parameters", "{x"], "--parameters is not valid JSON"),
         (["--rule", "lambda-dlq-check", "--parameters", "[]"], "must be a JSON object"),
+        (["--rule", "lambda-dlq-check", "--parameters", "[" * 100_000], "nested too deeply"),
+        (["--rule", "lambda-dlq-check", "--parameters", '{"dlqArns": NaN}'], "NaN is not"),
         (["--rule", "lambda-dlq-check", "--parameters", '{"dlqArns": "nope"}'], "dlqArns='nope'"),
         (
             ["--rule", "lambda-dlq-check", "--parameters", '{"subnetIds": "subnet-0a1b2c3d"}'],
