@@ -7,8 +7,10 @@ import json
 import sys
 from typing import Any, Mapping, Sequence, TextIO
 
+from rules import __version__, json_text
 from rules.engine import evaluate_item_offline
 from rules.errors import GuardrailsError
+from rules.fail_on import add_fail_on_argument, fails
 from rules.inputs import InputProblem, Source, read_sources
 from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
@@ -17,11 +19,15 @@ from rules.rule import Rule
 from rules.scan_cli import add_scan_parser, run_scan
 from rules.table import render_evaluations, render_rules, render_rules_markdown
 
+EXIT_NON_COMPLIANT = 1
 EXIT_INPUT_ERROR = 2
+# "json" is the historical name of evaluate's output; it is JSON lines, as scan's "jsonl" is.
+JSON_LINES = ("json", "jsonl")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rules", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     evaluate = commands.add_parser(
@@ -43,7 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         "parameters it declares)",
     )
     evaluate.add_argument("--parameters", metavar="JSON", help="rule parameters as a JSON object")
-    evaluate.add_argument("--format", choices=("json", "table"), default="json")
+    evaluate.add_argument(
+        "--format",
+        choices=(*JSON_LINES, "table"),
+        default="jsonl",
+        help="jsonl (default; json is the same: one JSON object per line) or table",
+    )
+    add_fail_on_argument(evaluate)
     evaluate.add_argument("files", nargs="+", metavar="FILE")
 
     add_scan_parser(commands)
@@ -80,13 +92,15 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             for evaluation in _evaluate_source(rules, source, parameters or {}):
                 if evaluation is None:
                     failed = True
-                elif args.format == "json":
+                    continue
+                if args.format in JSON_LINES:
                     out.write(json.dumps(evaluation.as_json()) + "\n")
-                else:
-                    evaluations.append((source.origin, evaluation))
+                evaluations.append((source.origin, evaluation))
     if args.format == "table":
         out.write(render_evaluations(_row_labels(evaluations)))
-    return EXIT_INPUT_ERROR if failed else 0
+    if failed:
+        return EXIT_INPUT_ERROR
+    return EXIT_NON_COMPLIANT if fails(args.fail_on, (e for _, e in evaluations)) else 0
 
 
 def _scan(args: argparse.Namespace, out: TextIO) -> int:
@@ -138,7 +152,7 @@ def _decode_parameters(text: str | None) -> Mapping[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except ValueError as error:
         raise ValueError(f"--parameters is not valid JSON: {error}") from None
     if not isinstance(value, dict):

@@ -6,16 +6,26 @@ no parameters; ``invokingEvent`` is JSON text.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from rules import json_text
 from rules.errors import InvalidInputError
 
 CHANGE = "ConfigurationItemChangeNotification"
 OVERSIZED = "OversizedConfigurationItemChangeNotification"
 SCHEDULED = "ScheduledNotification"
 MESSAGE_TYPES = (CHANGE, OVERSIZED, SCHEDULED)
+
+
+class RuleParametersError(InvalidInputError):
+    """``ruleParameters`` is not a JSON object. The event parser does not know the rule; the
+    handler reports this as an invalid parameter of its rule."""
+
+    def __init__(self, value: Any, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(f"ruleParameters {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +88,29 @@ def parse_rule_event(raw: Any) -> RuleEvent:
     )
 
 
+JSON_TYPE_NAMES = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+
+
 def _rule_parameters(value: Any) -> Mapping[str, Any]:
     """Absent, empty, ``"null"`` or ``"{}"``: no parameters."""
+    decoded = value
     if isinstance(value, str):
         try:
-            value = json.loads(value) if value.strip() else None
+            decoded = json_text.loads(value) if value.strip() else None
         except ValueError as error:
-            raise InvalidInputError(f"ruleParameters is not valid JSON ({error})") from None
-    if value is None:
+            raise RuleParametersError(value, f"is not valid JSON ({error})") from None
+    if decoded is None:
         return {}
-    return _json_object(value, "ruleParameters")
+    if not isinstance(decoded, Mapping):
+        kind = JSON_TYPE_NAMES.get(type(decoded), type(decoded).__name__)
+        raise RuleParametersError(value, f"is not a JSON object (it is a JSON {kind})")
+    return decoded
 
 
 def _json_object(value: Any, what: str) -> Mapping[str, Any]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = json_text.loads(value)
         except ValueError as error:
             raise InvalidInputError(f"{what} is not valid JSON ({error})") from None
     if not isinstance(value, Mapping):

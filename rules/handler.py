@@ -53,7 +53,7 @@ from rules.aws.publish import import_findings, put_evaluations
 from rules.aws.times import parse_time
 from rules.engine import evaluate_item, scope_verdict
 from rules.errors import GuardrailsError, InvalidInputError, InvalidParameterError
-from rules.events import OVERSIZED, SCHEDULED, RuleEvent, parse_rule_event
+from rules.events import OVERSIZED, SCHEDULED, RuleEvent, RuleParametersError, parse_rule_event
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation, LambdaFunction
 from rules.observability import count, logger, metrics, traced
 from rules.parameters import EXECUTION_ROLE_NAME, Parameters, parse_parameters
@@ -181,7 +181,11 @@ def handle(
 
 def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> dict[str, Any]:
     rule = settings.rule
-    rule_event = parse_rule_event(event)
+    try:
+        rule_event = parse_rule_event(event)
+    except RuleParametersError as error:
+        # The rule's parameters, not the event, are wrong: counted as InvalidParameters.
+        raise InvalidParameterError(rule.id, "ruleParameters", error.value, error.reason) from None
     logger.append_keys(
         message_type=rule_event.message_type, config_rule_name=rule_event.config_rule_name
     )

@@ -50,7 +50,10 @@ DLQ_ARN = ValueFormat(
     "an SQS queue or SNS topic ARN like arn:aws:sqs:us-east-1:111122223333:my-dlq",
 )
 ROLE_NAME = ValueFormat(re.compile(r"[\w+=,.@/-]{1,512}"), "an IAM role name (or path/name)")
-INTEGER = re.compile(r"[+-]?\d+")
+# ASCII digits only: Python's \d and int() also take other scripts' digits (U+0665, U+FF15).
+INTEGER = re.compile(r"[+-]?[0-9]+")
+# Enough for any count Lambda or Config has; longer text is a typo or an attack on int().
+INTEGER_MAX_DIGITS = 10
 # Config passes every parameter as text; only these spellings mean a boolean.
 BOOLEANS = {"true": True, "false": False}
 
@@ -155,9 +158,11 @@ def _parse_value(rule_id: str, spec: ParameterSpec, value: Any) -> Any:
         if spec.value_format and (problem := spec.value_format.problem(text)):
             raise invalid(problem)
         return text
+    if not value.strip():
+        return None  # "" (or blank) is how Config's console and templates leave it unset
     items = tuple(item.strip() for item in value.split(",") if item.strip())
     if not items:
-        return None
+        raise invalid("the list has no items (only commas and blanks)")
     for item in items:
         if spec.value_format and (problem := spec.value_format.problem(item)):
             raise invalid(f"item '{item}': {problem}")
@@ -185,13 +190,19 @@ def _parse_integer(spec: ParameterSpec, value: Any, invalid: Any) -> int | None:
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str):
-        if not value.strip():
+        text = value.strip()
+        if not text:
             return None
-        if not INTEGER.fullmatch(value.strip()):
-            raise invalid("expected an integer")
-        number = int(value.strip())
+        if not INTEGER.fullmatch(text):
+            raise invalid("expected an integer (ASCII digits 0-9)")
+        if len(text.lstrip("+-")) > INTEGER_MAX_DIGITS:
+            raise invalid(f"expected an integer of at most {INTEGER_MAX_DIGITS} digits")
+        number = int(text)
     else:
         raise invalid("expected an integer")
+    # Compared as a number: str() of a huge int would itself raise.
+    if abs(number) >= 10**INTEGER_MAX_DIGITS:
+        raise invalid(f"expected an integer of at most {INTEGER_MAX_DIGITS} digits")
     if spec.minimum is not None and number < spec.minimum:
         raise invalid(f"must be at least {spec.minimum}")
     return number

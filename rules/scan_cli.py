@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from rules.errors import GuardrailsError
-from rules.model import Compliance
+from rules.fail_on import add_fail_on_argument, fails
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.progress import Progress
 from rules.reports import TEXT_FORMATS, render
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from rules.scan import RegionScan
 
 FORMATS = (*TEXT_FORMATS, "asff")
+# Accepted for jsonl: the name evaluate used for the same JSON lines.
+FORMAT_ALIASES = {"json": "jsonl"}
 EXIT_NON_COMPLIANT = 1
 EXIT_INCOMPLETE = 2
 
@@ -56,15 +58,12 @@ def add_scan_parser(commands: Any) -> None:
     scan.add_argument("--parameters", metavar="JSON", help="rule parameters as a JSON object")
     scan.add_argument(
         "--format",
-        choices=FORMATS,
-        help="table (default on a terminal), jsonl (default otherwise), sarif, asff, html",
+        choices=(*FORMATS, *FORMAT_ALIASES),
+        help="table (default on a terminal), jsonl (default otherwise; json is the same), "
+        "sarif, asff, html",
     )
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report there, not stdout")
-    scan.add_argument(
-        "--fail-on",
-        choices=("non-compliant",),
-        help="exit 1 when any evaluation is NON_COMPLIANT (for pipelines)",
-    )
+    add_fail_on_argument(scan)
     scan.add_argument(
         "--publish",
         action="store_true",
@@ -105,7 +104,9 @@ def run_scan(
     regions = list(dict.fromkeys(args.region or [])) or [session.get_config_variable("region")]
     if not regions[0]:
         return _fail("no Region: pass --region, or set AWS_REGION or a profile region")
-    fmt = args.format or ("table" if _is_terminal(out) and not args.output else "jsonl")
+    fmt = FORMAT_ALIASES.get(args.format, args.format) or (
+        "table" if _is_terminal(out) and not args.output else "jsonl"
+    )
     scans: list[RegionScan] = []
     try:
         for region in regions:
@@ -134,8 +135,7 @@ def run_scan(
         print(f"rules scan: {region}: {resource}: no verdict: {message}", file=sys.stderr)
     if problems:
         return EXIT_INCOMPLETE
-    failing = any(r.evaluation.compliance is Compliance.NON_COMPLIANT for r in results)
-    return EXIT_NON_COMPLIANT if args.fail_on == "non-compliant" and failing else 0
+    return EXIT_NON_COMPLIANT if fails(args.fail_on, (r.evaluation for r in results)) else 0
 
 
 def _scan_one(

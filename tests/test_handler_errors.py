@@ -220,3 +220,59 @@ def test_evaluations_config_keeps_rejecting_fail_the_invocation_before_any_findi
             run(change_event(config_item(), token="real-token"), clients, DLQ)
     assert "securityhub:BatchImportFindings" not in calls.counts()
     assert _metrics(capsys.readouterr().out)["EvaluationsFailed"] == [1.0]
+
+
+CONCURRENCY = "lambda-concurrency-check"
+
+
+@pytest.mark.parametrize(
+    ("rule_parameters", "name", "reason"),
+    [
+        ("{not json", "ruleParameters", "not valid JSON"),
+        ('["ConcurrencyLimitLow"]', "ruleParameters", "not a JSON object (it is a JSON array)"),
+        ("5", "ruleParameters", "not a JSON object (it is a JSON number)"),
+        ('{"ConcurrencyLimitLow": NaN}', "ruleParameters", "NaN is not a JSON value"),
+        ('{"ConcurrencyLimitLow": ' + "1" * 5000 + "}", "ruleParameters", "5000 digits"),
+        ('{"ConcurrencyLimitLow": ' + "[" * 5000, "ruleParameters", "nested too deeply"),
+        (json.dumps({"ConcurrencyLimitLow": True}), "ConcurrencyLimitLow", "boolean"),
+        (json.dumps({"ConcurrencyLimitLow": {"n": 1}}), "ConcurrencyLimitLow", "an integer"),
+        (json.dumps({"ConcurrencyLimitLow": "1" * 5000}), "ConcurrencyLimitLow", "10 digits"),
+        (json.dumps({"ConcurrencyLimitLow": "\u0665"}), "ConcurrencyLimitLow", "ASCII digits"),
+        (json.dumps({"ConcurrencyLimitLow": 10**12}), "ConcurrencyLimitLow", "10 digits"),
+    ],
+    ids=[
+        "not-json",
+        "array",
+        "number",
+        "nan",
+        "long-json-integer",
+        "deep-json",
+        "boolean-value",
+        "object-value",
+        "long-integer-text",
+        "arabic-indic-digit",
+        "large-json-number",
+    ],
+)
+def test_every_invalid_parameter_path_is_counted_as_invalid_parameters(
+    clients: Clients,
+    calls: CallLog,
+    log_lines: Any,
+    capsys: pytest.CaptureFixture[str],
+    rule_parameters: str,
+    name: str,
+    reason: str,
+) -> None:
+    event = change_event(config_item())
+    event["ruleParameters"] = rule_parameters
+    with pytest.raises(InvalidParameterError) as raised:
+        run(event, clients, CONCURRENCY)
+    assert raised.value.name == name
+    assert reason in raised.value.reason
+    assert calls.calls == []  # no evaluation, so none COMPLIANT
+    [error] = _errors(log_lines())
+    assert error["message"] == "invalid rule parameters"
+    assert error["parameter"] == name
+    metrics = _metrics(capsys.readouterr().out)
+    assert metrics["InvalidParameters"] == [1.0]
+    assert "InvalidInput" not in metrics and "Errors" not in metrics

@@ -104,3 +104,55 @@ def test_execution_role_name_is_accepted_by_every_rule() -> None:
             )
             == "ConfigRuleEvaluationRole"
         )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u0665",  # ARABIC-INDIC DIGIT FIVE: \d and int() accept it
+        "\uff15",  # FULLWIDTH DIGIT FIVE
+        "1\u0660",
+        "12345678901",
+        "+12345678901",
+        "00000000001",
+        "1" * 5000,  # int() of it raises ValueError: this must be an invalid parameter instead
+        10**10,
+        -(10**10),
+        1e20,
+    ],
+    ids=[
+        "arabic-indic",
+        "fullwidth",
+        "mixed-scripts",
+        "eleven-digits",
+        "signed-eleven-digits",
+        "leading-zeros",
+        "beyond-int-max-str-digits",
+        "json-number-eleven-digits",
+        "negative-eleven-digits",
+        "json-float-huge",
+    ],
+)
+def test_integers_are_ascii_and_at_most_ten_digits(value: object) -> None:
+    with pytest.raises(InvalidParameterError) as error:
+        parse_parameters(CONCURRENCY, {"ConcurrencyLimitHigh": value})
+    assert (error.value.name, error.value.value) == ("ConcurrencyLimitHigh", value)
+
+
+def test_ten_digit_integers_are_accepted() -> None:
+    parameters = parse_parameters(CONCURRENCY, {"ConcurrencyLimitHigh": "9999999999"})
+    assert parameters.integer("ConcurrencyLimitHigh") == 9_999_999_999
+
+
+@pytest.mark.parametrize("value", [",,", " , ", ",", " ,\t, "])
+def test_a_list_of_only_commas_is_invalid_not_unset(value: str) -> None:
+    with pytest.raises(InvalidParameterError) as error:
+        parse_parameters(DLQ, {"dlqArns": value})
+    assert (error.value.name, error.value.value) == ("dlqArns", value)
+    assert "no items" in error.value.reason
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_list_parameter_is_unset(value: str) -> None:
+    # AWS Config passes every parameter as a string; "" is how an optional one is left out.
+    assert parse_parameters(DLQ, {"dlqArns": value}).csv("dlqArns") is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Sequence
 
+from rules import __version__
 from rules.model import Compliance
 from rules.registry import RULES_BY_ID
 from rules.reports.common import Result, counts_by_rule, rules_in
@@ -31,7 +32,7 @@ LEVELS = {
 }
 
 
-def render_sarif_log(results: Sequence[Result], tool_version: str = "0.1.0") -> dict[str, Any]:
+def render_sarif_log(results: Sequence[Result], tool_version: str = __version__) -> dict[str, Any]:
     rule_ids = rules_in(results)
     index = {rule_id: position for position, rule_id in enumerate(rule_ids)}
     counts = counts_by_rule(results)
