@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.rule import Rule
+from rules.rule import Field, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,13 @@ LAMBDA_CONCURRENCY = Grant(
     "arn:{partition}:lambda:{region}:{account}:function:*",
     "reserved concurrency in the Lambda API fallback",
 )
+KMS_DESCRIBE_KEY = Grant(
+    ("kms:DescribeKey",),
+    "arn:{partition}:kms:{region}:{account}:key/*",
+    "who manages the key encrypting environment variables (KeyMetadata.KeyManager: an AWS "
+    "managed key given by its key ARN is not customer-managed); asked once per key per "
+    "process. Never kms:Decrypt: the rule needs variable names, not values",
+)
 SECURITY_HUB_IMPORT = Grant(
     ("securityhub:BatchImportFindings",),
     "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
@@ -99,7 +106,9 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
         SECURITY_HUB_IMPORT,
     )
     reads = tuple(LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads)
-    return base + reads + ((ASSUME_EXECUTION_ROLE,) if organization else ())
+    # Only a rule whose check may ask who manages a key may call DescribeKey.
+    kms = (KMS_DESCRIBE_KEY,) if Field.KEY_MANAGER in rule.may_need else ()
+    return base + reads + kms + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 
 
 def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:

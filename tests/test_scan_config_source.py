@@ -1,6 +1,6 @@
 """scan over AWS Config's recorded items (moto records none for Lambda, so botocore's Stubber
 plays Config here): the source is named, items are read in batches, and no Lambda read is made
-for a function whose key settles the CMK rule."""
+for a function whose key settles the CMK rule (one kms:DescribeKey says who manages it)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class StubbedClients:
             name: session.create_client(
                 name, region_name=self.region, aws_access_key_id="a", aws_secret_access_key="b"
             )
-            for name in ("config", "lambda")
+            for name in ("config", "lambda", "kms")
         }
         self.stubbers = {name: Stubber(client) for name, client in self._clients.items()}
 
@@ -76,9 +76,17 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
         "batch_get_resource_config",
         {"baseConfigurationItems": [batch_item(item)]},
     )
-    with config, clients.stubbers["lambda"]:  # no Lambda call is stubbed: none may happen
+    kms = clients.stubbers["kms"]
+    key = item["configuration"]["kmskeyArn"]
+    kms.add_response(
+        "describe_key",
+        {"KeyMetadata": {"KeyId": key.rsplit("/", 1)[1], "Arn": key, "KeyManager": "CUSTOMER"}},
+        {"KeyId": key},
+    )
+    with config, kms, clients.stubbers["lambda"]:  # no Lambda call is stubbed: none may happen
         scan = scan_region(clients, RULES, {r.id: NO_PARAMETERS for r in RULES})  # type: ignore[arg-type]
         config.assert_no_pending_responses()
+        kms.assert_no_pending_responses()
     assert scan.source == "config"
     assert "AWS Config" in scan.source_description
     assert [f.name for f in scan.functions] == [item["resourceId"]]
