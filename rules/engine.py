@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rules.adapters.config_item import STATUSES_WITHOUT_CONFIGURATION
 from rules.errors import InvalidInputError, UnknownFieldError
 from rules.model import (
@@ -9,6 +11,7 @@ from rules.model import (
     Compliance,
     ConfigurationItem,
     Evaluation,
+    KeyManager,
     LambdaFunction,
     Verdict,
 )
@@ -54,7 +57,12 @@ def evaluate_item_offline(
 ) -> Evaluation:
     """For callers that cannot read AWS (the ``evaluate`` CLI): a field the source did not record
     and the check needs fails closed, NON_COMPLIANT with an annotation saying so, never
-    COMPLIANT. The handler instead reads the field (``rules.aws.evaluate``)."""
+    COMPLIANT. The handler instead reads the field (``rules.aws.evaluate``).
+
+    The one exception is who manages the KMS key (only ``kms:DescribeKey`` knows): the key's
+    ARN decides, and the annotation of a key accepted that way says it was not verified."""
+    if item.function is not None and item.function.kms_key_manager is None:
+        item = replace(item, function=replace(item.function, kms_key_manager=KeyManager.UNVERIFIED))
     try:
         return evaluate_item(rule, item, parameters, event_left_scope=event_left_scope)
     except UnknownFieldError as error:

@@ -39,11 +39,15 @@ class ValueFormat:
 PARTITION = r"aws(?:-[a-z]+)*"
 REGION = r"[a-z]{2,4}(?:-[a-z]+)+-\d+"
 SUBNET_ID = ValueFormat(re.compile(r"subnet-[0-9a-f]{8,17}"), "a subnet id like subnet-0a1b2c3d")
+# Key ARNs only: an alias can be repointed to another key, so an allow-list must name keys.
+# Key ids are UUIDs, or mrk-<32 hex> for multi-Region keys.
 KMS_KEY_ARN = ValueFormat(
     re.compile(
-        rf"arn:{PARTITION}:kms:{REGION}:\d{{12}}:(?:key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)"
+        rf"arn:{PARTITION}:kms:{REGION}:\d{{12}}:key/"
+        r"(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})"
     ),
-    "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id>",
+    "a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<key-id> (not an alias ARN: "
+    "an alias can be repointed to another key)",
 )
 DLQ_ARN = ValueFormat(
     re.compile(rf"arn:{PARTITION}:(?:sqs|sns):{REGION}:\d{{12}}:[A-Za-z0-9_.-]{{1,256}}"),

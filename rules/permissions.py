@@ -73,6 +73,13 @@ LAMBDA_QUALIFIERS = Grant(
     "permissions added with a qualifier live only there (GetPolicy with Qualifier, covered by "
     "function:*)",
 )
+KMS_DESCRIBE_KEY = Grant(
+    ("kms:DescribeKey",),
+    "arn:{partition}:kms:{region}:{account}:key/*",
+    "who manages the key encrypting environment variables (KeyMetadata.KeyManager: an AWS "
+    "managed key given by its key ARN is not customer-managed); asked once per key per "
+    "process. Never kms:Decrypt: the rule needs variable names, not values",
+)
 SECURITY_HUB_IMPORT = Grant(
     ("securityhub:BatchImportFindings",),
     "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
@@ -110,6 +117,9 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
     reads = [LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads]
     if Field.QUALIFIED_POLICIES in rule.periodic_reads:
         reads += [LAMBDA_POLICY, LAMBDA_QUALIFIERS]
+    # Only a rule whose check may ask who manages a key may call DescribeKey.
+    if Field.KEY_MANAGER in rule.may_need:
+        reads.append(KMS_DESCRIBE_KEY)
     unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once
     return base + unique + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,13 @@ def noncompliant_item() -> dict[str, Any]:
 
 
 pytest_plugins = ["tests.aws.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_key_managers() -> Iterator[None]:
+    """The KMS key-manager cache lives as long as the process; moto's keys live one test."""
+    from rules.aws.kms import KEY_MANAGERS
+
+    KEY_MANAGERS.clear()
+    yield
+    KEY_MANAGERS.clear()

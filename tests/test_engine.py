@@ -5,10 +5,13 @@ import json
 import pytest
 
 from rules.adapters.config_item import configuration_item_from_dict
+from rules.checks import env_vars_cmk
 from rules.engine import evaluate_function, evaluate_item, evaluate_item_offline
+from rules.errors import UnknownFieldError
 from rules.model import Compliance
-from rules.parameters import NO_PARAMETERS
+from rules.parameters import NO_PARAMETERS, parse_parameters
 from rules.registry import RULES
+from rules.rule import Field
 from tests.factories import function, statement, with_policy
 
 
@@ -49,7 +52,7 @@ def test_not_applicable_for_every_rule(
 def test_recorded_items_are_evaluated(compliant_item: dict, status: str) -> None:
     compliant_item["configurationItemStatus"] = status
     item = configuration_item_from_dict(compliant_item)
-    assert {evaluate_item(rule, item, NO_PARAMETERS).compliance for rule in RULES} == {
+    assert {evaluate_item_offline(rule, item, NO_PARAMETERS).compliance for rule in RULES} == {
         Compliance.COMPLIANT
     }
 
@@ -64,6 +67,52 @@ def test_annotations_keep_the_whole_text_past_configs_limit() -> None:
     assert len(result.annotation) > 256
     assert not result.annotation.endswith("...")
     assert all(f"statement '{sid}' allows" in result.annotation for sid in sids)
+
+
+def test_online_the_key_manager_of_an_own_account_key_is_asked_for(compliant_item: dict) -> None:
+    item = configuration_item_from_dict(compliant_item)
+    with pytest.raises(UnknownFieldError) as error:
+        evaluate_item(env_vars_cmk.RULE, item, NO_PARAMETERS)
+    assert error.value.field == Field.KEY_MANAGER.value
+
+
+def test_offline_the_key_arn_decides_and_the_annotation_says_unverified(
+    compliant_item: dict,
+) -> None:
+    item = configuration_item_from_dict(compliant_item)
+    result = evaluate_item_offline(env_vars_cmk.RULE, item, NO_PARAMETERS)
+    assert result.compliance is Compliance.COMPLIANT
+    assert "key manager not verified" in result.annotation
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        (None, "no customer-managed KMS key"),
+        ("arn:aws:kms:us-east-1:111122223333:alias/aws/lambda", "AWS managed"),
+    ],
+)
+def test_offline_unknown_environment_still_fails_closed(
+    compliant_item: dict, key: str | None, fragment: str
+) -> None:
+    if key is None:
+        del compliant_item["configuration"]["kmskeyArn"]
+    else:
+        compliant_item["configuration"]["kmskeyArn"] = key
+    item = configuration_item_from_dict(compliant_item)
+    result = evaluate_item_offline(env_vars_cmk.RULE, item, NO_PARAMETERS)
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert fragment in result.annotation and "until they are read" in result.annotation
+
+
+def test_offline_a_listed_key_outside_kms_key_arns_needs_no_manager(compliant_item: dict) -> None:
+    other = "arn:aws:kms:us-east-1:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+    compliant_item["configuration"]["environment"] = {"variables": {"A": "x"}}
+    item = configuration_item_from_dict(compliant_item)
+    parameters = parse_parameters(env_vars_cmk.RULE, {"kmsKeyArns": other})
+    result = evaluate_item_offline(env_vars_cmk.RULE, item, parameters)
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert "not in kmsKeyArns" in result.annotation and "not verified" not in result.annotation
 
 
 def test_offline_evaluations_keep_the_whole_text_too(noncompliant_item: dict) -> None:

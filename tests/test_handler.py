@@ -82,18 +82,22 @@ def test_a_real_result_token_is_sent_without_test_mode(clients: Clients) -> None
     assert _finding(PUBLIC)["Compliance"]["Status"] == "PASSED"
 
 
+# A key of another account is customer managed by definition: no DescribeKey needed.
+FOREIGN_KEY = "arn:aws:kms:us-east-1:999988887777:key/5555abcd-12ab-34cd-56ef-1234567890ab"
+
+
 @pytest.mark.parametrize(
-    ("rule_id", "item"),
+    ("rule_id", "item", "changes"),
     [
-        (ENV_CMK, "lambda_ci_compliant.json"),  # has a customer-managed key: no read needed
-        (VPC, "lambda_ci_noncompliant.json"),  # variables unknown, not needed
-        (PUBLIC, "lambda_ci_noncompliant.json"),
+        (ENV_CMK, "lambda_ci_compliant.json", {"kmskeyArn": FOREIGN_KEY}),
+        (VPC, "lambda_ci_noncompliant.json", {}),  # variables unknown, not needed
+        (PUBLIC, "lambda_ci_noncompliant.json", {}),
     ],
 )
 def test_a_change_makes_one_put_evaluations_one_import_and_no_reads(
-    clients: Clients, calls: CallLog, rule_id: str, item: str
+    clients: Clients, calls: CallLog, rule_id: str, item: str, changes: dict[str, str]
 ) -> None:
-    run(change_event(config_item(item)), clients, rule_id)
+    run(change_event(config_item(item, **changes)), clients, rule_id)
     assert calls.counts() == {"config:PutEvaluations": 1, "securityhub:BatchImportFindings": 1}
 
 

@@ -42,6 +42,15 @@ def _change(clients: Clients, rule: Rule) -> None:
     run(change_event(config_item("lambda_ci_noncompliant.json")), _fresh(clients), rule.id)
 
 
+def _change_with_own_account_key(clients: Clients, rule: Rule) -> None:
+    """The CMK rule asks kms:DescribeKey who manages a key of the function's own account."""
+    import boto3
+
+    key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    item = config_item("lambda_ci_compliant.json", kmskeyArn=key)
+    run(change_event(item), _fresh(clients), rule.id)
+
+
 def _oversized(clients: Clients, rule: Rule) -> None:
     aws = _fresh(clients)
     item = _history_shape(config_item("lambda_ci_noncompliant.json"))
@@ -121,6 +130,7 @@ def _organization(clients: Clients, rule: Rule) -> None:
 
 SCENARIOS = (
     _change,
+    _change_with_own_account_key,
     _oversized,
     _oversized_history_gone,
     _sweep_config,
@@ -147,6 +157,16 @@ def test_the_handler_calls_exactly_what_the_rule_is_granted(
     granted = actions_for(rule, organization=True)
     assert called - granted == set(), "called but not granted"
     assert granted - called == set(), "granted but never called"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_only_a_rule_that_may_ask_who_manages_a_key_may_describe_keys(rule: Rule) -> None:
+    granted = "kms:DescribeKey" in actions_for(rule, organization=True)
+    assert granted is (rule.id == "lambda-env-vars-cmk-encrypted")
+    assert not any(
+        action.startswith("kms:") and action != "kms:DescribeKey"
+        for action in actions_for(rule, organization=True)
+    )
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)

@@ -1,8 +1,9 @@
 """scan over AWS Config's recorded items (moto records none for Lambda, so botocore's Stubber
 plays Config here): the source is named with the reason, items are read in batches, and the only
 Lambda read is the alias listing the public-access rule needs (Config does not record qualified
-policies): none for a function whose key settles the CMK rule; a recorder that is stopped,
-failing or daily makes ``auto`` read the Lambda API and ``--source config`` fail."""
+policies): none for a function whose key settles the CMK rule (one kms:DescribeKey says who
+manages it); a recorder that is stopped, failing or daily makes ``auto`` read the Lambda API and
+``--source config`` fail."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ class StubbedClients:
             name: session.create_client(
                 name, region_name=self.region, aws_access_key_id="a", aws_secret_access_key="b"
             )
-            for name in ("config", "lambda")
+            for name in ("config", "lambda", "kms")
         }
         self.stubbers = {name: Stubber(client) for name, client in self._clients.items()}
 
@@ -92,12 +93,24 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
         "batch_get_resource_config",
         {"baseConfigurationItems": [batch_item(item)]},
     )
+    kms = clients.stubbers["kms"]
+    key = item["configuration"]["kmskeyArn"]
+    kms.add_response(
+        "describe_key",
+        {"KeyMetadata": {"KeyId": key.rsplit("/", 1)[1], "Arn": key, "KeyManager": "CUSTOMER"}},
+        {"KeyId": key},
+    )
     clients.stubbers["lambda"].add_response(
         "list_aliases", {"Aliases": []}, {"FunctionName": item["resourceId"]}
     )
-    with config, clients.stubbers["lambda"]:  # no other Lambda call is stubbed: none may happen
+    with (
+        config,
+        kms,
+        clients.stubbers["lambda"],
+    ):  # no other Lambda call is stubbed: none may happen
         scan = scan_region(clients, RULES, {r.id: NO_PARAMETERS for r in RULES})  # type: ignore[arg-type]
         config.assert_no_pending_responses()
+        kms.assert_no_pending_responses()
         clients.stubbers["lambda"].assert_no_pending_responses()
     assert scan.source == "config"
     assert "AWS Config" in scan.source_description

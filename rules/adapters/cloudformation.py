@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from rules.adapters.common import JSON_OBJECT, tags_from
 from rules.model import (
     Condition,
+    KeyManager,
     LambdaFunction,
     PolicyStatement,
     Principal,
@@ -105,6 +106,7 @@ def _function(
             resolver.text((properties.get("DeadLetterConfig") or {}).get("TargetArn"))
         ),
         kms_key_arn=_optional(resolver.text(properties.get("KmsKeyArn"))),
+        kms_key_manager=resolver.key_manager(properties.get("KmsKeyArn")),
         environment_variable_names=tuple(sorted(variables)),
         reserved_concurrency=reserved if isinstance(reserved, int) else None,
         policy=policy,
@@ -183,6 +185,16 @@ class _Resolver:
                 self.arn(logical_id),
             ):
                 return logical_id
+        return None
+
+    def key_manager(self, value: Any) -> KeyManager | None:
+        """CUSTOMER for the ARN of the template's own ``AWS::KMS::Key`` (that type creates only
+        customer managed keys); None (not known) for any other key."""
+        argument = value.get("Fn::GetAtt") if isinstance(value, JSON_OBJECT) else None
+        if isinstance(argument, list) and len(argument) == 2 and argument[1] == "Arn":
+            resource = self.resources.get(argument[0])
+            if isinstance(resource, JSON_OBJECT) and resource.get("Type") == "AWS::KMS::Key":
+                return KeyManager.CUSTOMER
         return None
 
     def texts(self, value: Any) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections.abc
 import json
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from rules.errors import InvalidInputError
 from rules.model import EMPTY_TAGS
@@ -53,7 +53,57 @@ def string_tuple(value: Any, what: str) -> tuple[str, ...]:
 
 
 def optional_string(value: Any) -> str | None:
+    """Lenient: anything but a non-empty string is None. Only for fields no verdict depends on;
+    a field a verdict reads goes through ``optional_text``."""
     return value if isinstance(value, str) and value else None
+
+
+def optional_text(value: Any, what: str) -> str | None:
+    """A string field a verdict depends on: absent (missing, null, empty) is None, a value of
+    another type is unreadable, never absent (a ``targetArn`` of 42 is not "no DLQ")."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} is a {type(value).__name__}, not a string: {value!r}")
+    return value or None
+
+
+# Lambda's EnvironmentError.ErrorCode when the Error object itself cannot be read.
+UNKNOWN_ENVIRONMENT_ERROR = "unknown"
+
+
+class Environment(NamedTuple):
+    """What a source says about a function's environment variables (names only).
+
+    ``names`` None with ``error`` None: the source does not record them (Config). ``error`` set:
+    variables exist but the source could not read them (Lambda's ``Environment.Error``, e.g.
+    KMSAccessDeniedException), so ``names`` is None."""
+
+    names: tuple[str, ...] | None
+    error: str | None
+
+
+NOT_RECORDED = Environment(None, None)
+
+
+def environment_from(value: Any, what: str) -> Environment:
+    """``Environment`` / ``environment`` of a Lambda API response or a configuration item, read
+    case-insensitively (``Variables`` / ``variables``, ``Error.ErrorCode`` /
+    ``error.errorCode``). Values are dropped at once: they may be secrets.
+
+    An ``Error`` wins over any ``Variables`` beside it, and an ``Error`` whose shape cannot be
+    read is still an error (code ``unknown``): it never reads as "no variables"."""
+    environment = mapping_or_empty(value, what)
+    error = get_ignoring_case(environment, "Error")
+    if error is not None:
+        return Environment(None, _error_code(error))
+    variables = mapping_or_empty(get_ignoring_case(environment, "Variables"), f"{what}.Variables")
+    return Environment(tuple(sorted(variables)), None)
+
+
+def _error_code(error: Any) -> str:
+    code = get_ignoring_case(error, "ErrorCode") if isinstance(error, JSON_OBJECT) else None
+    return code if isinstance(code, str) and code else UNKNOWN_ENVIRONMENT_ERROR
 
 
 def optional_count(value: Any, what: str) -> int | None:

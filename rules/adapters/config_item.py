@@ -15,12 +15,16 @@ from typing import Any, Mapping
 
 from rules.adapters.common import (
     JSON_OBJECT,
+    NOT_RECORDED,
+    Environment,
     arn_field,
     decode_json_string,
+    environment_from,
     get_ignoring_case,
     mapping_or_empty,
     optional_count,
     optional_string,
+    optional_text,
     string_tuple,
     tags_from,
 )
@@ -71,9 +75,10 @@ def _identity(raw: Any, what: str) -> ConfigurationItem:
         resource_id=str(raw["resourceId"]),
         status=str(raw["configurationItemStatus"]),
         capture_time=_timestamp(raw.get("configurationItemCaptureTime")),
-        account_id=optional_string(raw.get("awsAccountId", raw.get("accountId"))),
-        region=optional_string(raw.get("awsRegion")),
-        arn=optional_string(raw.get("ARN", raw.get("arn"))),
+        # The account decides whether a KMS key is in another account (customer managed).
+        account_id=optional_text(raw.get("awsAccountId", raw.get("accountId")), "awsAccountId"),
+        region=optional_text(raw.get("awsRegion"), "awsRegion"),
+        arn=optional_text(raw.get("ARN", raw.get("arn")), "ARN"),
         function=None,
     )
 
@@ -112,8 +117,9 @@ def _function_from_item(
         ),
         "supplementaryConfiguration.Concurrency",
     )
-    function_arn = optional_string(configuration.get("functionArn")) or arn or ""
+    function_arn = optional_text(configuration.get("functionArn"), "functionArn") or arn or ""
     tags = raw.get("tags") or decode_json_string(supplementary.get("Tags"), "Tags")
+    environment = _environment(configuration)
     return LambdaFunction(
         name=optional_string(configuration.get("functionName")) or resource_id,
         arn=function_arn,
@@ -124,10 +130,15 @@ def _function_from_item(
         package_type=optional_string(configuration.get("packageType")),
         subnet_ids=string_tuple(vpc.get("subnetIds"), "vpcConfig.subnetIds"),
         security_group_ids=string_tuple(vpc.get("securityGroupIds"), "vpcConfig.securityGroupIds"),
-        dead_letter_target_arn=optional_string(dead_letter.get("targetArn")),
+        dead_letter_target_arn=optional_text(
+            dead_letter.get("targetArn"), "configuration.deadLetterConfig.targetArn"
+        ),
         # The one field whose spelling varies by source: kmskeyArn / kmsKeyArn / KMSKeyArn.
-        kms_key_arn=optional_string(get_ignoring_case(configuration, "kmsKeyArn")),
-        environment_variable_names=_environment_names(configuration),
+        kms_key_arn=optional_text(
+            get_ignoring_case(configuration, "kmsKeyArn"), "configuration.kmsKeyArn"
+        ),
+        environment_variable_names=environment.names,
+        environment_error=environment.error,
         reserved_concurrency=optional_count(
             concurrency.get("reservedConcurrentExecutions"),
             "Concurrency.reservedConcurrentExecutions",
@@ -137,13 +148,11 @@ def _function_from_item(
     )
 
 
-def _environment_names(configuration: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """Names only (values may be secrets). None when the item does not carry the environment."""
-    environment = configuration.get("environment")
+def _environment(configuration: Mapping[str, Any]) -> Environment:
+    """Config does not record environment variables: an item without ``environment`` leaves
+    them unknown. One that carries it (another recorder, a hand-made item) is read like the
+    Lambda API's, ``error.errorCode`` included."""
+    environment = get_ignoring_case(configuration, "environment")
     if environment is None:
-        return None
-    environment = mapping_or_empty(environment, "configuration.environment")
-    variables = mapping_or_empty(
-        get_ignoring_case(environment, "variables"), "configuration.environment.variables"
-    )
-    return tuple(sorted(variables))
+        return NOT_RECORDED
+    return environment_from(environment, "configuration.environment")

@@ -7,10 +7,12 @@ from typing import Any, Mapping
 
 from rules.adapters.common import (
     arn_field,
+    environment_from,
     get_ignoring_case,
     mapping_or_empty,
     optional_count,
     optional_string,
+    optional_text,
     string_tuple,
     tags_from,
 )
@@ -29,15 +31,17 @@ def function_from_lambda_api(
 ) -> LambdaFunction:
     """``policy`` is the GetPolicy response, None when Lambda answered ResourceNotFound (no
     policy). ``concurrency`` is the GetFunctionConcurrency response (``{}`` when none is
-    reserved)."""
-    function_arn = optional_string(configuration.get("FunctionArn"))
-    name = optional_string(configuration.get("FunctionName"))
+    reserved).
+
+    ``Environment.Error`` (variables encrypted with a key the caller cannot use) gives
+    ``environment_error`` and unknown names, never "no variables"."""
+    function_arn = optional_text(configuration.get("FunctionArn"), "FunctionArn")
+    name = optional_text(configuration.get("FunctionName"), "FunctionName")
     if not function_arn or not name:
         raise InvalidInputError("Lambda function configuration lacks FunctionName/FunctionArn")
     vpc = mapping_or_empty(configuration.get("VpcConfig"), "VpcConfig")
     dead_letter = mapping_or_empty(configuration.get("DeadLetterConfig"), "DeadLetterConfig")
-    environment = mapping_or_empty(configuration.get("Environment"), "Environment")
-    variables = mapping_or_empty(environment.get("Variables"), "Environment.Variables")
+    environment = environment_from(get_ignoring_case(configuration, "Environment"), "Environment")
     return LambdaFunction(
         name=name,
         arn=function_arn,
@@ -48,14 +52,17 @@ def function_from_lambda_api(
         package_type=optional_string(configuration.get("PackageType")),
         subnet_ids=string_tuple(vpc.get("SubnetIds"), "VpcConfig.SubnetIds"),
         security_group_ids=string_tuple(vpc.get("SecurityGroupIds"), "VpcConfig.SecurityGroupIds"),
-        dead_letter_target_arn=optional_string(dead_letter.get("TargetArn")),
-        kms_key_arn=optional_string(get_ignoring_case(configuration, "KMSKeyArn")),
-        environment_variable_names=tuple(sorted(variables)),
+        dead_letter_target_arn=optional_text(
+            dead_letter.get("TargetArn"), "DeadLetterConfig.TargetArn"
+        ),
+        kms_key_arn=optional_text(get_ignoring_case(configuration, "KMSKeyArn"), "KMSKeyArn"),
+        environment_variable_names=environment.names,
+        environment_error=environment.error,
         reserved_concurrency=optional_count(
             (concurrency or {}).get("ReservedConcurrentExecutions"), "ReservedConcurrentExecutions"
         ),
         policy=parse_policy(policy.get("Policy")) if policy else None,
-        function_url_auth_type=optional_string((url_config or {}).get("AuthType")),
+        function_url_auth_type=optional_text((url_config or {}).get("AuthType"), "AuthType"),
         tags=tags_from(tags),
     )
 

@@ -1,18 +1,26 @@
 """Evaluating with the reads Config cannot give: the one place a check's ``UnknownFieldError``
-turns into a Lambda API read (handler and scan CLI alike)."""
+turns into an AWS read (handler and scan CLI alike).
+
+- environment variables: one ``GetFunctionConfiguration`` (names only; Lambda's
+  ``Environment.Error`` is kept as such, never read as "no variables");
+- who manages the KMS key: ``kms:DescribeKey``, at most once per key for the life of the
+  process (``rules.aws.kms.KEY_MANAGERS``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from rules.aws.inventory import ClientSource, environment_variable_names, qualified_policies
+from rules.aws.kms import KEY_MANAGERS, KeyManagers
 from rules.engine import evaluate_function
-from rules.errors import UnknownFieldError
-from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, LambdaFunction
+from rules.errors import InvalidInputError, UnknownFieldError
+from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, KeyManager, LambdaFunction
 from rules.parameters import CHECK_VERSIONS, Parameters
 from rules.rule import Field, Rule
 
 GONE = "function no longer exists"
+READABLE_FIELDS = frozenset({Field.ENVIRONMENT.value, Field.KEY_MANAGER.value})
 
 
 def gone(rule: Rule, resource_id: str) -> Evaluation:
@@ -27,28 +35,45 @@ def evaluate_with_reads(
     *,
     resource_id: str | None = None,
     periodic: bool = False,
+    key_managers: KeyManagers = KEY_MANAGERS,
 ) -> Evaluation:
-    """``rule`` over ``function``; when the check needs the environment variables and the model
-    does not know them, one GetFunctionConfiguration call supplies their names. ``periodic``
-    evaluations (the sweep, ``scan``) also read what Config sends no change event for
-    (``Rule.periodic_reads``). Other errors propagate (no verdict)."""
-    if (
-        periodic
-        and Field.QUALIFIED_POLICIES in rule.periodic_reads
-        and function.qualified_policies is None
-    ):
+    """``rule`` over ``function``, reading each field the check needs and the model does not
+    know, once. ``periodic`` evaluations (the sweep, ``scan``) also read what Config sends no
+    change event for (``Rule.periodic_reads``). Other errors propagate (no verdict), and so does
+    a field still unknown after its read."""
+    known = function
+    reads_qualifiers = periodic and Field.QUALIFIED_POLICIES in rule.periodic_reads
+    if reads_qualifiers and known.qualified_policies is None:
         versions = parameters.boolean(CHECK_VERSIONS.name) is True
-        policies = qualified_policies(clients.client("lambda"), function, versions=versions)
+        policies = qualified_policies(clients.client("lambda"), known, versions=versions)
         if policies is None:
             return gone(rule, resource_id or function.name)
-        function = replace(function, qualified_policies=policies)
-    try:
-        return evaluate_function(rule, function, parameters, resource_id=resource_id)
-    except UnknownFieldError as error:
-        if error.field != Field.ENVIRONMENT.value:
-            raise
-    names = environment_variable_names(clients.client("lambda"), function)
-    if names is None:
-        return gone(rule, resource_id or function.name)
-    known = replace(function, environment_variable_names=names)
-    return evaluate_function(rule, known, parameters, resource_id=resource_id)
+        known = replace(known, qualified_policies=policies)
+    read: set[str] = set()
+    while True:
+        try:
+            return evaluate_function(rule, known, parameters, resource_id=resource_id)
+        except UnknownFieldError as error:
+            if error.field not in READABLE_FIELDS or error.field in read:
+                raise
+            field = error.field
+        read.add(field)
+        if field == Field.KEY_MANAGER.value:
+            known = replace(known, kms_key_manager=_key_manager(known, clients, key_managers))
+            continue
+        environment = environment_variable_names(clients.client("lambda"), known)
+        if environment is None:
+            return gone(rule, resource_id or function.name)
+        known = replace(
+            known,
+            environment_variable_names=environment.names,
+            environment_error=environment.error,
+        )
+
+
+def _key_manager(
+    function: LambdaFunction, clients: ClientSource, key_managers: KeyManagers
+) -> KeyManager:
+    if not function.kms_key_arn:  # the check asks only about a key it has
+        raise InvalidInputError(f"function {function.name}: key manager asked without a key")
+    return key_managers.manager(clients.client("kms"), function.kms_key_arn)

@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
+from rules.adapters.common import Environment, environment_from, get_ignoring_case
 from rules.adapters.config_item import configuration_item_from_dict
 from rules.adapters.lambda_api import function_from_lambda_api, qualified_policy_from_lambda_api
 from rules.aws.errors import ReadError
@@ -414,11 +415,11 @@ def _qualifier_policy(
     return response
 
 
-def environment_variable_names(
-    lambda_client: Any, function: LambdaFunction
-) -> tuple[str, ...] | None:
-    """Names of the function's environment variables (values are dropped at once); None when
-    the function does not exist any more. One GetFunctionConfiguration call."""
+def environment_variable_names(lambda_client: Any, function: LambdaFunction) -> Environment | None:
+    """Names of the function's environment variables (values are dropped at once), or the
+    error Lambda gave instead of them (``Environment.Error``: the caller cannot decrypt them,
+    so they exist, names unknown); None when the function does not exist any more. One
+    GetFunctionConfiguration call."""
     try:
         configuration = lambda_client.get_function_configuration(
             FunctionName=function.arn or function.name
@@ -427,8 +428,7 @@ def environment_variable_names(
         if _code(error) == NOT_FOUND:
             return None
         raise
-    variables = (configuration.get("Environment") or {}).get("Variables") or {}
-    return tuple(sorted(variables))
+    return environment_from(get_ignoring_case(configuration, "Environment"), "Environment")
 
 
 def history_item(

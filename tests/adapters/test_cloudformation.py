@@ -6,7 +6,7 @@ from typing import Any
 
 from rules.adapters.cloudformation import StackEnvironment, functions_from_template
 from rules.engine import evaluate_function
-from rules.model import Compliance
+from rules.model import Compliance, KeyManager
 from rules.parameters import NO_PARAMETERS
 from rules.registry import RULES
 
@@ -84,6 +84,7 @@ def test_compliant_function_passes_every_rule() -> None:
     assert fn.arn == "arn:aws:lambda:eu-west-1:111122223333:function:RuleFn"
     assert fn.dead_letter_target_arn == "arn:aws:sqs:eu-west-1:111122223333:Dlq"
     assert fn.kms_key_arn == "arn:aws:kms:eu-west-1:111122223333:key/Key"
+    assert fn.kms_key_manager is KeyManager.CUSTOMER  # the template's own AWS::KMS::Key
     assert fn.environment_variable_names == ("POWERTOOLS_SERVICE_NAME", "RULE_ID")
     assert fn.reserved_concurrency == 2 and dict(fn.tags) == {"app": "guardrails"}
     assert set(verdicts(fn).values()) == {Compliance.COMPLIANT}

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 
 from rules.adapters.config_item import configuration_item_from_dict
+from rules.checks import env_vars_cmk
+from rules.engine import evaluate_item_offline
 from rules.errors import InvalidInputError
-from rules.model import ResourcePolicy, UnreadablePolicy
+from rules.model import Compliance, ResourcePolicy, UnreadablePolicy
+from rules.parameters import NO_PARAMETERS
 
 
 def function_of(item: dict[str, Any]):
@@ -170,3 +173,88 @@ def test_history_shape_null_policy_is_no_policy(compliant_item: dict) -> None:
     history = history_shape(compliant_item)
     assert history["supplementaryConfiguration"]["Policy"] == "null"
     assert function_of(history).policy is None
+
+
+DENIED = {"errorCode": "KMSAccessDeniedException", "message": "Lambda was unable to decrypt"}
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"error": DENIED},
+        {"variables": {}, "error": DENIED},
+        {"Error": {"ErrorCode": "KMSAccessDeniedException"}},
+        {"ERROR": {"errorcode": "KMSAccessDeniedException"}},
+    ],
+    ids=["camel-case", "error-beside-empty-variables", "api-case", "odd-case"],
+)
+def test_an_environment_error_is_variables_with_unknown_names(
+    compliant_item: dict, environment: dict
+) -> None:
+    compliant_item["configuration"]["environment"] = environment
+    fn = function_of(compliant_item)
+    assert fn.environment_error == "KMSAccessDeniedException"
+    assert fn.environment_variable_names is None
+
+
+@pytest.mark.parametrize("error", [{}, "denied", [], {"errorCode": None}, {"errorCode": 3}])
+def test_an_unreadable_environment_error_is_still_an_error(
+    compliant_item: dict, error: object
+) -> None:
+    compliant_item["configuration"]["environment"] = {"error": error}
+    assert function_of(compliant_item).environment_error == "unknown"
+
+
+def test_the_history_shape_carries_the_environment_error(compliant_item: dict) -> None:
+    compliant_item["configuration"]["environment"] = {"error": DENIED}
+    assert function_of(history_shape(compliant_item)).environment_error == (
+        "KMSAccessDeniedException"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [(None, Compliance.NON_COMPLIANT), ("keep", Compliance.COMPLIANT)],
+)
+def test_an_item_with_an_environment_error_is_decided_by_the_key(
+    compliant_item: dict, key: str | None, expected: Compliance
+) -> None:
+    compliant_item["configuration"]["environment"] = {"error": DENIED}
+    if key is None:
+        del compliant_item["configuration"]["kmskeyArn"]
+    item = configuration_item_from_dict(compliant_item)
+    evaluation = evaluate_item_offline(env_vars_cmk.RULE, item, NO_PARAMETERS)
+    assert evaluation.compliance is expected
+    assert "no environment variables" not in evaluation.annotation
+    if expected is Compliance.NON_COMPLIANT:
+        assert "KMSAccessDeniedException" in evaluation.annotation
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda c: c.update(deadLetterConfig={"targetArn": 42}), "deadLetterConfig.targetArn"),
+        (lambda c: c.update(deadLetterConfig={"targetArn": ["arn"]}), "deadLetterConfig.targetArn"),
+        (lambda c: c.update(kmskeyArn={"arn": "x"}), "kmsKeyArn"),
+        (lambda c: c.update(functionArn=12), "functionArn"),
+    ],
+    ids=["dlq-number", "dlq-list", "kms-object", "function-arn-number"],
+)
+def test_a_non_string_verdict_field_is_an_error_not_absent(
+    compliant_item: dict, mutate: Any, field: str
+) -> None:
+    mutate(compliant_item["configuration"])
+    with pytest.raises(InvalidInputError, match=field):
+        configuration_item_from_dict(compliant_item)
+
+
+@pytest.mark.parametrize("key", ["awsAccountId", "ARN", "awsRegion"])
+def test_a_non_string_identity_is_an_error(compliant_item: dict, key: str) -> None:
+    compliant_item[key] = 111122223333
+    with pytest.raises(InvalidInputError, match=key):
+        configuration_item_from_dict(compliant_item)
+
+
+def test_an_empty_target_arn_is_no_dlq(compliant_item: dict) -> None:
+    compliant_item["configuration"]["deadLetterConfig"] = {"targetArn": ""}
+    assert function_of(compliant_item).dead_letter_target_arn is None

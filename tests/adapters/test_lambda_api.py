@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from rules.adapters.lambda_api import function_from_lambda_api
+from rules.checks.env_vars_cmk import check_env_vars_cmk
 from rules.errors import InvalidInputError
-from rules.model import ResourcePolicy
+from rules.model import Compliance, KeyManager, ResourcePolicy
+from rules.parameters import NO_PARAMETERS
+from tests.conftest import load_event
 from tests.factories import ARN, statement
 
 CONFIGURATION = {
@@ -66,3 +71,109 @@ def test_kms_key_field_is_read_case_insensitively() -> None:
         {"FunctionName": "f", "FunctionArn": ARN, "kmsKeyArn": key}, None, {}
     )
     assert fn.kms_key_arn == key
+
+
+def _denied_response() -> dict[str, Any]:
+    return load_event("lambda_get_function_configuration_kms_denied.json")
+
+
+def test_an_environment_error_is_variables_with_unknown_names() -> None:
+    # The real GetFunctionConfiguration shape when the caller cannot decrypt the CMK.
+    fn = function_from_lambda_api(_denied_response(), None, {})
+    assert fn.environment_error == "KMSAccessDeniedException"
+    assert fn.environment_variable_names is None
+    assert fn.kms_key_arn == _denied_response()["KMSKeyArn"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [{}, "KMSAccessDeniedException", ["x"], {"ErrorCode": 5}, {"ErrorCode": ""}, {"Message": "m"}],
+    ids=["empty", "string", "list", "number-code", "empty-code", "no-code"],
+)
+def test_an_unreadable_environment_error_is_still_an_error(error: object) -> None:
+    configuration = {"FunctionName": "f", "FunctionArn": ARN, "Environment": {"Error": error}}
+    fn = function_from_lambda_api(configuration, None, {})
+    assert fn.environment_error == "unknown" and fn.environment_variable_names is None
+
+
+def test_an_error_beside_variables_wins() -> None:
+    environment = {"Variables": {}, "Error": {"ErrorCode": "KMSDisabledException"}}
+    fn = function_from_lambda_api(
+        {"FunctionName": "f", "FunctionArn": ARN, "Environment": environment}, None, {}
+    )
+    assert fn.environment_error == "KMSDisabledException"
+    assert fn.environment_variable_names is None
+
+
+def test_environment_keys_are_read_case_insensitively() -> None:
+    configuration = {
+        "FunctionName": "f",
+        "FunctionArn": ARN,
+        "environment": {"error": {"errorCode": "KMSAccessDeniedException"}},
+    }
+    assert function_from_lambda_api(configuration, None, {}).environment_error == (
+        "KMSAccessDeniedException"
+    )
+
+
+def test_a_null_error_is_no_error() -> None:
+    environment = {"Variables": {"A": "secret"}, "Error": None}
+    fn = function_from_lambda_api(
+        {"FunctionName": "f", "FunctionArn": ARN, "Environment": environment}, None, {}
+    )
+    assert fn.environment_error is None and fn.environment_variable_names == ("A",)
+
+
+@pytest.mark.parametrize(
+    ("manager", "key", "expected", "fragment"),
+    [
+        (KeyManager.CUSTOMER, "keep", Compliance.COMPLIANT, "customer-managed key"),
+        (None, None, Compliance.NON_COMPLIANT, "KMSAccessDeniedException"),
+        (KeyManager.AWS, "keep", Compliance.NON_COMPLIANT, "KMSAccessDeniedException"),
+    ],
+)
+def test_the_cmk_rule_over_an_unreadable_environment_decides_by_the_key(
+    manager: KeyManager | None, key: str | None, expected: Compliance, fragment: str
+) -> None:
+    response = _denied_response()
+    if key is None:
+        del response["KMSKeyArn"]
+    fn = replace(function_from_lambda_api(response, None, {}), kms_key_manager=manager)
+    result = check_env_vars_cmk(fn, NO_PARAMETERS)
+    assert result.compliance is expected and fragment in result.annotation
+    assert "no environment variables" not in result.annotation
+
+
+@pytest.mark.parametrize(
+    ("field", "container", "value"),
+    [
+        ("TargetArn", "DeadLetterConfig", 42),
+        ("TargetArn", "DeadLetterConfig", {"Arn": "arn:aws:sqs:us-east-1:1:q"}),
+        ("KMSKeyArn", None, ["arn:aws:kms:us-east-1:111122223333:key/abcd"]),
+        ("FunctionArn", None, 7),
+        ("AuthType", "url", True),
+    ],
+)
+def test_a_non_string_verdict_field_is_an_error_not_absent(
+    field: str, container: str | None, value: object
+) -> None:
+    configuration: dict[str, Any] = {"FunctionName": "f", "FunctionArn": ARN}
+    url_config: dict[str, Any] | None = None
+    if container == "url":
+        url_config = {field: value}
+    elif container:
+        configuration[container] = {field: value}
+    else:
+        configuration[field] = value
+    with pytest.raises(InvalidInputError, match=field):
+        function_from_lambda_api(configuration, None, {}, url_config=url_config)
+
+
+@pytest.mark.parametrize("target", ["", None])
+def test_an_empty_or_null_target_arn_is_no_dlq(target: object) -> None:
+    configuration = {
+        "FunctionName": "f",
+        "FunctionArn": ARN,
+        "DeadLetterConfig": {"TargetArn": target},
+    }
+    assert function_from_lambda_api(configuration, None, {}).dead_letter_target_arn is None
