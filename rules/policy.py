@@ -132,11 +132,11 @@ def _decode(text: str) -> Any:
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # json.loads keeps the last of two equal keys: a second "Condition" would hide the first.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _Malformed(f"resource policy has the key '{key}' twice in one object")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+        raise _Malformed(f"resource policy has the key '{twice}' twice in one object")
     return result
 
 

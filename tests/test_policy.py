@@ -695,7 +695,6 @@ def test_not_action_and_not_resource_are_accepted() -> None:
 
 REAL_SOURCES = [
     *sorted((Path(__file__).parent / "events").glob("*.json")),
-    *sorted(Path("/work/shared/reference/events").glob("*.json")),
     *sorted((Path(__file__).parent.parent / "examples").glob("*.json")),
 ]
 
