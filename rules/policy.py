@@ -1,9 +1,15 @@
 """Resource-policy parsing and the "is this statement public?" analysis (pure).
 
 A statement is public when its principal is ``*`` (bare, ``{"AWS": "*"}``, any principal list
-holding ``*``) or it uses ``NotPrincipal``, or it names a service principal, and no condition
-*restricts* it. A condition restricts only when it uses a positive operator on a key that pins
-the caller or the source to something fixed; see ``restriction_problem``.
+holding ``*``), a wildcard or an unresolved CloudFormation value, or it uses ``NotPrincipal``,
+or it names a service principal, and no condition *restricts* it. A condition restricts only
+when IAM would refuse a request from anyone else: a positive operator without ``IfExists`` or
+``ForAllValues:`` on a key that pins the caller or the source to something fixed; see
+``restriction_problem``.
+
+Parsing follows IAM's JSON policy grammar: a document that IAM would not accept (duplicate keys,
+element names in the wrong case, a statement without a principal, a ``null`` condition value...)
+is an ``UnreadablePolicy``, never a verdict.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from rules.adapters.common import JSON_OBJECT
 from rules.model import Condition, PolicyStatement, Principal, ResourcePolicy, UnreadablePolicy
@@ -35,108 +41,276 @@ RESTRICTING_KEYS = frozenset(
     )
 )
 ARN_KEYS = frozenset({"aws:sourcearn", "aws:principalarn"})
-# Positive operators; "IfExists" and "ForAnyValue:" variants are accepted as the spec says.
-RESTRICTING_OPERATORS = frozenset({"stringequals", "stringlike", "arnequals", "arnlike"})
+ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 FUNCTION_URL_KEYS = frozenset({"lambda:functionurlauthtype", "lambda:invokedviafunctionurl"})
+# In these, ``*`` and ``?`` are literal characters: the value is one exact string.
+LITERAL_OPERATORS = frozenset({"stringequals", "stringequalsignorecase"})
+# ``*`` and ``?`` are wildcards over the whole string, colons included.
+GLOB_OPERATORS = frozenset({"stringlike"})
+# IAM compares each of an ARN's six colon-separated fields on its own (ArnEquals like ArnLike).
+ARN_OPERATORS = frozenset({"arnequals", "arnlike"})
+RESTRICTING_OPERATORS = LITERAL_OPERATORS | GLOB_OPERATORS | ARN_OPERATORS
 
 ACCOUNT_ID = re.compile(r"\d{12}")
+
+# IAM's grammar: element names are case-sensitive.
+POLICY_ELEMENTS = ("Version", "Id", "Statement")
+STATEMENT_ELEMENTS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+POLICY_VERSIONS = ("2008-10-17", "2012-10-17")
+# Only this version substitutes ``${...}`` policy variables; older documents read them literally.
+VARIABLES_VERSION = "2012-10-17"
+# moto writes AddPermission's FunctionUrlAuthType / InvokedViaFunctionUrl as top-level statement
+# keys instead of conditions; read them as the conditions real Lambda writes.
+MOTO_CONDITION_ELEMENTS = {
+    "FunctionUrlAuthType": ("StringEquals", "lambda:FunctionUrlAuthType"),
+    "InvokedViaFunctionUrl": ("Bool", "lambda:InvokedViaFunctionUrl"),
+}
+
+# A value a CloudFormation template only knows at deploy time (``Ref`` to a parameter,
+# ``Fn::ImportValue``, ...). The synth-time adapter writes it with ``unresolved_value``; the
+# analysis never takes it for a fixed account, ARN or organization.
+UNRESOLVED = re.compile(r"\$\{Unresolved:([^}]*)\}")
+# ``${...}`` spans: policy variables, IAM's escapes ``${*}`` ``${?}`` ``${$}``, unresolved values.
+_SPAN = re.compile(r"\$\{([^}]*)\}|[*?]")
+_ESCAPES = frozenset({"*", "?", "$"})
+
+
+def unresolved_value(description: str) -> str:
+    """The marker for a value CloudFormation resolves only at deploy time, e.g. ``Ref MyParam``."""
+    return "${Unresolved:" + description.replace("{", "(").replace("}", ")") + "}"
+
+
+def unresolved_sources(value: str) -> list[str]:
+    """What each unresolved part of ``value`` is (``Ref MyParam``); empty when none."""
+    return UNRESOLVED.findall(value)
+
+
+class _Malformed(Exception):
+    """A policy IAM would not accept; becomes an ``UnreadablePolicy`` at ``parse_policy``."""
 
 
 def parse_policy(document: Any) -> ResourcePolicy | UnreadablePolicy | None:
     """Parse a resource policy given as a JSON string or an already-decoded object.
 
-    ``None`` / empty string means the function has no resource policy."""
+    ``None`` / empty string / JSON ``null`` means the function has no resource policy."""
+    try:
+        return _parse_document(document)
+    except _Malformed as problem:
+        return UnreadablePolicy(str(problem))
+
+
+def _parse_document(document: Any) -> ResourcePolicy | None:
     if document is None or document == "":
         return None
     if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError as error:
-            return UnreadablePolicy(f"resource policy is not valid JSON ({error})")
+        document = _decode(document)
         # Some sources encode the policy string once more; JSON null is "no policy".
         if document is None or isinstance(document, str):
-            return parse_policy(document)
+            return _parse_document(document)
+    return _parse_object(document)
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except RecursionError:
+        raise _Malformed("resource policy is nested too deeply to read") from None
+    except ValueError as error:
+        raise _Malformed(f"resource policy is not valid JSON ({error})") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys: a second "Condition" would hide the first.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+        raise _Malformed(f"resource policy has the key '{twice}' twice in one object")
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise _Malformed(f"resource policy holds {name}, which is not JSON")
+
+
+def _parse_object(document: Any) -> ResourcePolicy:
     if not isinstance(document, JSON_OBJECT):
-        return UnreadablePolicy(f"resource policy is a {type(document).__name__}, not an object")
-    raw_statements = document.get("Statement", [])
+        raise _Malformed(f"resource policy is a {_kind(document)}, not an object")
+    _check_element_names(document, POLICY_ELEMENTS, "resource policy")
+    version = document.get("Version", POLICY_VERSIONS[0])
+    if version not in POLICY_VERSIONS:
+        raise _Malformed(f"resource policy Version {_shown(version)} is not one IAM knows")
+    if "Statement" not in document:
+        raise _Malformed("resource policy has no Statement")
+    raw_statements = document["Statement"]
     if isinstance(raw_statements, JSON_OBJECT):
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list):
-        return UnreadablePolicy("resource policy Statement is neither a list nor an object")
-    statements = []
-    for index, raw in enumerate(raw_statements):
-        if not isinstance(raw, JSON_OBJECT):
-            return UnreadablePolicy(f"statement #{index + 1} is not an object")
-        statement = _parse_statement(index, raw)
-        if isinstance(statement, UnreadablePolicy):
-            return statement
-        statements.append(statement)
-    return ResourcePolicy(tuple(statements))
+        raise _Malformed("resource policy Statement is neither a list nor an object")
+    variables = version == VARIABLES_VERSION
+    return ResourcePolicy(
+        tuple(_parse_statement(index, raw, variables) for index, raw in enumerate(raw_statements))
+    )
 
 
-def _as_strings(value: Any) -> tuple[str, ...]:
-    if type(value) is str:  # the common case, first
-        return (value,)
-    if value is None:
-        return ()
-    if isinstance(value, list):
-        return tuple([item if type(item) is str else _scalar(item) for item in value])
-    return (_scalar(value),)
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _parse_principals(raw: Any) -> tuple[Principal, ...]:
-    if raw is None:
-        return ()
-    if isinstance(raw, JSON_OBJECT):
-        return tuple(
-            Principal(str(kind), value)
-            for kind, values in raw.items()
-            for value in _as_strings(values)
-        )
-    return tuple(Principal("*", value) for value in _as_strings(raw))
-
-
-def _parse_statement(index: int, raw: Mapping[str, Any]) -> PolicyStatement | UnreadablePolicy:
-    uses_not_principal = "NotPrincipal" in raw
-    principals = _parse_principals(raw.get("NotPrincipal" if uses_not_principal else "Principal"))
-    # moto writes a function URL's auth type as a top-level key instead of a condition; keep it
-    # visible so annotations can say the statement is a function URL grant.
-    conditions: list[Condition] = []
-    raw_conditions = raw.get("Condition") or {}
-    if not isinstance(raw_conditions, JSON_OBJECT):
-        return UnreadablePolicy(f"statement #{index + 1} has a Condition that is not an object")
-    for operator, block in raw_conditions.items():
-        if not isinstance(block, JSON_OBJECT):
-            return UnreadablePolicy(
-                f"statement #{index + 1} condition operator {operator} is not an object"
+def _check_element_names(raw: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for name in raw:
+        if name in allowed:
+            continue
+        spelled = next((known for known in allowed if known.lower() == str(name).lower()), None)
+        if spelled is not None:
+            raise _Malformed(
+                f"{where} has element '{name}': IAM element names are case-sensitive "
+                f"(it must be '{spelled}')"
             )
-        for key, values in block.items():
-            conditions.append(Condition(str(operator), str(key), _as_strings(values)))
-    if "FunctionUrlAuthType" in raw:
-        conditions.append(
-            Condition(
-                "StringEquals",
-                "lambda:FunctionUrlAuthType",
-                _as_strings(raw["FunctionUrlAuthType"]),
-            )
-        )
-    actions = _as_strings(raw.get("Action", raw.get("NotAction")))
+        raise _Malformed(f"{where} has element '{name}', which IAM's policy grammar does not know")
+
+
+def _parse_statement(index: int, raw: Any, variables: bool) -> PolicyStatement:
+    where = f"statement #{index + 1}"
+    if not isinstance(raw, JSON_OBJECT):
+        raise _Malformed(f"{where} is not an object")
+    _check_element_names(raw, STATEMENT_ELEMENTS + tuple(MOTO_CONDITION_ELEMENTS), where)
+    effect = raw.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        shown = "no Effect" if "Effect" not in raw else f"Effect {_shown(effect)}"
+        raise _Malformed(f'{where} has {shown}; it must be "Allow" or "Deny"')
+    principal_element = _element(raw, "Principal", "NotPrincipal", where)
+    if principal_element is None:
+        raise _Malformed(f"{where} has neither Principal nor NotPrincipal")
+    action_element = _element(raw, "Action", "NotAction", where)
+    if action_element is None:
+        raise _Malformed(f"{where} has neither Action nor NotAction")
+    # Resource is left optional: IAM's trust policies omit it, and nothing here depends on it.
+    resource_element = _element(raw, "Resource", "NotResource", where)
+    if resource_element is not None:
+        _strings(raw[resource_element], f"{where} {resource_element}")
     sid = raw.get("Sid")
+    if sid is not None and (isinstance(sid, bool) or not isinstance(sid, str | int)):
+        raise _Malformed(f"{where} Sid is a {_kind(sid)}, not a string")
+    conditions = _parse_conditions(raw.get("Condition", {}), where, variables)
+    for element, (operator, key) in MOTO_CONDITION_ELEMENTS.items():
+        if element in raw:
+            values = _condition_values(raw[element], f"{where} {element}")
+            conditions.append(Condition(operator, key, values))
     return PolicyStatement(
         position=index,
         sid=str(sid) if sid not in (None, "") else None,
-        effect=str(raw.get("Effect", "")),
-        principals=principals,
-        uses_not_principal=uses_not_principal,
-        actions=actions,
+        effect=effect,
+        principals=_parse_principals(raw[principal_element], f"{where} {principal_element}"),
+        uses_not_principal=principal_element == "NotPrincipal",
+        actions=_strings(raw[action_element], f"{where} {action_element}"),
         conditions=tuple(conditions),
     )
+
+
+def _element(raw: Mapping[str, Any], element: str, negated: str, where: str) -> str | None:
+    """Which of an element and its ``Not`` form the statement uses; IAM allows one at most."""
+    if element in raw and negated in raw:
+        raise _Malformed(f"{where} has both {element} and {negated}")
+    if element in raw:
+        return element
+    return negated if negated in raw else None
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    """A string or a non-empty list of strings (``action_string_list``, ``principal_id_string``)."""
+    if type(value) is str:  # the common case, first
+        return (value,)
+    if isinstance(value, list) and value and all(type(item) is str for item in value):
+        return tuple(value)
+    if isinstance(value, list) and value:
+        bad = next(item for item in value if type(item) is not str)
+        raise _Malformed(f"{where} holds a {_kind(bad)} where a string must be")
+    raise _Malformed(f"{where} is {_described(value)}, not a string or a list of strings")
+
+
+def _parse_principals(raw: Any, where: str) -> tuple[Principal, ...]:
+    if isinstance(raw, JSON_OBJECT):
+        if not raw:
+            raise _Malformed(f"{where} is an empty object")
+        _check_element_names(raw, PRINCIPAL_KINDS, where)
+        return tuple(
+            Principal(kind, value)
+            for kind, values in raw.items()
+            for value in _strings(values, f"{where} {kind}")
+        )
+    # IAM's grammar allows only "*" here; moto also writes a bare account id, which Lambda
+    # itself would have turned into {"AWS": "arn:aws:iam::<account>:root"}.
+    return tuple(Principal("*", value) for value in _strings(raw, where))
+
+
+def _parse_conditions(raw: Any, where: str, variables: bool) -> list[Condition]:
+    if not isinstance(raw, JSON_OBJECT):
+        raise _Malformed(f"{where} has a Condition that is {_described(raw)}, not an object")
+    conditions = []
+    for operator, block in raw.items():
+        if not isinstance(block, JSON_OBJECT):
+            raise _Malformed(f"{where} condition operator {operator} is not an object")
+        for key, values in block.items():
+            parsed = _condition_values(values, f"{where} condition {operator} {key}")
+            if not variables:
+                # The model carries no Version: spell the literal "$" as IAM's escape "${$}",
+                # which means the same text under 2012-10-17, so no variable is read into it.
+                parsed = tuple(value.replace("$", "${$}") for value in parsed)
+            conditions.append(Condition(operator, key, parsed))
+    return conditions
+
+
+def _condition_values(value: Any, where: str) -> tuple[str, ...]:
+    """IAM's ``condition_value_list``: strings, and numbers and Booleans, whose quotes IAM's
+    grammar makes optional (``"Bool": {"aws:SecureTransport": true}``); read as their text."""
+    items = value if isinstance(value, list) else [value]
+    values = []
+    for item in items:
+        if type(item) is str:
+            values.append(item)
+        elif isinstance(item, bool):
+            values.append("true" if item else "false")
+        elif isinstance(item, int | float):
+            values.append(str(item))
+        else:
+            raise _Malformed(
+                f"{where} holds {_described(item)} where a string, number or Boolean must be"
+            )
+    return tuple(values)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, JSON_OBJECT):
+        return "object"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string"
+
+
+def _described(value: Any) -> str:
+    kind = _kind(value)
+    if isinstance(value, list | dict) and not value:
+        return f"an empty {kind}"
+    return "null" if kind == "null" else f"an {kind}" if kind[0] in "aeiouAEIOU" else f"a {kind}"
+
+
+def _shown(value: Any) -> str:
+    text = _described(value) if isinstance(value, (*JSON_OBJECT, list)) else json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +348,10 @@ def _risky_grantee(statement: PolicyStatement) -> str | None:
         return "every principal but those in NotPrincipal"
     if any(principal.value == "*" for principal in statement.principals):
         return "Principal '*'"
+    for principal in statement.principals:
+        sources = unresolved_sources(principal.value)
+        if sources:
+            return f"a principal that is an unresolved CloudFormation value ({sources[0]})"
     # IAM refuses partial wildcards in principals; a source that carries one anyway is treated
     # as the wildcard it spells rather than as one named account.
     wildcards = [p.value for p in statement.principals if "*" in p.value or "?" in p.value]
@@ -193,32 +371,97 @@ def restriction_problem(condition: Condition) -> str | None:
     if key not in RESTRICTING_KEYS:
         return f"{condition.key} does not restrict the caller or source"
     operator = condition.operator.lower()
-    if operator.startswith("foranyvalue:"):
-        operator = operator[len("foranyvalue:") :]
+    if operator.startswith("forallvalues:"):
+        # ForAllValues is true for a request that lacks the key altogether.
+        return f"{condition.operator} on {condition.key} matches a request without the key"
+    # ForAnyValue: on a single-valued key compares its one value, and is false without it.
+    operator = operator.removeprefix("foranyvalue:")
     if operator.endswith("ifexists"):
-        operator = operator[: -len("ifexists")]
+        return f"{condition.operator} on {condition.key} lets a request without the key through"
     if operator not in RESTRICTING_OPERATORS:
         return f"{condition.operator} on {condition.key} is not a positive match"
     if not condition.values:
         return f"{condition.key} has no value"
     for value in condition.values:
-        problem = _value_problem(key, value)
+        problem = _value_problem(key, operator, value)
         if problem:
+            sources = unresolved_sources(value)
+            if sources:  # the intrinsic names the value better than its marker does
+                return (
+                    f"{condition.key} depends on an unresolved CloudFormation value ({sources[0]})"
+                )
             return f"{condition.key} value '{value}' {problem}"
     return None
 
 
-def _value_problem(key: str, value: str) -> str | None:
-    if "${" in value:
-        return "uses a policy variable"
-    if key not in ARN_KEYS:
-        return "has a wildcard" if ("*" in value or "?" in value) else None
-    parts = value.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
-        return "is not an ARN"
-    head = parts[:4]
-    if any("*" in part or "?" in part for part in head):
-        return "has a wildcard before the account field"
-    if not ACCOUNT_ID.fullmatch(parts[4]):
+class _Open(NamedTuple):
+    """A part of a value that matches more than one text: a wildcard or a variable."""
+
+    what: str
+
+
+def _tokens(value: str, wildcards: bool) -> list[str | _Open]:
+    """``value`` as IAM matches it: literal characters, and ``_Open`` for each part that is not
+    fixed (a wildcard where the operator has them, a policy variable, an unresolved value)."""
+    tokens: list[str | _Open] = []
+    position = 0
+    for match in _SPAN.finditer(value):
+        tokens.extend(value[position : match.start()])
+        position = match.end()
+        name = match.group(1)
+        if name is None:  # a bare * or ?
+            tokens.append(_Open("a wildcard") if wildcards else match.group())
+        elif name in _ESCAPES:
+            tokens.append(name)
+        elif UNRESOLVED.fullmatch(match.group()):
+            tokens.append(_Open("an unresolved CloudFormation value"))
+        else:
+            tokens.append(_Open("a policy variable"))
+    tokens.extend(value[position:])
+    return tokens
+
+
+def _first_open(tokens: list[str | _Open]) -> _Open | None:
+    return next((token for token in tokens if isinstance(token, _Open)), None)
+
+
+def _value_problem(key: str, operator: str, value: str) -> str | None:
+    tokens = _tokens(value, wildcards=operator not in LITERAL_OPERATORS)
+    if key in ARN_KEYS:
+        return _arn_problem(tokens, segment_wise=operator in ARN_OPERATORS)
+    opened = _first_open(tokens)
+    if opened is None:
+        return None
+    if key in ORG_PATH_KEYS:
+        # A path starts with the organization id: fixed up to its first "/", the rest may vary.
+        prefix = tokens[: tokens.index(opened)]
+        if "/" in prefix and prefix.index("/") > 0:
+            return None
+        return f"has {opened.what} inside the organization id"
+    return f"has {opened.what}"
+
+
+def _arn_problem(tokens: list[str | _Open], segment_wise: bool) -> str | None:
+    """None when the ARN pins a fixed 12-digit account, whatever varies in its other fields."""
+    fields: list[list[str | _Open]] = [[]]
+    for token in tokens:
+        if token == ":" and len(fields) < 6:
+            fields.append([])
+        else:
+            fields[-1].append(token)
+    if len(fields) < 6:
+        opened = _first_open(tokens)
+        return f"has {opened.what} and is not an ARN" if opened else "is not an ARN"
+    for field in fields[:4]:
+        opened = _first_open(field)
+        # ArnLike/ArnEquals match each field apart, so a wildcard stays in its field; a glob's
+        # "*" or a variable's value may span colons and move the account field.
+        if opened is not None and not (segment_wise and opened.what == "a wildcard"):
+            return f"has {opened.what} before the account field"
+    account = fields[4]
+    opened = _first_open(account)
+    if opened is not None:
+        return f"has {opened.what} in the account field"
+    if not ACCOUNT_ID.fullmatch("".join(str(token) for token in account)):
         return "has no fixed 12-digit account"
     return None

@@ -33,10 +33,34 @@ condition_keys = st.sampled_from(
         "lambda:InvokedViaFunctionUrl",
         "aws:SourceIp",
         "aws:PrincipalArn",
+        "aws:PrincipalOrgPaths",
     ]
 )
 operators = st.sampled_from(
-    ["StringEquals", "StringLike", "ArnLike", "StringNotEquals", "ForAnyValue:StringEquals", "Bool"]
+    [
+        "StringEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "ArnLike",
+        "ArnEquals",
+        "StringNotEquals",
+        "ForAnyValue:StringEquals",
+        "ForAllValues:StringEquals",
+        "StringEqualsIfExists",
+        "ArnLikeIfExists",
+        "Bool",
+    ]
+)
+# Operators that a request without the key satisfies: they can never make a statement private.
+absent_key_operators = st.sampled_from(
+    [
+        "StringEqualsIfExists",
+        "StringLikeIfExists",
+        "ArnLikeIfExists",
+        "ForAnyValue:StringEqualsIfExists",
+        "ForAllValues:StringEquals",
+        "ForAllValues:StringLike",
+    ]
 )
 values = st.sampled_from(
     [
@@ -48,6 +72,9 @@ values = st.sampled_from(
         "arn:aws:s3:::bucket",
         f"arn:aws:sns:us-east-1:{ACCOUNT}:topic",
         "arn:aws:sns:us-east-1:*:topic",
+        f"arn:aws:sns:*:{ACCOUNT}:topic",
+        "o-a1b2c3d4e5/r-ab12/*",
+        "o-*/r-ab12/*",
         "${aws:username}",
     ]
 )
@@ -139,3 +166,16 @@ def test_a_statement_that_is_not_allow_or_has_no_risky_principal_is_never_public
     )
     if raw["Effect"] == "Deny" or (named_only and not risky):
         assert verdict(raw) is Compliance.COMPLIANT
+
+
+@settings(max_examples=300, deadline=None)
+@given(statements(), absent_key_operators, condition_keys, values)
+def test_a_condition_a_request_without_the_key_satisfies_never_makes_a_statement_private(
+    raw: dict[str, Any], operator: str, key: str, value: str
+) -> None:
+    # IfExists and ForAllValues: let through a caller whose request lacks the key, so they
+    # restrict nobody: a public statement stays public with them, and only with them.
+    raw.pop("Condition", None)
+    only = copy.deepcopy(raw)
+    only["Condition"] = {operator: {key: value}}
+    assert verdict(only) is verdict(raw)

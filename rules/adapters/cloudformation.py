@@ -4,12 +4,16 @@ Reads ``AWS::Lambda::Function`` resources, the ``AWS::Lambda::Permission`` resou
 them (which become resource-policy statements, as Lambda itself builds them) and
 ``AWS::Lambda::Url`` auth types. Intrinsic functions are resolved for the stack's environment
 (``Ref`` to pseudo parameters, ``Fn::GetAtt ... Arn`` and ``Ref`` to resources of the template,
-``Fn::Sub``, ``Fn::Join``); a value that cannot be resolved stays visibly unresolved
-(``${Unresolved:...}``), which the policy analysis treats as not fixed.
+``Fn::Sub``, ``Fn::Join``, ``Fn::Select`` from a literal list). Anything else (``Ref`` to a
+template parameter, ``Fn::If``, ``Fn::FindInMap``, ``Fn::ImportValue``, ...) is only known at
+deploy time: it becomes ``rules.policy.unresolved_value("Ref MyParam")``, which the policy
+analysis never takes for a fixed principal, account, ARN or organization, and names in its
+annotation.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -23,6 +27,7 @@ from rules.model import (
     Principal,
     ResourcePolicy,
 )
+from rules.policy import unresolved_value
 
 # Service name and ARN resource part of the resource types whose Arn templates refer to.
 ARN_SHAPES = {
@@ -36,6 +41,9 @@ ARN_SHAPES = {
 }
 GLOBAL_SERVICES = frozenset({"iam"})
 SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+# CloudFormation reads an Integer property given as a string holding one ("5").
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+DESCRIPTION_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +98,6 @@ def _function(
 ) -> LambdaFunction:
     vpc = properties.get("VpcConfig") or {}
     variables = (properties.get("Environment") or {}).get("Variables") or {}
-    reserved = properties.get("ReservedConcurrentExecutions")
     tags = {t.get("Key"): t.get("Value") for t in properties.get("Tags") or [] if "Key" in t}
     return LambdaFunction(
         name=resolver.name(logical_id),
@@ -108,7 +115,7 @@ def _function(
         kms_key_arn=_optional(resolver.text(properties.get("KmsKeyArn"))),
         kms_key_manager=resolver.key_manager(properties.get("KmsKeyArn")),
         environment_variable_names=tuple(sorted(variables)),
-        reserved_concurrency=reserved if isinstance(reserved, int) else None,
+        reserved_concurrency=_integer(properties.get("ReservedConcurrentExecutions")),
         policy=policy,
         function_url_auth_type=url_auth_type,
         tags=tags_from(tags),
@@ -149,6 +156,38 @@ def _statement(
 
 def _optional(value: str) -> str | None:
     return value or None
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    return None
+
+
+def describe_intrinsic(value: Any) -> str:
+    """How an annotation names a value the template computes: ``Ref MyParam``,
+    ``Fn::FindInMap [Accounts, Partner, Id]``, ``Fn::ImportValue shared-account``."""
+    text = _described(value)
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 3] + "..."
+
+
+def _described(value: Any) -> str:
+    if isinstance(value, JSON_OBJECT) and len(value) == 1:
+        ((function, argument),) = value.items()
+        return f"{function} {_described_argument(argument)}"
+    return _described_argument(value)
+
+
+def _described_argument(argument: Any) -> str:
+    if isinstance(argument, str):
+        return argument
+    if isinstance(argument, list):
+        return "[" + ", ".join(_described_argument(item) for item in argument) + "]"
+    if isinstance(argument, JSON_OBJECT):
+        return "(" + _described(argument) + ")"
+    return json.dumps(argument)
 
 
 class _Resolver:
@@ -216,7 +255,24 @@ class _Resolver:
             resolved = self._intrinsic(function, argument)
             if resolved is not None:
                 return resolved
-        return "${Unresolved:" + str(value)[:80] + "}"
+        return unresolved_value(describe_intrinsic(value))
+
+    def key_manager(self, value: Any) -> KeyManager | None:
+        """A key the template creates itself (``Ref`` / ``Fn::GetAtt [Key, Arn]`` to an
+        ``AWS::KMS::Key``) is customer managed; who manages any other key is unknown here."""
+        if not isinstance(value, JSON_OBJECT) or len(value) != 1:
+            return None
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            logical_id = argument
+        elif function == "Fn::GetAtt" and isinstance(argument, list) and argument[1:] == ["Arn"]:
+            logical_id = argument[0]
+        else:
+            return None
+        resource = self.resources.get(logical_id) if isinstance(logical_id, str) else None
+        if isinstance(resource, JSON_OBJECT) and resource.get("Type") == "AWS::KMS::Key":
+            return KeyManager.CUSTOMER
+        return None
 
     def _intrinsic(self, function: str, argument: Any) -> str | None:
         if function == "Ref":
@@ -230,15 +286,37 @@ class _Resolver:
             separator, parts = argument
             return str(separator).join(self.text(part) for part in parts)
         if function == "Fn::Sub":
-            template = argument if isinstance(argument, str) else argument[0]
-            return SUB_VARIABLE.sub(lambda m: self._sub_variable(m.group(1)), template)
+            if isinstance(argument, str):
+                template, variables = argument, {}
+            elif (
+                isinstance(argument, list)
+                and len(argument) == 2
+                and isinstance(argument[0], str)
+                and isinstance(argument[1], JSON_OBJECT)
+            ):
+                template, variables = argument
+            else:
+                return None
+            return SUB_VARIABLE.sub(
+                lambda m: (
+                    self.text(variables[m.group(1)])
+                    if m.group(1) in variables
+                    else self._sub_variable(m.group(1))
+                ),
+                template,
+            )
+        if function == "Fn::Select" and isinstance(argument, list) and len(argument) == 2:
+            index, items = argument
+            # Only a literal list is known here; Fn::Split of a parameter, say, is not.
+            if isinstance(items, list) and _integer(index) in range(len(items)):
+                return self.text(items[int(index)])
         return None
 
     def _sub_variable(self, name: str) -> str:
         if "." in name:
             logical_id, attribute = name.split(".", 1)
             return self.text({"Fn::GetAtt": [logical_id, attribute]})
-        return self._ref(name) or "${Unresolved:" + name + "}"
+        return self._ref(name) or unresolved_value(f"Ref {name}")
 
     def _ref(self, name: str) -> str | None:
         pseudo = {

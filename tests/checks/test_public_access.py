@@ -6,6 +6,7 @@ from rules.checks.public_access import check_public_access
 from rules.errors import InvalidInputError
 from rules.model import Compliance, UnreadablePolicy
 from rules.parameters import NO_PARAMETERS
+from rules.policy import parse_policy
 from tests.factories import ACCOUNT, function, statement, with_policy
 
 URL_PUBLIC = statement(
@@ -90,3 +91,57 @@ def test_unreadable_policy_gives_no_verdict() -> None:
             function(policy=UnreadablePolicy("resource policy is not valid JSON (x)")),
             NO_PARAMETERS,
         )
+
+
+def test_if_exists_condition_leaves_a_public_url_public() -> None:
+    # The IfExists variant lets an unauthenticated function URL call (no SourceAccount) in.
+    url = statement(
+        sid="url",
+        action="lambda:InvokeFunctionUrl",
+        condition={
+            "StringEquals": {"lambda:FunctionUrlAuthType": "NONE"},
+            "StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT},
+        },
+    )
+    result = check_public_access(with_policy(url), NO_PARAMETERS)
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert "StringEqualsIfExists on aws:SourceAccount lets a request without the key" in (
+        result.annotation
+    )
+
+
+def test_string_equals_ignore_case_restricts() -> None:
+    s3 = statement(
+        sid="s3",
+        principal={"Service": "s3.amazonaws.com"},
+        condition={"StringEqualsIgnoreCase": {"aws:SourceAccount": ACCOUNT}},
+    )
+    assert check_public_access(with_policy(s3), NO_PARAMETERS).compliance is Compliance.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            '{"Version": "2012-10-17", "Statement": [{"Sid": "a", "Effect": "Allow",'
+            ' "Principal": "*", "Action": "lambda:InvokeFunction", "Condition":'
+            ' {"StringEquals": {"aws:SourceAccount": "111122223333"}},'
+            ' "Condition": {"StringEquals": {"aws:SourceAccount": "444455556666"}}}]}',
+            "has the key 'Condition' twice in one object",
+        ),
+        (
+            '{"Version": "2012-10-17", "Statement": [{"Sid": "a", "Effect": "Allow",'
+            ' "principal": "*", "Action": "lambda:InvokeFunction"}]}',
+            "IAM element names are case-sensitive",
+        ),
+        (
+            '{"Version": "2012-10-17", "Statement": [{"Sid": "a", "Effect": "Allow",'
+            ' "Action": "lambda:InvokeFunction"}]}',
+            "has neither Principal nor NotPrincipal",
+        ),
+    ],
+    ids=["duplicate-key", "wrong-case", "no-principal"],
+)
+def test_malformed_policy_gives_no_verdict_and_names_the_problem(text: str, problem: str) -> None:
+    with pytest.raises(InvalidInputError, match=problem):
+        check_public_access(function(policy=parse_policy(text)), NO_PARAMETERS)
