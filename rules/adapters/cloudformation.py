@@ -226,16 +226,6 @@ class _Resolver:
                 return logical_id
         return None
 
-    def key_manager(self, value: Any) -> KeyManager | None:
-        """CUSTOMER for the ARN of the template's own ``AWS::KMS::Key`` (that type creates only
-        customer managed keys); None (not known) for any other key."""
-        argument = value.get("Fn::GetAtt") if isinstance(value, JSON_OBJECT) else None
-        if isinstance(argument, list) and len(argument) == 2 and argument[1] == "Arn":
-            resource = self.resources.get(argument[0])
-            if isinstance(resource, JSON_OBJECT) and resource.get("Type") == "AWS::KMS::Key":
-                return KeyManager.CUSTOMER
-        return None
-
     def texts(self, value: Any) -> list[str]:
         if value is None:
             return []
