@@ -46,3 +46,7 @@ class Rule:
     # Lambda API reads beyond GetFunctionConfiguration that the check's fields come from when
     # Config has not recorded the function (e.g. "GetPolicy"); IAM grants derive from this.
     lambda_api_reads: tuple[str, ...] = ()
+    # A periodic trigger (an AWS Config MaximumExecutionFrequency, e.g. "TwentyFour_Hours") the
+    # deployed rule gets even when the stack's periodicFrequency is off: for what Config sends
+    # no change event about. None: change-triggered only, unless the stack adds one.
+    default_periodic_frequency: str | None = None

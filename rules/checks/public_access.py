@@ -53,4 +53,7 @@ RULE = Rule(
     ),
     documentation_url="https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
     lambda_api_reads=("GetPolicy",),
+    # Config sends no change event when an alias's or a version's permission changes: only the
+    # periodic sweep reads those policies.
+    default_periodic_frequency="TwentyFour_Hours",
 )
