@@ -80,6 +80,14 @@ class GuardrailsAlarms(Construct):
         if topic_arn is None:
             acknowledge(self, "CloudWatchAlarmAction", None, NO_TOPIC_REASON, pack=NIST)
             return
+        region = cdk.Stack.of(self).region
+        topic_region = cdk.Arn.split(topic_arn, cdk.ArnFormat.NO_RESOURCE_NAME).region
+        if not cdk.Token.is_unresolved(region) and topic_region != region:
+            # CloudWatch refuses an SNS action in another region than the alarm's.
+            raise ValueError(
+                f"alarmTopicArn: {topic_arn} is in {topic_region}, the stack in {region}: "
+                "CloudWatch alarms notify topics of their own region only"
+            )
         action = cloudwatch_actions.SnsAction(sns.Topic.from_topic_arn(self, "Topic", topic_arn))
         for alarm in self.alarms:
             alarm.add_alarm_action(action)

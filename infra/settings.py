@@ -161,8 +161,9 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
     ContextKey(
         "alarmTopicArn",
         "",
-        "SNS topic the CloudWatch alarms (rule function errors, messages in the dead-letter "
-        "queue) notify, on alarm and on recovery. Empty: the alarms notify no one.",
+        "SNS topic (in the stack's region) the CloudWatch alarms (rule function errors, "
+        "messages in the dead-letter queue) notify, on alarm and on recovery. Empty: the alarms "
+        "notify no one.",
     ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}

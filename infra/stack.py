@@ -140,15 +140,14 @@ class GuardrailsStack(cdk.Stack):
                     "README recommends subnets",
                     pack=NIST,
                 )
-        for rule_id in settings.rule_ids:
-            rule = RULES_BY_ID[rule_id]
-            if rule.default_periodic_frequency and settings.periodic_frequency_of(rule_id) is None:
-                cdk.Annotations.of(self.rules[rule_id]).add_warning_v2(
+        for rule_id, deployed in self.rules.items():
+            default = deployed.rule.default_periodic_frequency
+            if default and settings.periodic_frequency_of(rule_id) is None:
+                cdk.Annotations.of(deployed).add_warning_v2(
                     NO_SWEEP_WARNING,
-                    f"{rule_id} sweeps {rule.default_periodic_frequency} by default because "
-                    "Config sends no change event for part of what it checks; with "
-                    "rulePeriodicFrequency off, that part is evaluated only by "
-                    "`python -m rules scan`.",
+                    f"{rule_id} sweeps {default} by default because Config sends no change "
+                    "event for part of what it checks; with rulePeriodicFrequency off, that "
+                    "part is evaluated only by `python -m rules scan`.",
                 )
         for key, value in settings.tags.items():
             cdk.Tags.of(self).add(key, value)

@@ -224,3 +224,22 @@ def _statements(statements: list[dict[str, Any]]) -> list[str]:
                 rest = {k: v for k, v in statement.items() if k not in ("Action", "Resource")}
                 expanded.add(json.dumps([action, resource, rest], sort_keys=True))
     return sorted(expanded)
+
+
+def test_an_alarm_topic_in_another_region_is_refused() -> None:
+    app = cdk.App()
+    settings = load_settings({"alarmTopicArn": "arn:aws:sns:eu-west-1:111122223333:alerts"}.get)
+    with pytest.raises(ValueError, match="in eu-west-1, the stack in us-east-1"):
+        GuardrailsStack(
+            app,
+            "Us",
+            settings=settings,
+            env=cdk.Environment(account=ACCOUNT, region="us-east-1"),
+        )
+    # Same region: accepted.
+    GuardrailsStack(
+        app,
+        "Eu",
+        settings=settings,
+        env=cdk.Environment(account=ACCOUNT, region="eu-west-1"),
+    )
