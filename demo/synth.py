@@ -1,5 +1,6 @@
 """Step 2 of the demo: synthesize the CDK app (when this checkout has one) and say what it would
-deploy: Config rules, functions, roles and the actions each role may call."""
+deploy: Config rules (their names and triggers), functions, alarms, roles and the actions each
+role may call."""
 
 from __future__ import annotations
 
@@ -49,9 +50,7 @@ def summarize(template: Mapping[str, Any]) -> list[str]:
     lines.append(f"Config rules ({len(rules)}):")
     for _, properties in rules:
         source = properties.get("Source", {})
-        triggers = sorted(
-            {d.get("MessageType", "?") for d in source.get("SourceDetails", [])}
-        )
+        triggers = sorted({_trigger(d) for d in source.get("SourceDetails", [])})
         lines.append(
             f"  {properties.get('ConfigRuleName', '?')}  "
             f"[{source.get('Owner', '?')}; {', '.join(triggers)}]"
@@ -69,6 +68,15 @@ def summarize(template: Mapping[str, Any]) -> list[str]:
             "VPC" if properties.get("VpcConfig") else "no VPC",
         ]
         lines.append(f"  {logical_id}: {', '.join(traits)}")
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    lines.append(f"Alarms ({len(alarms)}):")
+    for logical_id, properties in alarms:
+        actions = properties.get("AlarmActions", [])
+        lines.append(
+            f"  {logical_id}: {properties.get('Namespace', '?')} "
+            f"{properties.get('MetricName', '?')} > {properties.get('Threshold', '?')}, "
+            + (f"notifies {', '.join(map(str, actions))}" if actions else "notifies no one")
+        )
     roles = _of_type(resources, "AWS::IAM::Role")
     lines.append(f"Roles ({len(roles)}) and the actions each may call:")
     policies = _of_type(resources, "AWS::IAM::Policy") + _of_type(
@@ -86,6 +94,13 @@ def summarize(template: Mapping[str, Any]) -> list[str]:
                 actions.update(_actions([policy.get("PolicyDocument", {})]))
         lines.append(f"  {logical_id}: {', '.join(sorted(actions)) or '(none)'}")
     return lines
+
+
+def _trigger(detail: Mapping[str, Any]) -> str:
+    """A trigger, a periodic one with its frequency (``ScheduledNotification/One_Hour``)."""
+    message = str(detail.get("MessageType", "?"))
+    frequency = detail.get("MaximumExecutionFrequency")
+    return f"{message}/{frequency}" if frequency else message
 
 
 def _of_type(resources: Mapping[str, Any], kind: str) -> list[tuple[str, Mapping[str, Any]]]:

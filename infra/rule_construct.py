@@ -67,7 +67,6 @@ class RuleFunctionOptions:
     log_retention: logs.RetentionDays
     log_level: str
     security_hub_export: bool
-    periodic_frequency: str | None
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
 
@@ -108,12 +107,15 @@ class ConfigLambdaRule(Construct):
         construct_id: str,
         *,
         rule: Rule,
+        name: str,
         options: RuleFunctionOptions,
+        periodic_frequency: str | None = None,
         input_parameters: Mapping[str, str] | None = None,
         depends_on: Sequence[cdk.CfnResource] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.rule = rule
+        self.name = name  # the Config rule's name; rule.id stays what users type
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -147,21 +149,21 @@ class ConfigLambdaRule(Construct):
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
-            description=f"What AWS Config rule {rule.id}'s function calls",
+            description=f"What AWS Config rule {name}'s function calls",
             statements=statements,
         )
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Runs AWS Config rule {rule.id}",
+            description=f"Runs AWS Config rule {name}",
             managed_policies=[self.policy],
         )
 
         self.function = lambda_.Function(
             self,
             "Function",
-            description=f"AWS Config rule {rule.id}: {rule.title}",
+            description=f"AWS Config rule {name}: {rule.title}",
             runtime=code.RUNTIME,
             architecture=code.ARCHITECTURE,
             handler=code.HANDLER,
@@ -213,18 +215,18 @@ class ConfigLambdaRule(Construct):
             )
             for message_type in CHANGE_TRIGGERS
         ]
-        if options.periodic_frequency:
+        if periodic_frequency:
             source_details.append(
                 config.CfnConfigRule.SourceDetailProperty(
                     event_source="aws.config",
                     message_type="ScheduledNotification",
-                    maximum_execution_frequency=options.periodic_frequency,
+                    maximum_execution_frequency=periodic_frequency,
                 )
             )
         self.config_rule = config.CfnConfigRule(
             self,
             "Rule",
-            config_rule_name=rule.id,
+            config_rule_name=name,
             description=rule.description,
             scope=config.CfnConfigRule.ScopeProperty(compliance_resource_types=[RESOURCE_TYPE]),
             source=config.CfnConfigRule.SourceProperty(

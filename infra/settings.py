@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.errors import InvalidParameterError
+from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
 
@@ -42,6 +43,13 @@ VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
 LAYER_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+")
 TAG_KEY = re.compile(r"[\w.:/=+@ -]{1,128}")
 INPUT_PARAMETERS_MAX = 1024  # AWS Config's limit on a rule's InputParameters string
+CONFIG_RULE_NAME_MAX = 128  # AWS Config's limit on ConfigRuleName
+RULE_NAME_PREFIX = re.compile(r"[A-Za-z0-9_-]+")
+# A standard or FIFO topic: names are letters, digits, hyphens and underscores, 1-256 characters.
+SNS_TOPIC_ARN = re.compile(
+    r"arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?"
+)
+OFF = ("", "off", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +77,25 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "passed to the rule's `InputParameters`. Unset parameters mean no constraint.",
     ),
     ContextKey(
+        "ruleNamePrefix",
+        DEFAULT_RULE_NAME_PREFIX,
+        "Prefix of every Config rule name (`guardrails-lambda-dlq-check`): without one, four "
+        "names would be exactly AWS managed rules'. Letters, digits, `-` and `_`; not empty.",
+    ),
+    ContextKey(
         "periodicFrequency",
         "off",
         "Adds a periodic trigger (`One_Hour` ... `TwentyFour_Hours`) to every rule; `off` "
-        "evaluates on configuration changes only.",
+        "evaluates on configuration changes only. A rule with a default sweep of its own keeps "
+        "the more frequent of the two (see `rulePeriodicFrequency`).",
+    ),
+    ContextKey(
+        "rulePeriodicFrequency",
+        {},
+        'Per-rule periodic trigger, `{rule id: frequency or "off"}`, replacing '
+        "`periodicFrequency` and the rule's default for that rule. "
+        "`lambda-function-public-access-prohibited` sweeps `TwentyFour_Hours` by default: "
+        "Config sends no change event when an alias's or a version's permission changes.",
     ),
     ContextKey(
         "securityHubExport",
@@ -135,6 +158,13 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "Powertools layer ARN to use instead of resolving the AWS-published one from the "
         "public SSM parameter at deploy time (e.g. in partitions without the parameter).",
     ),
+    ContextKey(
+        "alarmTopicArn",
+        "",
+        "SNS topic (in the stack's region) the CloudWatch alarms (rule function errors, "
+        "messages in the dead-letter queue) notify, on alarm and on recovery. Empty: the alarms "
+        "notify no one.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -143,7 +173,10 @@ CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_
 class Settings:
     rule_ids: tuple[str, ...]
     rule_parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    rule_name_prefix: str = DEFAULT_RULE_NAME_PREFIX
     periodic_frequency: str | None = None
+    # Per-rule overrides; None turns the rule's periodic trigger off.
+    rule_periodic_frequency: Mapping[str, str | None] = field(default_factory=dict)
     security_hub_export: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
     vpc_id: str | None = None
@@ -155,10 +188,26 @@ class Settings:
     log_retention_days: int = 365
     log_level: str = "INFO"
     powertools_layer_arn: str | None = None
+    alarm_topic_arn: str | None = None
 
     @property
     def in_vpc(self) -> bool:
         return bool(self.subnet_ids)
+
+    def config_rule_name(self, rule_id: str) -> str:
+        return config_rule_name(rule_id, self.rule_name_prefix)
+
+    def periodic_frequency_of(self, rule_id: str) -> str | None:
+        """The rule's periodic trigger: its ``rulePeriodicFrequency`` entry, else the more
+        frequent of ``periodicFrequency`` and the rule's own default."""
+        if rule_id in self.rule_periodic_frequency:
+            return self.rule_periodic_frequency[rule_id]
+        candidates = [
+            f
+            for f in (self.periodic_frequency, RULES_BY_ID[rule_id].default_periodic_frequency)
+            if f is not None
+        ]
+        return min(candidates, key=PERIODIC_FREQUENCIES.index, default=None)
 
 
 def load_settings(get: Callable[[str], Any]) -> Settings:
@@ -182,16 +231,7 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         )
     if (security_group_ids or vpc_id) and not subnet_ids:
         raise SettingsError("vpcId / securityGroupIds are set but subnetIds is empty")
-    frequency = _text("periodicFrequency", value("periodicFrequency"))
-    if frequency.lower() in ("", "off", "none"):
-        periodic = None
-    elif frequency in PERIODIC_FREQUENCIES:
-        periodic = frequency
-    else:
-        raise SettingsError(
-            f"periodicFrequency: {frequency!r} is not off or one of "
-            f"{', '.join(PERIODIC_FREQUENCIES)}"
-        )
+    periodic = _frequency("periodicFrequency", value("periodicFrequency"))
     retention = _integer("logRetentionDays", value("logRetentionDays"))
     if retention not in LOG_RETENTION_DAYS:
         raise SettingsError(
@@ -210,7 +250,9 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
     return Settings(
         rule_ids=rule_ids,
         rule_parameters=_rule_parameters(value("ruleParameters"), rule_ids),
+        rule_name_prefix=_rule_name_prefix(value("ruleNamePrefix")),
         periodic_frequency=periodic,
+        rule_periodic_frequency=_rule_periodic_frequency(value("rulePeriodicFrequency"), rule_ids),
         security_hub_export=_boolean("securityHubExport", value("securityHubExport")),
         tags=_tags(value("tags")),
         vpc_id=vpc_id,
@@ -222,7 +264,77 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         log_retention_days=retention,
         log_level=log_level,
         powertools_layer_arn=layer_arn,
+        alarm_topic_arn=_alarm_topic_arn(value("alarmTopicArn")),
     )
+
+
+def _frequency(key: str, raw: Any) -> str | None:
+    """An AWS Config MaximumExecutionFrequency, or None for off."""
+    frequency = _text(key, raw)
+    if frequency.lower() in OFF:
+        return None
+    if frequency in PERIODIC_FREQUENCIES:
+        return frequency
+    raise SettingsError(
+        f"{key}: {frequency!r} is not off or one of {', '.join(PERIODIC_FREQUENCIES)}"
+    )
+
+
+def _rule_periodic_frequency(raw: Any, rule_ids: tuple[str, ...]) -> Mapping[str, str | None]:
+    data = _json("rulePeriodicFrequency", raw)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SettingsError(
+            'rulePeriodicFrequency: expected an object {rule id: frequency or "off"}'
+        )
+    result: dict[str, str | None] = {}
+    for rule_id, frequency in data.items():
+        if rule_id not in RULES_BY_ID:
+            raise SettingsError(
+                f"rulePeriodicFrequency: unknown rule id {rule_id!r} "
+                f"(known: {', '.join(RULES_BY_ID)})"
+            )
+        parsed = _frequency(f"rulePeriodicFrequency.{rule_id}", frequency)
+        # Validated for every rule, kept for the deployed ones (as ruleParameters).
+        if rule_id in rule_ids:
+            result[rule_id] = parsed
+    return result
+
+
+def _rule_name_prefix(raw: Any) -> str:
+    prefix = _text("ruleNamePrefix", raw)
+    if not prefix:
+        raise SettingsError(
+            "ruleNamePrefix: must not be empty (unprefixed, four rule names are exactly AWS "
+            "managed rules' and would overwrite or delete them)"
+        )
+    if not RULE_NAME_PREFIX.fullmatch(prefix):
+        raise SettingsError(
+            f"ruleNamePrefix: {prefix!r} may hold only letters, digits, '-' and '_'"
+        )
+    # Every registry rule, deployed or not: enabling one later must not break the name.
+    longest = max((rule.id for rule in RULES), key=len)
+    name = config_rule_name(longest, prefix)
+    if len(name) > CONFIG_RULE_NAME_MAX:
+        raise SettingsError(
+            f"ruleNamePrefix: {prefix!r} makes {name!r} {len(name)} characters long, AWS Config "
+            f"allows {CONFIG_RULE_NAME_MAX} (at most "
+            f"{CONFIG_RULE_NAME_MAX - len(longest)} for the prefix)"
+        )
+    return prefix
+
+
+def _alarm_topic_arn(raw: Any) -> str | None:
+    arn = _text("alarmTopicArn", raw)
+    if not arn:
+        return None
+    if not SNS_TOPIC_ARN.fullmatch(arn):
+        raise SettingsError(
+            f"alarmTopicArn: {arn!r} is not an SNS topic ARN like "
+            "arn:aws:sns:eu-west-1:111122223333:alerts"
+        )
+    return arn
 
 
 def _rule_ids(enabled: Any, disabled: Any) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,12 +18,18 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import code
+from infra.alarms import GuardrailsAlarms
 from infra.nag import NIST, acknowledge
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from rules.registry import RULES_BY_ID
 
 NOT_IN_VPC_WARNING = "LambdaGuardrails:NotInVpc"
+NO_SWEEP_WARNING = "LambdaGuardrails:NoPeriodicSweep"
+ACCESS_LOG_PREFIX = "config-bucket/"
+# KMS alias names: letters, digits, '/', '_' and '-' after "alias/", at most 256 characters.
+KMS_ALIAS = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
+AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 CONFIG_SERVICE_LINKED_ROLE = (
     "arn:{partition}:iam::{account}:role/aws-service-role/config.amazonaws.com/"
     "AWSServiceRoleForConfig"
@@ -40,6 +47,15 @@ def construct_id(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
 
+def key_alias(stack_name: str) -> str:
+    """The stack key's alias: one per stack name, so two instances (stack names are unique per
+    account and region) never collide, and never in AWS's reserved ``alias/aws/``."""
+    alias = f"alias/{stack_name}"
+    if not KMS_ALIAS.fullmatch(alias) or alias.lower().startswith(AWS_MANAGED_ALIAS_PREFIX):
+        raise ValueError(f"stack name {stack_name!r} makes {alias!r}, not a valid KMS alias")
+    return alias
+
+
 class GuardrailsStack(cdk.Stack):
     def __init__(
         self, scope: Construct, construct_id_: str, *, settings: Settings, **kwargs: Any
@@ -49,7 +65,7 @@ class GuardrailsStack(cdk.Stack):
         self.key = kms.Key(
             self,
             "Key",
-            alias="alias/lambda-guardrails",
+            alias=key_alias(self.stack_name),
             description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -85,7 +101,6 @@ class GuardrailsStack(cdk.Stack):
             log_retention=retention_days(settings.log_retention_days),
             log_level=settings.log_level,
             security_hub_export=settings.security_hub_export,
-            periodic_frequency=settings.periodic_frequency,
             subnet_ids=settings.subnet_ids,
             security_group_ids=self._security_group_ids(),
         )
@@ -94,12 +109,21 @@ class GuardrailsStack(cdk.Stack):
                 self,
                 construct_id(rule_id),
                 rule=RULES_BY_ID[rule_id],
+                name=settings.config_rule_name(rule_id),
                 options=options,
+                periodic_frequency=settings.periodic_frequency_of(rule_id),
                 input_parameters=settings.rule_parameters.get(rule_id),
                 depends_on=depends_on,
             )
             for rule_id in settings.rule_ids
         }
+        self.alarms = GuardrailsAlarms(
+            self,
+            "Alarms",
+            rules=list(self.rules.values()),
+            dead_letter_queue=self.dead_letter_queue,
+            topic_arn=settings.alarm_topic_arn,
+        )
         if not settings.in_vpc:
             message = (
                 "The rule functions run outside a VPC (context subnetIds is empty), so they are "
@@ -115,6 +139,15 @@ class GuardrailsStack(cdk.Stack):
                     "Outside a VPC by configuration (no subnetIds); the synth warns and the "
                     "README recommends subnets",
                     pack=NIST,
+                )
+        for rule_id, deployed in self.rules.items():
+            default = deployed.rule.default_periodic_frequency
+            if default and settings.periodic_frequency_of(rule_id) is None:
+                cdk.Annotations.of(deployed).add_warning_v2(
+                    NO_SWEEP_WARNING,
+                    f"{rule_id} sweeps {default} by default because Config sends no change "
+                    "event for part of what it checks; with rulePeriodicFrequency off, that "
+                    "part is evaluated only by `python -m rules scan`.",
                 )
         for key, value in settings.tags.items():
             cdk.Tags.of(self).add(key, value)
@@ -140,6 +173,29 @@ class GuardrailsStack(cdk.Stack):
                             f"{cdk.Aws.ACCOUNT_ID}:log-group:*"
                         )
                     }
+                },
+            )
+        )
+
+    def _log_access(self, bucket: s3.Bucket, destination: s3.Bucket, prefix: str) -> None:
+        """S3 server access logging of ``bucket`` into ``destination`` through the destination's
+        bucket policy (the log-delivery ACL is impossible with BucketOwnerEnforced). Written out
+        rather than left to ``server_access_logs_bucket``, whose permissions depend on the app's
+        ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag (without it: an ACL, and a
+        synth error)."""
+        cfn_bucket = bucket.node.default_child
+        assert isinstance(cfn_bucket, s3.CfnBucket)
+        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+            destination_bucket_name=destination.bucket_name, log_file_prefix=prefix
+        )
+        destination.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[destination.arn_for_objects(f"{prefix}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
                 },
             )
         )
@@ -196,10 +252,9 @@ class GuardrailsStack(cdk.Stack):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="config-bucket/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self._log_access(bucket, access_logs, ACCESS_LOG_PREFIX)
         for scope in (bucket, access_logs):
             acknowledge(
                 scope,

@@ -50,3 +50,7 @@ class Rule:
     # Fields only periodic evaluations (the sweep, ``scan``) read: Config sends no change event
     # when they change, so change-triggered evaluations do without them and say so.
     periodic_reads: frozenset[Field] = frozenset()
+    # A periodic trigger (an AWS Config MaximumExecutionFrequency, e.g. "TwentyFour_Hours") the
+    # deployed rule gets even when the stack's periodicFrequency is off: for what Config sends
+    # no change event about. None: change-triggered only, unless the stack adds one.
+    default_periodic_frequency: str | None = None

@@ -9,12 +9,15 @@ TEMPLATE = {
         "Rule1": {
             "Type": "AWS::Config::ConfigRule",
             "Properties": {
-                "ConfigRuleName": "lambda-dlq-check",
+                "ConfigRuleName": "guardrails-lambda-dlq-check",
                 "Source": {
                     "Owner": "CUSTOM_LAMBDA",
                     "SourceDetails": [
                         {"MessageType": "ConfigurationItemChangeNotification"},
-                        {"MessageType": "ScheduledNotification"},
+                        {
+                            "MessageType": "ScheduledNotification",
+                            "MaximumExecutionFrequency": "TwentyFour_Hours",
+                        },
                     ],
                 },
             },
@@ -26,6 +29,23 @@ TEMPLATE = {
                 "Architectures": ["arm64"],
                 "ReservedConcurrentExecutions": 5,
                 "DeadLetterConfig": {"TargetArn": {"Ref": "Q"}},
+            },
+        },
+        "Errors1": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Threshold": 0,
+                "AlarmActions": ["arn:aws:sns:eu-west-1:111122223333:alerts"],
+            },
+        },
+        "Dlq1": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Threshold": 0,
             },
         },
         "Role1": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [{"Ref": "P1"}]}},
@@ -55,7 +75,16 @@ TEMPLATE = {
 def test_summary_names_rules_functions_and_each_roles_actions() -> None:
     lines = summarize(TEMPLATE)
     text = "\n".join(lines)
-    assert "lambda-dlq-check  [CUSTOM_LAMBDA; ConfigurationItemChangeNotification, " in text
+    assert (
+        "  guardrails-lambda-dlq-check  [CUSTOM_LAMBDA; ConfigurationItemChangeNotification, "
+        "ScheduledNotification/TwentyFour_Hours]" in lines
+    )
+    assert "Alarms (2):" in lines
+    assert (
+        "  Errors1: AWS/Lambda Errors > 0, notifies arn:aws:sns:eu-west-1:111122223333:alerts"
+        in lines
+    )
+    assert "  Dlq1: AWS/SQS ApproximateNumberOfMessagesVisible > 0, notifies no one" in lines
     assert "Fn1: python3.12, arm64, 128 MB, reserved concurrency 5, DLQ, no CMK, no VPC" in text
     # The Deny statement is not an action the role may call.
     assert "  Role1: config:PutEvaluations" in lines

@@ -94,4 +94,7 @@ RULE = Rule(
     parameters=(CHECK_VERSIONS,),
     lambda_api_reads=("GetPolicy",),
     periodic_reads=frozenset({Field.QUALIFIED_POLICIES}),
+    # Config sends no change event when an alias's or a version's permission changes: only the
+    # periodic sweep reads those policies.
+    default_periodic_frequency="TwentyFour_Hours",
 )

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
 VPC = "vpc-0123456789abcdef0"
 LAYER = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:40"
+ALARM_TOPIC = "arn:aws:sns:eu-west-1:111122223333:guardrails-alerts"
 # Every context key away from its default, given the way `-c key=value` gives them (strings).
 FULL_OVERRIDES: dict[str, Any] = {
     "disabledRules": "lambda-dlq-check",
@@ -32,7 +33,11 @@ FULL_OVERRIDES: dict[str, Any] = {
             "lambda-dlq-check": {"dlqArns": "arn:aws:sqs:eu-west-1:111122223333:dlq"},
         }
     ),
+    "ruleNamePrefix": "acme_",
     "periodicFrequency": "Six_Hours",
+    "rulePeriodicFrequency": json.dumps(
+        {"lambda-function-public-access-prohibited": "One_Hour", "lambda-inside-vpc": "off"}
+    ),
     "securityHubExport": "false",
     "tags": json.dumps({"Owner": "platform-security", "CostCenter": "1234"}),
     "vpcId": VPC,
@@ -43,6 +48,7 @@ FULL_OVERRIDES: dict[str, Any] = {
     "logRetentionDays": "90",
     "logLevel": "debug",
     "powertoolsLayerArn": LAYER,
+    "alarmTopicArn": ALARM_TOPIC,
 }
 
 

@@ -6,25 +6,38 @@ from __future__ import annotations
 from typing import Any
 
 from infra.rule_construct import VPC_ACTIONS
-from infra.stack import NOT_IN_VPC_WARNING
+from infra.stack import NO_SWEEP_WARNING, NOT_IN_VPC_WARNING
 from rules.permissions import actions_for
 from rules.registry import RULES, get_rule
-from tests.infra.conftest import LAYER, SUBNETS, VPC, Synth
+from tests.infra.conftest import ALARM_TOPIC, LAYER, SUBNETS, VPC, Synth
 from tests.infra.helpers import logical_id, policy_actions, rule_resource
 
 DEPLOYED = [rule.id for rule in RULES if rule.id != "lambda-dlq-check"]
+PREFIX = "acme_"
 
 
 def config_rules(synth: Synth) -> dict[str, dict[str, Any]]:
-    return {
+    """Rule id -> Config rule (its name is the id behind the prefix)."""
+    rules = {
         r["Properties"]["ConfigRuleName"]: r
         for r in synth.of_type("AWS::Config::ConfigRule").values()
     }
+    assert all(name.startswith(PREFIX) for name in rules)
+    return {name.removeprefix(PREFIX): rule for name, rule in rules.items()}
 
 
 def test_disabled_rule_is_not_deployed(full_synth: Synth) -> None:
     assert sorted(config_rules(full_synth)) == sorted(DEPLOYED)
     assert len(full_synth.of_type("AWS::Lambda::Function")) == len(DEPLOYED)
+
+
+def test_rule_name_prefix_names_the_rules_but_not_what_users_type(full_synth: Synth) -> None:
+    for rule_id in DEPLOYED:
+        _, config_rule = rule_resource(full_synth.resources, rule_id, "Rule")
+        assert config_rule["Properties"]["ConfigRuleName"] == f"{PREFIX}{rule_id}"
+        _, function = rule_resource(full_synth.resources, rule_id, "Function/Resource")
+        # The handler (and with it the findings' GeneratorId) keeps the bare rule id.
+        assert function["Properties"]["Environment"]["Variables"]["RULE_ID"] == rule_id
 
 
 def test_parameters_reach_input_parameters_as_strings(full_synth: Synth) -> None:
@@ -39,15 +52,34 @@ def test_parameters_reach_input_parameters_as_strings(full_synth: Synth) -> None
     assert "InputParameters" not in rules["lambda-env-vars-cmk-encrypted"]["Properties"]
 
 
-def test_periodic_trigger_is_added_to_every_rule(full_synth: Synth) -> None:
-    for rule in config_rules(full_synth).values():
-        details = rule["Properties"]["Source"]["SourceDetails"]
-        assert {
-            "EventSource": "aws.config",
-            "MessageType": "ScheduledNotification",
-            "MaximumExecutionFrequency": "Six_Hours",
-        } in details
-        assert len(details) == 3
+def scheduled(rule: dict[str, Any]) -> list[str]:
+    return [
+        detail["MaximumExecutionFrequency"]
+        for detail in rule["Properties"]["Source"]["SourceDetails"]
+        if detail["MessageType"] == "ScheduledNotification"
+    ]
+
+
+def test_periodic_trigger_is_added_to_every_rule_unless_the_rule_overrides_it(
+    full_synth: Synth,
+) -> None:
+    frequencies = {rule_id: scheduled(rule) for rule_id, rule in config_rules(full_synth).items()}
+    assert frequencies == {
+        "lambda-function-public-access-prohibited": ["One_Hour"],  # rulePeriodicFrequency
+        "lambda-inside-vpc": [],  # rulePeriodicFrequency "off" beats periodicFrequency
+        "lambda-env-vars-cmk-encrypted": ["Six_Hours"],
+        "lambda-concurrency-check": ["Six_Hours"],
+    }
+    # The public-access rule still sweeps: no warning (tests/infra/test_instances.py turns it off).
+    assert not [w for w in full_synth.warnings if NO_SWEEP_WARNING in w]
+
+
+def test_alarms_notify_the_topic_on_alarm_and_on_recovery(full_synth: Synth) -> None:
+    alarms = full_synth.of_type("AWS::CloudWatch::Alarm")
+    assert len(alarms) == len(DEPLOYED) + 1
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [ALARM_TOPIC]
+        assert alarm["Properties"]["OKActions"] == [ALARM_TOPIC]
 
 
 def test_security_hub_export_off_drops_the_variable_and_the_grant(full_synth: Synth) -> None:

@@ -10,6 +10,7 @@ from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS, Parameters, parse_parameters
 from rules.registry import RULES, get_rule
 from tests.infra.conftest import Synth
+from tests.infra.helpers import rule_resource
 
 INSIDE_VPC = "lambda-inside-vpc"
 
@@ -46,9 +47,5 @@ def test_stack_with_subnets_passes_every_rule(full_synth: Synth) -> None:
 
 
 def parameters_of(synth: Synth, rule_id: str) -> Parameters:
-    (config_rule,) = [
-        r
-        for r in synth.of_type("AWS::Config::ConfigRule").values()
-        if r["Properties"]["ConfigRuleName"] == rule_id
-    ]
+    _, config_rule = rule_resource(synth.resources, rule_id, "Rule")
     return parse_parameters(get_rule(rule_id), config_rule["Properties"]["InputParameters"])

@@ -7,11 +7,20 @@ from typing import Any
 
 import pytest
 
-from infra.settings import CONTEXT_KEYS, Settings, SettingsError, load_settings
+from infra.settings import (
+    CONTEXT_KEYS,
+    PERIODIC_FREQUENCIES,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+from rules.naming import DEFAULT_RULE_NAME_PREFIX
 from rules.registry import RULES
 from tests.infra.conftest import ROOT, cdk_json_context
 
 ALL_IDS = tuple(rule.id for rule in RULES)
+PUBLIC = "lambda-function-public-access-prohibited"
+LONGEST_ID = max(ALL_IDS, key=len)
 
 
 def settings(**context: Any) -> Settings:
@@ -41,6 +50,64 @@ def test_defaults() -> None:
     assert result.security_hub_export is True
     assert not result.in_vpc
     assert (result.create_config_recorder, result.enable_security_hub) == (False, False)
+    assert result.rule_name_prefix == DEFAULT_RULE_NAME_PREFIX == "guardrails-"
+    assert result.config_rule_name("lambda-dlq-check") == "guardrails-lambda-dlq-check"
+    assert result.alarm_topic_arn is None
+    # periodicFrequency is off, but the public-access rule keeps its registry default sweep.
+    assert {rule_id: result.periodic_frequency_of(rule_id) for rule_id in ALL_IDS} == {
+        rule_id: "TwentyFour_Hours" if rule_id == PUBLIC else None for rule_id in ALL_IDS
+    }
+
+
+def test_registry_periodic_defaults_are_config_frequencies() -> None:
+    assert [rule.id for rule in RULES if rule.default_periodic_frequency] == [PUBLIC]
+    for rule in RULES:
+        assert rule.default_periodic_frequency in (None, *PERIODIC_FREQUENCIES)
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        # The more frequent of periodicFrequency and the rule's default...
+        ({"periodicFrequency": "Six_Hours"}, "Six_Hours"),
+        ({"periodicFrequency": "TwentyFour_Hours"}, "TwentyFour_Hours"),
+        # ... unless the rule's own entry says otherwise, in either direction.
+        ({"rulePeriodicFrequency": {PUBLIC: "off"}}, None),
+        ({"rulePeriodicFrequency": f'{{"{PUBLIC}": "One_Hour"}}'}, "One_Hour"),
+        ({"periodicFrequency": "One_Hour", "rulePeriodicFrequency": {PUBLIC: "Twelve_Hours"}},
+         "Twelve_Hours"),
+    ],
+)  # fmt: skip
+def test_public_access_periodic_frequency(context: dict[str, Any], expected: str | None) -> None:
+    assert settings(**context).periodic_frequency_of(PUBLIC) == expected
+
+
+def test_rule_periodic_frequency_of_other_rules() -> None:
+    result = settings(
+        periodicFrequency="Three_Hours",
+        rulePeriodicFrequency={"lambda-dlq-check": "none", "lambda-inside-vpc": "One_Hour"},
+    )
+    assert result.periodic_frequency_of("lambda-dlq-check") is None
+    assert result.periodic_frequency_of("lambda-inside-vpc") == "One_Hour"
+    assert result.periodic_frequency_of("lambda-concurrency-check") == "Three_Hours"
+    # Validated for a disabled rule, kept only for deployed ones.
+    disabled = settings(disabledRules=PUBLIC, rulePeriodicFrequency={PUBLIC: "One_Hour"})
+    assert disabled.rule_periodic_frequency == {}
+
+
+def test_rule_name_prefix_may_take_the_longest_name_config_allows() -> None:
+    prefix = "p" * (128 - len(LONGEST_ID))
+    assert settings(ruleNamePrefix=prefix).config_rule_name(LONGEST_ID) == prefix + LONGEST_ID
+    assert settings(ruleNamePrefix="team_a-").rule_name_prefix == "team_a-"
+
+
+def test_alarm_topic_arn() -> None:
+    for arn in (
+        "arn:aws:sns:eu-west-1:111122223333:alerts",
+        "arn:aws-us-gov:sns:us-gov-west-1:111122223333:Alerts_1",
+        "arn:aws-cn:sns:cn-north-1:111122223333:alerts.fifo",
+    ):
+        assert settings(alarmTopicArn=arn).alarm_topic_arn == arn
 
 
 def test_enabled_rules_keep_registry_order_and_disabled_rules_win() -> None:
@@ -123,6 +190,25 @@ def test_parameters_of_a_disabled_rule_are_validated_but_not_deployed() -> None:
         ({"logLevel": "LOUD"}, "logLevel"),
         ({"powertoolsLayerArn": "arn:aws:lambda:eu-west-1:1:layer:x"}, "powertoolsLayerArn"),
         ({"tags": {"aws:x": "y"}}, "not a valid tag key"),
+        ({"ruleNamePrefix": ""}, "ruleNamePrefix: must not be empty"),
+        ({"ruleNamePrefix": "  "}, "ruleNamePrefix: must not be empty"),
+        ({"ruleNamePrefix": "my rules "}, "may hold only letters, digits"),
+        ({"ruleNamePrefix": "guardrails/"}, "may hold only letters, digits"),
+        ({"ruleNamePrefix": "règles-"}, "may hold only letters, digits"),
+        ({"ruleNamePrefix": 7}, "ruleNamePrefix: expected a string"),
+        ({"ruleNamePrefix": "p" * (129 - len(LONGEST_ID))}, "AWS Config allows 128"),
+        ({"rulePeriodicFrequency": {"lambda-nope": "One_Hour"}}, "unknown rule id 'lambda-nope'"),
+        ({"rulePeriodicFrequency": {PUBLIC: "Daily"}}, f"rulePeriodicFrequency.{PUBLIC}: 'Daily'"),
+        ({"rulePeriodicFrequency": {PUBLIC: None}}, "expected a string"),
+        ({"rulePeriodicFrequency": "[]"}, "rulePeriodicFrequency: expected an object"),
+        ({"rulePeriodicFrequency": "{"}, "rulePeriodicFrequency: not valid JSON"),
+        ({"alarmTopicArn": "alerts"}, "alarmTopicArn: 'alerts' is not an SNS topic ARN"),
+        ({"alarmTopicArn": "arn:aws:sqs:eu-west-1:111122223333:q"}, "not an SNS topic ARN"),
+        ({"alarmTopicArn": "arn:aws:sns:eu-west-1:1111:alerts"}, "not an SNS topic ARN"),
+        (
+            {"alarmTopicArn": "arn:aws:sns:eu-west-1:111122223333:alerts:0a1b-subscription"},
+            "not an SNS topic ARN",
+        ),
     ],
 )
 def test_bad_values_fail_naming_the_key(context: dict[str, Any], message: str) -> None:

@@ -1,5 +1,6 @@
 """The default synth (cdk.json as committed): one rule and one function per registry rule, the
-functions complying with all five rules, least-privilege roles, and the invoke permission."""
+functions complying with all five rules, least-privilege roles, the invoke permission, names
+that cannot collide, and alarms."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from app import STACK_NAME
 from infra import code
 from infra.rule_construct import (
     CHANGE_TRIGGERS,
@@ -17,20 +19,33 @@ from infra.rule_construct import (
     VPC_ACTIONS,
     XRAY_ACTIONS,
 )
-from infra.stack import NOT_IN_VPC_WARNING
+from infra.stack import NO_SWEEP_WARNING, NOT_IN_VPC_WARNING, construct_id, key_alias
+from rules.naming import DEFAULT_RULE_NAME_PREFIX
 from rules.permissions import actions_for, grants_for
 from rules.registry import RULES
 from tests.infra.conftest import Synth
 from tests.infra.helpers import logical_id, policy_actions, rule_resource, statements_by_action
 
 RULE_IDS = [rule.id for rule in RULES]
+# AWS managed rules' names (AWS Config developer guide, "List of AWS Config Managed Rules") that
+# four of the registry's ids are exactly: a deployment must never take them.
+AWS_MANAGED_RULE_NAMES = {
+    "lambda-dlq-check",
+    "lambda-concurrency-check",
+    "lambda-inside-vpc",
+    "lambda-function-public-access-prohibited",
+    "lambda-function-settings-check",
+    "lambda-vpc-multi-az-check",
+}
 INFRA_ACTIONS = {*LOG_ACTIONS, *XRAY_ACTIONS, *DLQ_ACTIONS, *KMS_ACTIONS}
 ACCOUNT = {"Ref": "AWS::AccountId"}
 
 
 def test_one_config_rule_and_one_function_per_registry_rule(default_synth: Synth) -> None:
     rules = default_synth.of_type("AWS::Config::ConfigRule")
-    assert sorted(r["Properties"]["ConfigRuleName"] for r in rules.values()) == sorted(RULE_IDS)
+    names = [r["Properties"]["ConfigRuleName"] for r in rules.values()]
+    assert sorted(names) == sorted(f"guardrails-{rule_id}" for rule_id in RULE_IDS)
+    assert not set(names) & AWS_MANAGED_RULE_NAMES
     functions = default_synth.of_type("AWS::Lambda::Function")
     assert sorted(
         f["Properties"]["Environment"]["Variables"]["RULE_ID"] for f in functions.values()
@@ -44,15 +59,29 @@ def test_config_rule_is_custom_lambda_on_lambda_functions(default_synth: Synth, 
     permission_id, _ = rule_resource(resources, rule.id, "ConfigInvoke")
     _, config_rule = rule_resource(resources, rule.id, "Rule")
     props = config_rule["Properties"]
-    assert props["ConfigRuleName"] == rule.id
+    assert props["ConfigRuleName"] == DEFAULT_RULE_NAME_PREFIX + rule.id
     assert props["Description"] == rule.description
     assert props["Scope"] == {"ComplianceResourceTypes": ["AWS::Lambda::Function"]}
     assert props["Source"]["Owner"] == "CUSTOM_LAMBDA"
     assert props["Source"]["SourceIdentifier"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    # Change triggers only: the periodic trigger is off by default, and no parameters are set.
-    assert props["Source"]["SourceDetails"] == [
-        {"EventSource": "aws.config", "MessageType": message} for message in CHANGE_TRIGGERS
-    ]
+    # Change triggers, plus the rule's own periodic trigger where the registry gives it one
+    # (periodicFrequency is off by default); no parameters are set.
+    periodic = (
+        [
+            {
+                "EventSource": "aws.config",
+                "MessageType": "ScheduledNotification",
+                "MaximumExecutionFrequency": rule.default_periodic_frequency,
+            }
+        ]
+        if rule.default_periodic_frequency
+        else []
+    )
+    assert (
+        props["Source"]["SourceDetails"]
+        == [{"EventSource": "aws.config", "MessageType": message} for message in CHANGE_TRIGGERS]
+        + periodic
+    )
     assert "InputParameters" not in props
     # Config refuses to create a rule whose function it may not invoke yet.
     assert permission_id in config_rule["DependsOn"]
@@ -102,6 +131,79 @@ def test_powertools_version_is_the_requirements_pin(tmp_path: Any) -> None:
     requirements.write_text("aws-lambda-powertools>=3\n")
     with pytest.raises(ValueError, match="exact"):
         code.powertools_version(requirements)
+
+
+def test_public_access_rule_sweeps_daily_although_periodic_frequency_is_off(
+    default_synth: Synth,
+) -> None:
+    # Config sends no change event when an alias's or a version's permission changes.
+    _, config_rule = rule_resource(
+        default_synth.resources, "lambda-function-public-access-prohibited", "Rule"
+    )
+    assert {
+        "EventSource": "aws.config",
+        "MessageType": "ScheduledNotification",
+        "MaximumExecutionFrequency": "TwentyFour_Hours",
+    } in config_rule["Properties"]["Source"]["SourceDetails"]
+    assert not [w for w in default_synth.warnings if NO_SWEEP_WARNING in w]
+
+
+def test_key_alias_derives_from_the_stack_name(default_synth: Synth) -> None:
+    key_id = logical_id(default_synth.resources, "Key/Resource")
+    (alias,) = default_synth.of_type("AWS::KMS::Alias").values()
+    assert alias["Properties"] == {
+        "AliasName": f"alias/{STACK_NAME}",
+        "TargetKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+    }
+
+
+@pytest.mark.parametrize("stack_name", ["aws/x", "a.b", "x" * 251])
+def test_key_alias_refuses_a_name_kms_would_reject(stack_name: str) -> None:
+    with pytest.raises(ValueError, match="not a valid KMS alias"):
+        key_alias(stack_name)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=RULE_IDS)
+def test_each_rule_function_has_an_errors_alarm(default_synth: Synth, rule: Any) -> None:
+    function_id, _ = rule_resource(default_synth.resources, rule.id, "Function/Resource")
+    alarm = default_synth.resources[
+        logical_id(default_synth.resources, f"Alarms/{construct_id(rule.id)}Errors/Resource")
+    ]["Properties"]
+    assert {k: v for k, v in alarm.items() if k not in ("AlarmDescription", "Tags")} == {
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function_id}}],
+        "Statistic": "Sum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+    }
+    assert f"guardrails-{rule.id}" in alarm["AlarmDescription"]
+    # No alarmTopicArn by default: nothing to notify, and CloudFormation names the alarm.
+    assert "AlarmName" not in alarm
+
+
+def test_a_message_in_the_dead_letter_queue_raises_an_alarm(default_synth: Synth) -> None:
+    queue_id = logical_id(default_synth.resources, "DeadLetterQueue/Resource")
+    alarm = default_synth.resources[
+        logical_id(default_synth.resources, "Alarms/DeadLetterMessages/Resource")
+    ]["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum",
+        "GreaterThanThreshold",
+        0,
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert len(default_synth.of_type("AWS::CloudWatch::Alarm")) == len(RULES) + 1
+    for every in default_synth.of_type("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in every["Properties"]
 
 
 def test_key_rotates_and_encrypts_the_dead_letter_queue(default_synth: Synth) -> None:
