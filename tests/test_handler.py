@@ -11,6 +11,7 @@ from botocore.stub import ANY, Stubber
 
 from rules.aws.clients import Clients
 from rules.aws.findings import finding_id
+from rules.naming import config_rule_name
 from tests.aws.fixtures import (
     ACCOUNT,
     REGION,
@@ -36,7 +37,7 @@ def _evaluations(calls: CallLog) -> list[dict[str, Any]]:
 
 
 def _finding(rule_id: str, arn: str = ARN) -> dict[str, Any]:
-    [finding] = [f for f in all_findings() if f["Id"] == finding_id(rule_id, arn)]
+    [finding] = [f for f in all_findings() if f["Id"] == finding_id(config_rule_name(rule_id), arn)]
     return finding
 
 
@@ -54,7 +55,7 @@ def test_a_change_reaches_config_and_security_hub(clients: Clients, calls: CallL
     finding = _finding(PUBLIC)
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["Severity"]["Label"] == "CRITICAL"
-    assert finding["ProductFields"]["LambdaGuardrails/ConfigRuleName"] == "lambda-baseline-checks"
+    assert finding["ProductFields"]["LambdaGuardrails/ConfigRuleName"] == config_rule_name(PUBLIC)
 
 
 def test_a_real_result_token_is_sent_without_test_mode(clients: Clients) -> None:

@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 from rules.aws.clients import Clients
 from rules.aws.errors import AccessDeniedError, PublishError
 from rules.errors import InvalidInputError, InvalidParameterError
+from rules.naming import config_rule_name
 from tests.aws.fixtures import CallLog, RawBody, change_event, config_item, run
 
 DLQ = "lambda-dlq-check"
@@ -159,7 +160,8 @@ def test_findings_that_keep_failing_fail_the_invocation_after_config_got_its_eva
 
 
 def _finding_id() -> str:
-    return f"lambda-guardrails/{DLQ}/arn:aws:lambda:us-east-1:123456789012:function:orders-api"
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:orders-api"
+    return f"lambda-guardrails/{config_rule_name(DLQ)}/{arn}"
 
 
 def test_a_denied_assume_role_names_sts_and_the_member_role(clients: Clients) -> None:

@@ -13,6 +13,7 @@ from botocore.stub import ANY, Stubber
 from rules.aws.clients import Clients
 from rules.aws.errors import IncompleteEvaluationError
 from rules.aws.findings import finding_id
+from rules.naming import config_rule_name
 from tests.aws.fixtures import (
     ACCOUNT,
     REGION,
@@ -42,7 +43,8 @@ RECORDING = {
     ]
 }
 TESTMODE_PUT = {"Evaluations": ANY, "ResultToken": "TESTMODE", "TestMode": True}
-RULE_NAME = "lambda-baseline-checks-periodic"
+# The sample scheduled event's rule name is replaced by the rule's own (tests.aws.fixtures.run).
+RULE_NAME = config_rule_name(PUBLIC)
 
 
 def _recorded(name: str, template: str = "lambda_ci_compliant.json") -> dict[str, Any]:
@@ -157,7 +159,9 @@ def test_a_sweep_of_250_functions_makes_o_n_over_100_calls(
     assert gone == set(deleted)
     findings = {f["Id"]: f for f in all_findings()}
     assert len(findings) == 255
-    old = findings[finding_id(VPC, f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:old-0")]
+    old = findings[
+        finding_id(config_rule_name(VPC), f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:old-0")
+    ]
     assert old["RecordState"] == "ARCHIVED"
 
 

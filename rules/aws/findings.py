@@ -1,7 +1,10 @@
 """One ASFF finding per (rule, function): pure, so the handler and the scan CLI build the same.
 
-- ``Id`` is derived from the rule id and the function ARN only, so every evaluation of the same
-  function by the same rule updates the same finding.
+- ``Id`` is derived from the Config rule's name and the function ARN only, so every evaluation
+  of the same function by the same deployed rule updates the same finding, and two deployments
+  beside each other (two ``ruleNamePrefix`` values in one account) never overwrite each other's.
+  Without a rule name (tools outside a deployment) the default deployment's name is used, so a
+  ``scan --publish`` updates the findings the default stack's rules write.
 - NON_COMPLIANT -> ``Compliance.Status`` FAILED, ``Severity.Label`` the rule's severity.
 - COMPLIANT -> PASSED, ``Severity.Label`` INFORMATIONAL, as Security Hub's own control findings
   label every PASSED, WARNING and NOT_AVAILABLE result ("no configuration weakness was found").
@@ -42,6 +45,7 @@ from typing import Any
 
 from rules.aws.times import iso, parse_time
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation, LambdaFunction
+from rules.naming import config_rule_name as deployed_rule_name
 from rules.rule import Rule, Severity
 
 SCHEMA_VERSION = "2018-10-08"
@@ -71,8 +75,8 @@ def function_arn(partition: str, region: str, account: str, name: str) -> str:
     return f"arn:{partition}:lambda:{region}:{account}:function:{name}"
 
 
-def finding_id(rule_id: str, resource_arn: str) -> str:
-    return f"{PRODUCT}/{rule_id}/{resource_arn}"
+def finding_id(config_rule: str, resource_arn: str) -> str:
+    return f"{PRODUCT}/{config_rule}/{resource_arn}"
 
 
 def discovered_at(item: Mapping[str, Any] | None) -> datetime | None:
@@ -142,7 +146,7 @@ def build_finding(
     }
     finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(rule.id, arn),
+        "Id": finding_id(config_rule_name or deployed_rule_name(rule.id), arn),
         "ProductArn": product_arn(partition, region, account),
         "GeneratorId": rule.id,
         "AwsAccountId": account,

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 from rules.aws.clients import ClientOptions, Clients, new_session
+from rules.naming import config_rule_name
 
 # moto's default account; the reference events' 111122223333 is rewritten to it on load, so that
 # moto can tell accounts apart by credentials (MOTO_ACCOUNT_ID would pin every call to one).
@@ -29,6 +30,8 @@ EVENTS = Path(__file__).parent.parent / "events"
 SERVICE_LINKED = (
     f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 )
+# configRuleName of the sample events in tests/events (one name for every rule).
+SAMPLE_RULE_NAMES = frozenset({"lambda-baseline-checks", "lambda-baseline-checks-periodic"})
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -259,6 +262,10 @@ def run(
         assume_event_role=assume_event_role,
         max_attempts=3,
     )
+    if isinstance(event, dict) and event.get("configRuleName") in SAMPLE_RULE_NAMES:
+        # The sample events name one Config rule for every rule; Config sends each deployed
+        # rule's own name, which findings' Ids and the sweep's compliance query use.
+        event = {**event, "configRuleName": config_rule_name(rule_id)}
     return handle(event, settings=settings, clients=clients, now=NOW)
 
 

@@ -13,6 +13,7 @@ from rules.aws.findings import DESCRIPTION_LIMIT, build_finding, discovered_at, 
 from rules.aws.times import iso
 from rules.engine import evaluate_function
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation
+from rules.naming import config_rule_name
 from rules.parameters import NO_PARAMETERS
 from rules.policy import parse_policy
 from rules.registry import RULES, get_rule
@@ -55,7 +56,7 @@ def _build(rule=PUBLIC, function=None, evaluation=None, partition="aws"):
         partition=partition,
         now=NOW,
         observed_at=OBSERVED,
-        config_rule_name="guardrails-public",
+        config_rule_name=config_rule_name(rule.id),
         config_rule_arn="arn:aws:config:us-east-1:111122223333:config-rule/config-rule-1",
     )
 
@@ -83,7 +84,9 @@ def test_failed_finding_has_the_required_asff_fields_and_the_rule_severity() -> 
         "Text": PUBLIC.remediation,
         "Url": PUBLIC.documentation_url,
     }
-    assert finding["ProductFields"]["LambdaGuardrails/ConfigRuleName"] == "guardrails-public"
+    assert finding["ProductFields"]["LambdaGuardrails/ConfigRuleName"] == (
+        "guardrails-lambda-function-public-access-prohibited"
+    )
     [resource] = finding["Resources"]
     assert resource["Type"] == "AwsLambdaFunction"
     assert resource["Id"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-api"
@@ -95,9 +98,30 @@ def test_the_id_is_the_same_for_the_same_rule_and_function_whatever_the_verdict(
     failed = _build()
     passed = _build(function=_function("lambda_ci_compliant.json"))
     assert passed["Compliance"]["Status"] == "PASSED"
-    assert failed["Id"] == passed["Id"] == finding_id(PUBLIC.id, passed["Resources"][0]["Id"])
+    arn = passed["Resources"][0]["Id"]
+    assert failed["Id"] == passed["Id"] == finding_id(config_rule_name(PUBLIC.id), arn)
     other_rule = _build(rule=get_rule("lambda-dlq-check"))
     assert other_rule["Id"] != failed["Id"]
+
+
+def test_two_deployments_side_by_side_never_share_a_finding() -> None:
+    """Two ruleNamePrefix values in one account: each Config rule keeps its own findings."""
+    evaluation = evaluate_function(PUBLIC, _function(), NO_PARAMETERS)
+    ids = {
+        build_finding(
+            PUBLIC,
+            evaluation,
+            _function(),
+            account=ACCOUNT,
+            region=REGION,
+            partition="aws",
+            now=NOW,
+            observed_at=OBSERVED,
+            config_rule_name=config_rule_name(PUBLIC.id, prefix),
+        )["Id"]
+        for prefix in ("guardrails-", "team-b-")
+    }
+    assert len(ids) == 2
 
 
 def test_passed_findings_are_informational_and_keep_the_rule_severity_elsewhere() -> None:

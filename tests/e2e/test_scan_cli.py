@@ -15,6 +15,7 @@ from demo.seed import SeededAccount
 from demo.server import MotoServer
 from rules.aws.findings import finding_id
 from rules.cli import main
+from rules.naming import config_rule_name
 from rules.registry import RULES
 
 SARIF_SCHEMA = json.loads(
@@ -93,7 +94,8 @@ def test_asff_uses_the_handlers_finding_ids(
     assert code == 0
     found = json.loads(text)["Findings"]
     expected = {
-        finding_id(e["rule"], seeded.arns[e["resource_id"]]): e["compliance"] for e in evaluations
+        finding_id(config_rule_name(e["rule"]), seeded.arns[e["resource_id"]]): e["compliance"]
+        for e in evaluations
     }
     # Same ProductFields as the handler's findings: the Config rule as the stack names it.
     assert all(
