@@ -40,7 +40,12 @@ from rules.aws.clients import (
     new_session,
     role_arn,
 )
-from rules.aws.errors import AccessDeniedError, IncompleteEvaluationError, PublishError
+from rules.aws.errors import (
+    AccessDeniedError,
+    IncompleteEvaluationError,
+    PublishError,
+    ReadError,
+)
 from rules.aws.evaluate import evaluate_with_reads, gone
 from rules.aws.findings import build_finding, discovered_at
 from rules.aws.inventory import (
@@ -165,6 +170,12 @@ def handle(
         raise
     except IncompleteEvaluationError as error:
         logger.error("resources got no verdict", extra={"problem": str(error)})
+        raise
+    except ReadError as error:
+        # A read the verdict depends on failed (DescribeKey, a qualifier's policy): no verdict
+        # for the event's resource, counted like a sweep's.
+        logger.error("no verdict", extra={"problem": str(error)})
+        count("EvaluationErrors")
         raise
     except InvalidInputError as error:
         logger.error("malformed event or unreadable input", extra={"problem": str(error)})

@@ -32,6 +32,7 @@ from tests.aws.fixtures import (
     run,
     scheduled_event,
 )
+from tests.test_handler_errors import _metrics
 
 ENV_CMK = "lambda-env-vars-cmk-encrypted"
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-api"
@@ -177,7 +178,7 @@ def test_scan_threads_share_one_describe_key_per_key(clients: Clients, calls: Ca
 
 
 def test_a_denied_describe_key_gives_no_verdict_naming_the_key(
-    clients: Clients, calls: CallLog
+    clients: Clients, calls: CallLog, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with Stubber(clients.client("kms")) as kms:
         kms.add_client_error(
@@ -188,6 +189,10 @@ def test_a_denied_describe_key_gives_no_verdict_naming_the_key(
     assert error.value.key_arn == KEY_ARN and KEY_ARN in str(error.value)
     assert "kms:DescribeKey was denied" in str(error.value)
     assert _evaluations(calls) == []
+    # Counted as a resource without a verdict, not as an unexpected error.
+    metrics = _metrics(capsys.readouterr().out)
+    assert metrics["EvaluationErrors"] == [1.0]
+    assert "Errors" not in metrics
 
 
 def test_a_missing_key_gives_no_verdict_naming_the_key(clients: Clients, calls: CallLog) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import collections.abc
-import json
 from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
+from rules import json_text
 from rules.errors import InvalidInputError
 from rules.model import EMPTY_TAGS
 
@@ -18,7 +18,7 @@ def decode_json_string(value: Any, what: str) -> Any:
     """Config's history/batch APIs send some values as JSON text; the event sends objects."""
     if isinstance(value, str):
         try:
-            return json.loads(value) if value else None
+            return json_text.loads(value) if value else None
         except ValueError as error:
             raise InvalidInputError(f"{what} is not valid JSON ({error})") from None
     return value

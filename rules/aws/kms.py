@@ -16,15 +16,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rules.aws.errors import AccessDeniedError
-from rules.errors import GuardrailsError
+from rules.aws.errors import AccessDeniedError, ReadError
 from rules.model import KeyManager
 
 # What DescribeKey can answer; UNVERIFIED is ours (offline), never AWS's.
 DESCRIBED_MANAGERS = {manager.value: manager for manager in (KeyManager.AWS, KeyManager.CUSTOMER)}
 
 
-class KeyManagerError(GuardrailsError):
+class KeyManagerError(ReadError):
     """DescribeKey could not tell who manages a key: the function gets no verdict."""
 
     def __init__(self, key_arn: str, reason: str) -> None:
