@@ -44,21 +44,19 @@ def _function(name: str = "lambda_ci_noncompliant.json"):
     return item.function
 
 
-def _build(rule=PUBLIC, function=None, evaluation=None, partition="aws"):
+def _build(rule=PUBLIC, function=None, evaluation=None, partition="aws", **overrides):
     function = function or _function()
     evaluation = evaluation or evaluate_function(rule, function, NO_PARAMETERS)
-    return build_finding(
-        rule,
-        evaluation,
-        function,
-        account=ACCOUNT,
-        region=REGION,
-        partition=partition,
-        now=NOW,
-        observed_at=OBSERVED,
-        config_rule_name=config_rule_name(rule.id),
-        config_rule_arn="arn:aws:config:us-east-1:111122223333:config-rule/config-rule-1",
-    )
+    arguments = {
+        "account": ACCOUNT,
+        "region": REGION,
+        "partition": partition,
+        "now": NOW,
+        "observed_at": OBSERVED,
+        "config_rule_name": config_rule_name(rule.id),
+        "config_rule_arn": "arn:aws:config:us-east-1:111122223333:config-rule/config-rule-1",
+    }
+    return build_finding(rule, evaluation, function, **(arguments | overrides))
 
 
 def test_failed_finding_has_the_required_asff_fields_and_the_rule_severity() -> None:
@@ -106,19 +104,8 @@ def test_the_id_is_the_same_for_the_same_rule_and_function_whatever_the_verdict(
 
 def test_two_deployments_side_by_side_never_share_a_finding() -> None:
     """Two ruleNamePrefix values in one account: each Config rule keeps its own findings."""
-    evaluation = evaluate_function(PUBLIC, _function(), NO_PARAMETERS)
     ids = {
-        build_finding(
-            PUBLIC,
-            evaluation,
-            _function(),
-            account=ACCOUNT,
-            region=REGION,
-            partition="aws",
-            now=NOW,
-            observed_at=OBSERVED,
-            config_rule_name=config_rule_name(PUBLIC.id, prefix),
-        )["Id"]
+        _build(config_rule_name=config_rule_name(PUBLIC.id, prefix))["Id"]
         for prefix in ("guardrails-", "team-b-")
     }
     assert len(ids) == 2
@@ -201,16 +188,7 @@ def test_a_function_known_only_by_name_gets_an_arn_in_the_right_partition() -> N
 def test_no_finding_for_other_resource_types() -> None:
     evaluation = Evaluation(PUBLIC.id, "b", "AWS::S3::Bucket", Compliance.NOT_APPLICABLE, "n/a")
     with pytest.raises(ValueError, match="AWS::S3::Bucket"):
-        build_finding(
-            PUBLIC,
-            evaluation,
-            _function(),
-            account=ACCOUNT,
-            region=REGION,
-            partition="aws",
-            now=NOW,
-            observed_at=OBSERVED,
-        )
+        _build(evaluation=evaluation)
 
 
 def test_long_text_is_cut_to_the_asff_limits() -> None:
@@ -235,31 +213,10 @@ def test_last_observed_is_the_observation_time_and_first_observed_is_omitted_whe
 
 
 def test_a_known_first_observation_is_sent() -> None:
-    evaluation = evaluate_function(PUBLIC, _function(), NO_PARAMETERS)
-    finding = build_finding(
-        PUBLIC,
-        evaluation,
-        _function(),
-        account=ACCOUNT,
-        region=REGION,
-        partition="aws",
-        now=NOW,
-        observed_at=OBSERVED,
-        first_observed_at=OBSERVED,
-    )
+    finding = _build(first_observed_at=OBSERVED)
     assert finding["FirstObservedAt"] == finding["LastObservedAt"] == "2025-12-31T23:00:00.125Z"
     with pytest.raises(ValueError, match="after the last"):
-        build_finding(
-            PUBLIC,
-            evaluation,
-            _function(),
-            account=ACCOUNT,
-            region=REGION,
-            partition="aws",
-            now=NOW,
-            observed_at=OBSERVED,
-            first_observed_at=NOW,
-        )
+        _build(first_observed_at=NOW)
 
 
 @pytest.mark.parametrize(
