@@ -50,8 +50,11 @@ from demo.config_events import change_event, configuration_item, now, scheduled_
 from demo.config_shim import ComplianceStore  # noqa: E402
 from demo.flow import handler_output  # noqa: E402
 from demo.server import MotoServer, pointed_at  # noqa: E402
+from rules.aws.kms import KEY_MANAGERS  # noqa: E402
+from rules.naming import config_rule_name  # noqa: E402
 from rules.parameters import NO_PARAMETERS, parse_parameters  # noqa: E402
 from rules.registry import RULES  # noqa: E402
+from rules.rule import Field  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -142,7 +145,8 @@ def populate(session: boto3.Session, count: int) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(e, c):\n    return 1\n")
     code = buffer.getvalue()
-    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    # A real key: the CMK rule asks DescribeKey who manages it (once per key and process).
+    key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
 
     def create(index: int) -> None:
         name = f"bench-{index:05d}"
@@ -177,7 +181,7 @@ def handler_clients(counter: CallCounter, store: ComplianceStore) -> Any:
     from rules.aws.clients import ClientOptions, Clients, new_session
 
     clients = Clients(new_session(), ClientOptions(REGION))
-    for service in ("config", "securityhub", "lambda"):
+    for service in ("config", "securityhub", "lambda", "kms"):
         counter.attach(clients.client(service))
     store.attach(clients.client("config"))
     return clients
@@ -194,9 +198,9 @@ def bench_change_event(session: boto3.Session) -> None:
         for rule in RULES:
             counter, store = CallCounter(), ComplianceStore()
             clients = handler_clients(counter, store)
-            with store.invoking(rule.id):
+            with store.invoking(config_rule_name(rule.id)):
                 handle(
-                    change_event(item, rule_name=rule.id),
+                    change_event(item, rule_name=config_rule_name(rule.id)),
                     settings=Settings(rule, REGION),
                     clients=clients,
                 )
@@ -217,17 +221,23 @@ def bench_sweep(count: int) -> None:
     for rule in RULES:
         counter, store = CallCounter(), ComplianceStore()
         clients = handler_clients(counter, store)
-        with store.invoking(rule.id):
+        with store.invoking(config_rule_name(rule.id)):
             handle(
-                scheduled_event(rule_name=rule.id, account=ACCOUNT, region=REGION),
+                scheduled_event(
+                    rule_name=config_rule_name(rule.id), account=ACCOUNT, region=REGION
+                ),
                 settings=Settings(rule, REGION),
                 clients=clients,
             )
         totals.append(counter.total)
         by_operation.update(counter.calls)
     # Floor per rule: the function list (1 page on moto), the reads the rule needs on the Lambda
-    # API path, and one PutEvaluations + one BatchImportFindings per 100 functions.
-    reads = sum(len(rule.lambda_api_reads) for rule in RULES) * count
+    # API path (the public-access rule also lists each function's aliases), one DescribeKey for
+    # the one key (CMK rule), and one PutEvaluations + one BatchImportFindings per 100 functions.
+    reads = count * sum(
+        len(rule.lambda_api_reads) + (Field.QUALIFIED_POLICIES in rule.periodic_reads)
+        for rule in RULES
+    ) + sum(Field.KEY_MANAGER in rule.may_need for rule in RULES)
     floor = (len(RULES) * (1 + 2 * math.ceil(count / 100)) + reads) / len(RULES)
     row(
         f"API calls, sweep of {count:,} functions, mean per rule",
@@ -244,16 +254,24 @@ def bench_sweep(count: int) -> None:
 
 # 4. scan vs raw fetch ---------------------------------------------------------------------------
 def raw_fetch(session: boto3.Session) -> tuple[float, int]:
-    """ListFunctions + GetPolicy + GetFunctionConcurrency each, sequential: what scan reads."""
-    lam = session.client("lambda")
+    """ListFunctions + GetPolicy + GetFunctionConcurrency + ListAliases each, DescribeKey per
+    distinct key, sequential: what scan reads."""
+    lam, kms = session.client("lambda"), session.client("kms")
     counter = CallCounter()
     counter.attach(lam)
+    counter.attach(kms)
+    keys: set[str] = set()
     start = time.perf_counter()
     for page in lam.get_paginator("list_functions").paginate():
         for function in page["Functions"]:
             with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
                 lam.get_policy(FunctionName=function["FunctionArn"])
             lam.get_function_concurrency(FunctionName=function["FunctionArn"])
+            lam.list_aliases(FunctionName=function["FunctionName"])
+            key = function.get("KMSKeyArn")
+            if key and key not in keys:
+                keys.add(key)
+                kms.describe_key(KeyId=key)
     return time.perf_counter() - start, counter.total
 
 
@@ -262,8 +280,9 @@ def run_scan(server: MotoServer, workers: int) -> tuple[float, int, int]:
 
     clients = region_clients(make_session(endpoint_url=server.url), REGION)
     counter = CallCounter()
-    for service in ("config", "lambda"):
+    for service in ("config", "lambda", "kms"):
         counter.attach(clients.client(service))
+    KEY_MANAGERS.clear()  # each run asks once per key, as a fresh scan process would
     start = time.perf_counter()
     scan = scan_region(clients, RULES, {r.id: NO_PARAMETERS for r in RULES}, workers=workers)
     return time.perf_counter() - start, counter.total, len(scan.results)
