@@ -426,6 +426,24 @@ def _first_open(tokens: list[str | _Open]) -> _Open | None:
 
 
 def _value_problem(key: str, operator: str, value: str) -> str | None:
+    # Fast paths for the common cases (the hot path of a fleet sweep): plain text, and an ARN
+    # whose fields up to the account are plain text (what varies after it cannot move it).
+    if key in ARN_KEYS:
+        parts = value.split(":", 5)
+        if len(parts) == 6 and not any(map(_varies, parts[:5])):
+            return None if ACCOUNT_ID.fullmatch(parts[4]) else "has no fixed 12-digit account"
+    elif not _varies(value):
+        return None
+    return _open_value_problem(key, operator, value)
+
+
+def _varies(text: str) -> bool:
+    """Whether ``text`` holds a wildcard character or a ``${...}`` span (which may vary)."""
+    return "*" in text or "?" in text or "${" in text
+
+
+def _open_value_problem(key: str, operator: str, value: str) -> str | None:
+    """``_value_problem`` for a value with a wildcard character or a ``${...}`` span."""
     tokens = _tokens(value, wildcards=operator not in LITERAL_OPERATORS)
     if key in ARN_KEYS:
         return _arn_problem(tokens, segment_wise=operator in ARN_OPERATORS)

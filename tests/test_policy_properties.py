@@ -179,3 +179,26 @@ def test_a_condition_a_request_without_the_key_satisfies_never_makes_a_statement
     only = copy.deepcopy(raw)
     only["Condition"] = {operator: {key: value}}
     assert verdict(only) is verdict(raw)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["aws:SourceArn", "aws:SourceAccount", "aws:PrincipalOrgPaths"]),
+    st.sampled_from(["StringEquals", "StringLike", "ArnLike", "ArnEquals"]),
+    st.one_of(
+        st.text(alphabet="arnws:-/o0123456789abc*?${}", max_size=60),
+        st.builds(
+            "arn:aws:{}:{}:{}:{}".format,
+            st.sampled_from(["sns", "s3", "*", "${aws:x}"]),
+            st.sampled_from(["", "us-east-1", "*"]),
+            st.sampled_from([ACCOUNT, "*", "12345678901?", "${aws:PrincipalAccount}", ""]),
+            st.text(alphabet="ab:/*?${}", max_size=12),
+        ),
+    ),
+)
+def test_the_fast_paths_agree_with_the_tokenizer(key: str, operator: str, value: str) -> None:
+    """Plain values, and ARNs plain up to the account, skip the tokenizer: same answer."""
+    from rules.policy import _open_value_problem, _value_problem
+
+    lowered = (key.lower(), operator.lower())
+    assert _value_problem(*lowered, value) == _open_value_problem(*lowered, value)
