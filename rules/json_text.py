@@ -1,9 +1,10 @@
 """Strict JSON decoding for everything read from outside: files, stdin, the event's JSON texts.
 
-Python's ``json`` accepts ``NaN``/``Infinity`` (not JSON), turns ``1e400`` into infinity, and
-fails on deep nesting or very long integers with a ``RecursionError`` or a message about
-``sys.set_int_max_str_digits``. Here each of those is a ``JSONTextError`` (a ``ValueError``)
-that says what is wrong with the document.
+Python's ``json`` accepts ``NaN``/``Infinity`` (not JSON), turns ``1e400`` into infinity, keeps
+the last of two equal keys in one object (a second ``"Policy"`` or ``"Principal"`` would hide the
+first), and fails on deep nesting or very long integers with a ``RecursionError`` or a message
+about ``sys.set_int_max_str_digits``. Here each of those is a ``JSONTextError`` (a
+``ValueError``) that says what is wrong with the document.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ class JSONTextError(ValueError):
 def loads(text: str) -> Any:
     try:
         return json.loads(
-            text, parse_constant=_refuse_constant, parse_int=_integer, parse_float=_finite_float
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_refuse_constant,
+            parse_int=_integer,
+            parse_float=_finite_float,
         )
     except RecursionError:
         raise JSONTextError("nested too deeply for the JSON parser") from None
@@ -48,6 +53,15 @@ BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
+        raise JSONTextError(f"has the key '{twice}' twice in one object")
+    return result
 
 
 def _refuse_constant(name: str) -> Any:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
+from rules import json_text
 from rules.adapters.common import JSON_OBJECT
 from rules.model import Condition, PolicyStatement, Principal, ResourcePolicy, UnreadablePolicy
 
@@ -122,26 +123,11 @@ def _parse_document(document: Any) -> ResourcePolicy | None:
 
 
 def _decode(text: str) -> Any:
+    # Strict: duplicate keys (a second "Condition" would hide the first), NaN, deep nesting.
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except RecursionError:
-        raise _Malformed("resource policy is nested too deeply to read") from None
+        return json_text.loads(text)
     except ValueError as error:
         raise _Malformed(f"resource policy is not valid JSON ({error})") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json.loads keeps the last of two equal keys: a second "Condition" would hide the first.
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        keys = [key for key, _ in pairs]
-        twice = next(key for index, key in enumerate(keys) if key in keys[:index])
-        raise _Malformed(f"resource policy has the key '{twice}' twice in one object")
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise _Malformed(f"resource policy holds {name}, which is not JSON")
 
 
 def _parse_object(document: Any) -> ResourcePolicy:
@@ -247,8 +233,16 @@ def _parse_principals(raw: Any, where: str) -> tuple[Principal, ...]:
             for value in _strings(values, f"{where} {kind}")
         )
     # IAM's grammar allows only "*" here; moto also writes a bare account id, which Lambda
-    # itself would have turned into {"AWS": "arn:aws:iam::<account>:root"}.
-    return tuple(Principal("*", value) for value in _strings(raw, where))
+    # itself would have turned into {"AWS": "arn:aws:iam::<account>:root"}. Anything else (a
+    # bare service name) is a policy IAM would not accept: no verdict, never "not public".
+    values = _strings(raw, where)
+    for value in values:
+        if value != "*" and not ACCOUNT_ID.fullmatch(value):
+            raise _Malformed(
+                f'{where} is the bare string {_shown(value)}: IAM takes only "*" there '
+                "(others need a key: AWS, Service, Federated, CanonicalUser)"
+            )
+    return tuple(Principal("*", value) for value in values)
 
 
 def _parse_conditions(raw: Any, where: str, variables: bool) -> list[Condition]:

@@ -391,8 +391,13 @@ def test_utf8_and_utf16_files_with_a_byte_order_mark_are_read(
         (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
         (b'{"a": 1e400}', "too large for a double"),
         (b'{"a": ' + b"7" * 5000 + b"}", "an integer of 5000 digits is longer than"),
+        # json.loads would keep the last "Policy" (null: "no policy") and hide the public one.
+        (
+            b'{"supplementaryConfiguration": {"Policy": "{}", "Policy": null}}',
+            "has the key 'Policy' twice in one object",
+        ),
     ],
-    ids=["latin-1", "deep", "nan", "infinity", "overflowing-float", "long-integer"],
+    ids=["latin-1", "deep", "nan", "infinity", "overflowing-float", "long-integer", "duplicate"],
 )
 def test_unreadable_json_is_a_clear_error_for_that_file_only(
     tmp_path: Path, capsys, content: bytes, message: str

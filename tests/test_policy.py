@@ -550,7 +550,9 @@ def reason_of(document: object) -> str:
 )
 def test_duplicate_keys_are_unreadable(text: str, key: str) -> None:
     # json.loads would keep the last one: the policy Lambda evaluates may differ from ours.
-    assert reason_of(text) == f"resource policy has the key '{key}' twice in one object"
+    assert reason_of(text) == (
+        f"resource policy is not valid JSON (has the key '{key}' twice in one object)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -715,3 +717,25 @@ def test_real_lambda_policies_still_parse() -> None:
     assert len(texts) >= 5
     for text in texts:
         assert isinstance(parse_policy(text), ResourcePolicy), text
+
+
+@pytest.mark.parametrize(
+    "principal", ["s3.amazonaws.com", "alexa-appkit.amazon.com", "arn:aws:iam::111122223333:root"]
+)
+def test_a_bare_string_principal_other_than_a_star_is_unreadable(principal: str) -> None:
+    """IAM takes only "*" as a bare principal (moto's bare account id is tolerated): a bare
+    service name must not read as a named, non-public principal."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "lambda:*"}],
+    }
+    assert "IAM takes only" in reason_of(document)
+
+
+def test_moto_bare_account_principal_is_still_read() -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "111122223333", "Action": "lambda:*"}],
+    }
+    policy = parse_policy(json.dumps(document))
+    assert isinstance(policy, ResourcePolicy)
