@@ -17,7 +17,13 @@ from rules.adapters.common import (
     tags_from,
 )
 from rules.errors import InvalidInputError
-from rules.model import LambdaFunction, QualifiedPolicy, QualifierKind
+from rules.model import (
+    LambdaFunction,
+    QualifiedPolicy,
+    QualifierKind,
+    ResourcePolicy,
+    UnreadablePolicy,
+)
 from rules.policy import parse_policy
 
 
@@ -61,7 +67,7 @@ def function_from_lambda_api(
         reserved_concurrency=optional_count(
             (concurrency or {}).get("ReservedConcurrentExecutions"), "ReservedConcurrentExecutions"
         ),
-        policy=parse_policy(policy.get("Policy")) if policy else None,
+        policy=_policy(policy, f"GetPolicy for {name}"),
         function_url_auth_type=optional_text((url_config or {}).get("AuthType"), "AuthType"),
         tags=tags_from(tags),
     )
@@ -72,4 +78,18 @@ def qualified_policy_from_lambda_api(
 ) -> QualifiedPolicy:
     """``policy`` is the ``GetPolicy(Qualifier=...)`` response, None when Lambda answered
     ResourceNotFound (the alias or version has no policy of its own)."""
-    return QualifiedPolicy(kind, qualifier, parse_policy(policy.get("Policy")) if policy else None)
+    where = f"GetPolicy for {kind.value} '{qualifier}'"
+    return QualifiedPolicy(kind, qualifier, _policy(policy, where))
+
+
+def _policy(
+    response: Mapping[str, Any] | None, what: str
+) -> ResourcePolicy | UnreadablePolicy | None:
+    """None (no policy) only when Lambda said so (ResourceNotFound, passed as None): a response
+    without its ``Policy`` text is unreadable, never "no policy"."""
+    if response is None:
+        return None
+    document = response.get("Policy")
+    if not isinstance(document, str) or not document:
+        return UnreadablePolicy(f"{what} answered without a Policy document")
+    return parse_policy(document)

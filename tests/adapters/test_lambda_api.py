@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from rules.adapters.lambda_api import function_from_lambda_api
+from rules.adapters.lambda_api import function_from_lambda_api, qualified_policy_from_lambda_api
 from rules.checks.env_vars_cmk import check_env_vars_cmk
 from rules.errors import InvalidInputError
-from rules.model import Compliance, KeyManager, ResourcePolicy
+from rules.model import Compliance, KeyManager, QualifierKind, ResourcePolicy, UnreadablePolicy
 from rules.parameters import NO_PARAMETERS
 from tests.conftest import load_event
 from tests.factories import ARN, statement
@@ -177,3 +177,19 @@ def test_an_empty_or_null_target_arn_is_no_dlq(target: object) -> None:
         "DeadLetterConfig": {"TargetArn": target},
     }
     assert function_from_lambda_api(configuration, None, {}).dead_letter_target_arn is None
+
+
+@pytest.mark.parametrize("response", [{}, {"Policy": ""}, {"Policy": None}, {"RevisionId": "r"}])
+def test_a_get_policy_answer_without_its_document_is_unreadable_not_no_policy(
+    response: dict[str, Any],
+) -> None:
+    function = function_from_lambda_api(CONFIGURATION, response, {})
+    assert isinstance(function.policy, UnreadablePolicy)
+    assert "answered without a Policy document" in function.policy.reason
+    qualified = qualified_policy_from_lambda_api(QualifierKind.ALIAS, "prod", response)
+    assert isinstance(qualified.policy, UnreadablePolicy)
+    assert "alias 'prod'" in qualified.policy.reason
+
+
+def test_resource_not_found_is_no_policy() -> None:
+    assert function_from_lambda_api(CONFIGURATION, None, {}).policy is None
