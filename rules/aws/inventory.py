@@ -31,6 +31,7 @@ from rules.rule import Rule
 BATCH_SIZE = 100  # ListDiscoveredResources page and BatchGetResourceConfig maximum
 UNPROCESSED_ATTEMPTS = 4
 NOT_FOUND = "ResourceNotFoundException"
+NOT_RECORDED = "ResourceNotRecorded"
 
 Source = Literal["config", "lambda"]
 # progress(functions read so far, total when known)
@@ -268,8 +269,17 @@ def _read_from_config(
             except GuardrailsError as error:
                 problems.append(Problem(str(raw.get("resourceId", "?")), str(error)))
                 continue
-            if item.function is not None:  # deleted since the listing: not a function any more
+            if item.function is not None:
                 functions.append(item.function)
+            elif item.status == NOT_RECORDED:
+                # It exists but Config holds no configuration for it: unknown, not deleted (a
+                # dropped item would read as "no longer exists" to the sweep).
+                problems.append(
+                    Problem(
+                        item.resource_id, "Config has no configuration for it (ResourceNotRecorded)"
+                    )
+                )
+            # else deleted since the listing: not a function any more
         problems.extend(
             Problem(key, "BatchGetResourceConfig left it unprocessed") for key in unread
         )

@@ -473,3 +473,34 @@ def test_unprocessed_keys_are_asked_again_and_then_reported(clients: Clients) ->
 def test_history_that_is_gone_is_none(clients: Clients) -> None:
     # moto really answers ResourceNotDiscoveredException here (it records no Lambda items).
     assert history_item(clients.client("config"), LAMBDA, "missing", None) is None
+
+
+@pytest.mark.parametrize(
+    ("item_status", "problem"),
+    [("ResourceNotRecorded", "no configuration for it"), ("ResourceDeletedNotRecorded", None)],
+)
+def test_a_listed_function_config_no_longer_records_is_unknown_not_gone(
+    clients: Clients, item_status: str, problem: str | None
+) -> None:
+    """ResourceNotRecorded: it exists, Config just has no configuration: no verdict (dropping it
+    would make the sweep call it deleted). ResourceDeletedNotRecorded: deleted, so dropped."""
+    config = clients.client("config")
+    item = _recorded("a")
+    item["configurationItemStatus"] = item_status
+    with Stubber(config) as stub:
+        stub.add_response(
+            "describe_configuration_recorders", {"ConfigurationRecorders": [recorder()]}
+        )
+        stub.add_response(
+            "describe_configuration_recorder_status", {"ConfigurationRecordersStatus": [status()]}
+        )
+        stub.add_response(
+            "list_discovered_resources",
+            {"resourceIdentifiers": [{"resourceType": LAMBDA, "resourceId": "a"}]},
+        )
+        stub.add_response("batch_get_resource_config", {"baseConfigurationItems": [item]})
+        inventory = read_functions(clients, [PUBLIC], source="config")
+    assert inventory.functions == ()
+    assert [(p.resource_id, problem and problem in p.message) for p in inventory.problems] == (
+        [("a", True)] if problem else []
+    )
