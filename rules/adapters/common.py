@@ -25,14 +25,15 @@ def decode_json_string(value: Any, what: str) -> Any:
 
 
 def get_ignoring_case(mapping: Mapping[str, Any], name: str) -> Any:
-    """``mapping[name]``, or the value of the first key equal to ``name`` ignoring case."""
-    if name in mapping:
-        return mapping[name]
+    """The value of the one key equal to ``name`` ignoring case (sources spell some fields
+    differently), None when there is none. Two such keys (``Error`` and ``error``) are
+    unreadable: one could hide the other."""
     lowered = name.lower()
-    for key, value in mapping.items():
-        if key.lower() == lowered:
-            return value
-    return None
+    found = [key for key in mapping if key.lower() == lowered]
+    if len(found) > 1:
+        spelled = " and ".join(f"'{key}'" for key in found)
+        raise InvalidInputError(f"{spelled} differ only in case: which one holds {name}?")
+    return mapping[found[0]] if found else None
 
 
 def mapping_or_empty(value: Any, what: str) -> Mapping[str, Any]:

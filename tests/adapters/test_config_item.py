@@ -258,3 +258,15 @@ def test_a_non_string_identity_is_an_error(compliant_item: dict, key: str) -> No
 def test_an_empty_target_arn_is_no_dlq(compliant_item: dict) -> None:
     compliant_item["configuration"]["deadLetterConfig"] = {"targetArn": ""}
     assert function_of(compliant_item).dead_letter_target_arn is None
+
+
+def test_two_spellings_of_one_field_are_unreadable(compliant_item: dict) -> None:
+    """{"Error": null, "error": {...}}: the null must not hide the error (nor the other way)."""
+    item = compliant_item
+    item["configuration"]["environment"] = {
+        "Error": None,
+        "error": {"errorCode": "KMSAccessDeniedException"},
+        "variables": {},
+    }
+    with pytest.raises(InvalidInputError, match="differ only in case"):
+        configuration_item_from_dict(item)
