@@ -64,7 +64,7 @@ def render_rules(rules: Iterable[Rule]) -> str:
 def render_rules_markdown(rules: Iterable[Rule]) -> str:
     """The README's rule table (a test keeps the README equal to this output)."""
     lines = [
-        "| Rule (Config rule name) | Severity | Checks | Parameters (all optional) |",
+        "| Rule id | Severity | Checks | Parameters (all optional) |",
         "|---|---|---|---|",
     ]
     for rule in rules:

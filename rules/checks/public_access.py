@@ -5,6 +5,7 @@ from rules.model import (
     Compliance,
     LambdaFunction,
     QualifiedPolicy,
+    QualifierKind,
     ResourcePolicy,
     UnreadablePolicy,
     Verdict,
@@ -42,10 +43,15 @@ def check_public_access(function: LambdaFunction, parameters: Parameters) -> Ver
             findings += [(label, f) for s in policy.statements if (f := public_finding(s))]
     if findings:
         return Verdict(Compliance.NON_COMPLIANT, _describe(findings))
-    return Verdict(Compliance.COMPLIANT, _compliant(function.qualified_policies, statements))
+    versions_read = parameters.boolean(CHECK_VERSIONS.name) is True
+    return Verdict(
+        Compliance.COMPLIANT, _compliant(function.qualified_policies, statements, versions_read)
+    )
 
 
-def _compliant(qualified: tuple[QualifiedPolicy, ...] | None, statements: int) -> str:
+def _compliant(
+    qualified: tuple[QualifiedPolicy, ...] | None, statements: int, versions_read: bool
+) -> str:
     if qualified is None:
         found = (
             f"none of the {statements} resource policy statement(s) grants public access"
@@ -53,10 +59,14 @@ def _compliant(qualified: tuple[QualifiedPolicy, ...] | None, statements: int) -
             else "function has no resource-based policy"
         )
         return f"{found} ({QUALIFIERS_NOT_READ})"
-    scope = f"the function and its {len(qualified)} alias(es)/version(s)"
+    versions = sum(q.kind is QualifierKind.VERSION for q in qualified)
+    scope = f"the function and its {len(qualified) - versions} alias(es)"
+    if versions or versions_read:
+        scope += f" and {versions} published version(s)"
+    unread = "" if versions or versions_read else " (versions not read: checkVersions is off)"
     if not statements:
-        return f"no resource-based policy on {scope}"
-    return f"none of the {statements} policy statement(s) of {scope} grants public access"
+        return f"no resource-based policy on {scope}{unread}"
+    return f"none of the {statements} policy statement(s) of {scope} grants public access{unread}"
 
 
 def _describe(findings: list[tuple[str | None, PublicFinding]]) -> str:

@@ -73,8 +73,21 @@ def test_qualifiers_without_public_statements_are_compliant_and_counted() -> Non
     )
     assert verdict.compliance is Compliance.COMPLIANT
     assert verdict.annotation == (
-        "none of the 2 policy statement(s) of the function and its 2 alias(es)/version(s) "
-        "grants public access"
+        "none of the 2 policy statement(s) of the function and its 2 alias(es) grants public "
+        "access (versions not read: checkVersions is off)"
+    )
+
+
+def test_with_check_versions_the_annotation_counts_the_versions_read() -> None:
+    rule = get_rule("lambda-function-public-access-prohibited")
+    parameters = parse_parameters(rule, {"checkVersions": "true"})
+    version = QualifiedPolicy(QualifierKind.VERSION, "3", policy(PINNED))
+    verdict = check_public_access(
+        function(policy=policy(PINNED), qualified_policies=(alias("prod"), version)), parameters
+    )
+    assert verdict.annotation == (
+        "none of the 2 policy statement(s) of the function and its 1 alias(es) and 1 published "
+        "version(s) grants public access"
     )
 
 
