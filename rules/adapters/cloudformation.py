@@ -1,14 +1,45 @@
 """CloudFormation templates -> ``LambdaFunction`` models, for synth-time checks.
 
 Reads ``AWS::Lambda::Function`` resources, the ``AWS::Lambda::Permission`` resources that target
-them (which become resource-policy statements, as Lambda itself builds them) and
-``AWS::Lambda::Url`` auth types. Intrinsic functions are resolved for the stack's environment
-(``Ref`` to pseudo parameters, ``Fn::GetAtt ... Arn`` and ``Ref`` to resources of the template,
-``Fn::Sub``, ``Fn::Join``, ``Fn::Select`` from a literal list). Anything else (``Ref`` to a
-template parameter, ``Fn::If``, ``Fn::FindInMap``, ``Fn::ImportValue``, ...) is only known at
+them (which become resource-policy statements, as Lambda itself builds them), their
+``AWS::Lambda::Alias`` / ``AWS::Lambda::Version`` resources and ``AWS::Lambda::Url`` auth types.
+
+Resolved values. Intrinsic functions are resolved for the stack's environment: ``Ref`` to pseudo
+parameters and to resources of the template whose ``Ref`` value is known (see ``ARN_SHAPES``),
+``Fn::GetAtt`` of their ARN, ``Fn::Sub``, ``Fn::Join`` of a literal list, ``Fn::Select`` from a
+literal list. An identifier CloudFormation generates at deploy time (a name the template does not
+set, a key id) stands as the logical id; it never sits in an ARN's account field. Anything else
+(``Ref`` to a template parameter, ``Fn::If``, ``Fn::FindInMap``, ``Fn::ImportValue``,
+``Fn::Split``, an attribute or a resource type this module does not know, ...) is only known at
 deploy time: it becomes ``rules.policy.unresolved_value("Ref MyParam")``, which the policy
 analysis never takes for a fixed principal, account, ARN or organization, and names in its
-annotation.
+annotation. An unresolved value is never read as absent nor as a fixed value.
+
+Environment-agnostic stacks. ``StackEnvironment(account=None)`` (the default) stands for "the
+account the stack is deployed to": ``Ref AWS::AccountId`` is that one fixed account (written
+``123456789012`` in ARNs, so ``SourceAccount: !Ref AWS::AccountId`` restricts), but the models'
+``account_id`` is empty, so no check compares a literal account of the template with it.
+
+Aliases and versions. A permission whose ``FunctionName`` is an alias (``Ref`` to an
+``AWS::Lambda::Alias``, ``<function ARN or name>:<alias>``) or a version (``Ref`` to an
+``AWS::Lambda::Version``, ``...:<number>``) lands in that qualifier's policy,
+``LambdaFunction.qualified_policies``, as Lambda keeps it; a version the template publishes is
+labelled by its logical id (its number is known only at deploy time). Every alias and version of
+the template is listed there (``policy=None`` when nothing grants on it); a function with none has
+``qualified_policies=()``. An ``AWS::Lambda::Url`` with a ``Qualifier`` belongs to that alias.
+
+Unattributed resources. A permission or URL whose target is not a function of the template (a
+parameter, an imported value, a function of another stack) is never dropped silently:
+``read_template`` lists it in ``TemplateModels.unattributed`` and ``functions_from_template``
+refuses the template (``UnattributedPermissionError``) rather than model functions without it.
+
+Environments. An ``Environment`` or ``Variables`` given by an intrinsic (``Fn::If`` ...) leaves
+``environment_variable_names`` unknown (None), never "no variables". ``Ref AWS::NoValue`` there
+means none.
+
+Keys. The template's own ``AWS::KMS::Key`` is customer managed; any other key ARN the template
+spells out gets ``KeyManager.UNVERIFIED`` (nothing asks KMS at synth time: the annotation says
+so); a key that stays unresolved has an unknown manager.
 """
 
 from __future__ import annotations
@@ -16,93 +47,219 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from rules.adapters.common import JSON_OBJECT, tags_from
+from rules.errors import InvalidInputError
 from rules.model import (
     Condition,
     KeyManager,
     LambdaFunction,
     PolicyStatement,
     Principal,
+    QualifiedPolicy,
+    QualifierKind,
     ResourcePolicy,
 )
-from rules.policy import unresolved_value
+from rules.policy import UNRESOLVED, unresolved_sources, unresolved_value
 
-# Service name and ARN resource part of the resource types whose Arn templates refer to.
+FUNCTION = "AWS::Lambda::Function"
+ALIAS = "AWS::Lambda::Alias"
+VERSION = "AWS::Lambda::Version"
+PERMISSION = "AWS::Lambda::Permission"
+URL = "AWS::Lambda::Url"
+KMS_KEY = "AWS::KMS::Key"
+EVENTS_RULE = "AWS::Events::Rule"
+
+
+class ResourceShape(NamedTuple):
+    """How a resource type's ARN is built and what ``Ref`` gives for it.
+
+    ``resource`` is the ARN's resource part: ``{name}`` the resource's name (``name_property``,
+    else the logical id standing for the generated name), ``{id}`` an id CloudFormation always
+    generates (the logical id stands for it), ``{path}`` an IAM path."""
+
+    service: str
+    resource: str
+    name_property: str | None
+    ref: str  # "name", "arn" or "url"
+    arn_attribute: str = "Arn"
+    regional: bool = True
+    in_account: bool = True
+
+
 ARN_SHAPES = {
-    "AWS::Lambda::Function": ("lambda", "function:{name}"),
-    "AWS::SQS::Queue": ("sqs", "{name}"),
-    "AWS::SNS::Topic": ("sns", "{name}"),
-    "AWS::KMS::Key": ("kms", "key/{name}"),
-    "AWS::Config::ConfigRule": ("config", "config-rule/{name}"),
-    "AWS::Events::Rule": ("events", "rule/{name}"),
-    "AWS::IAM::Role": ("iam", "role/{name}"),
+    FUNCTION: ResourceShape("lambda", "function:{name}", "FunctionName", "name"),
+    # Bucket ARNs carry neither region nor account: an S3 grant needs SourceAccount.
+    "AWS::S3::Bucket": ResourceShape(
+        "s3", "{name}", "BucketName", "name", regional=False, in_account=False
+    ),
+    "AWS::SQS::Queue": ResourceShape("sqs", "{name}", "QueueName", "url"),
+    "AWS::SNS::Topic": ResourceShape("sns", "{name}", "TopicName", "arn", "TopicArn"),
+    # Ref gives the key id, which CloudFormation generates.
+    KMS_KEY: ResourceShape("kms", "key/{id}", None, "name"),
+    # The ARN holds the generated rule id (config-rule/config-rule-ab12cd), Ref the name.
+    "AWS::Config::ConfigRule": ResourceShape(
+        "config", "config-rule/{id}", "ConfigRuleName", "name"
+    ),
+    EVENTS_RULE: ResourceShape("events", "rule/{name}", "Name", "name"),
+    "AWS::IAM::Role": ResourceShape("iam", "role{path}{name}", "RoleName", "name", regional=False),
 }
-GLOBAL_SERVICES = frozenset({"iam"})
+# What ``Ref AWS::AccountId`` stands for in an environment-agnostic stack.
+PLACEHOLDER_ACCOUNT = "123456789012"
+URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
 SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 # CloudFormation reads an Integer property given as a string holding one ("5").
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
+VERSION_NUMBER = re.compile(r"[0-9]+")
+KMS_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:[0-9]{12}:(key|alias)/.+")
+# Lambda's own name for the unpublished code: a permission on it is the function's.
+LATEST = "$LATEST"
 DESCRIPTION_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
 class StackEnvironment:
-    """Where the template is deployed; CDK's environment-agnostic stacks use placeholders."""
+    """Where the template is deployed. ``account=None``: an environment-agnostic stack (CDK's
+    default), deployed to an account known only at deploy time."""
 
-    account: str = "123456789012"
+    account: str | None = None
     region: str = "us-east-1"
     partition: str = "aws"
+
+
+class Qualifier(NamedTuple):
+    kind: QualifierKind
+    name: str
+
+
+class _Target(NamedTuple):
+    function: str
+    qualifier: Qualifier | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnattributedResource:
+    """A permission or function URL whose target is no function of the template."""
+
+    logical_id: str
+    resource_type: str
+    target: str  # how the template names the target (``Ref FunctionNameParam``)
+
+    def describe(self) -> str:
+        return f"{self.logical_id} ({self.resource_type} on {self.target})"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateModels:
+    functions: Mapping[str, LambdaFunction]
+    unattributed: tuple[UnattributedResource, ...]
+
+
+class UnattributedPermissionError(InvalidInputError):
+    """The template grants on a function it does not hold: modelling its functions without
+    those grants would hide them."""
+
+    def __init__(self, unattributed: tuple[UnattributedResource, ...]) -> None:
+        self.unattributed = unattributed
+        named = "; ".join(item.describe() for item in unattributed)
+        super().__init__(
+            f"{len(unattributed)} permission(s)/URL(s) target no function of the template: "
+            f"{named} (read_template lists them)"
+        )
 
 
 def functions_from_template(
     template: Mapping[str, Any], environment: StackEnvironment | None = None
 ) -> dict[str, LambdaFunction]:
-    """Every Lambda function of ``template`` by logical id."""
-    env = environment or StackEnvironment()
+    """Every Lambda function of ``template`` by logical id; ``UnattributedPermissionError``
+    when a permission or URL targets something else (``read_template`` returns both)."""
+    models = read_template(template, environment)
+    if models.unattributed:
+        raise UnattributedPermissionError(models.unattributed)
+    return dict(models.functions)
+
+
+def read_template(
+    template: Mapping[str, Any], environment: StackEnvironment | None = None
+) -> TemplateModels:
+    """The template's functions, and the permissions/URLs that target none of them."""
     resources: Mapping[str, Any] = template.get("Resources") or {}
-    resolver = _Resolver(resources, env)
-    permissions: dict[str, list[PolicyStatement]] = {}
+    resolver = _Resolver(resources, environment or StackEnvironment())
+    function_ids = [lid for lid, resource in resources.items() if _type(resource) == FUNCTION]
+    unqualified: dict[str, list[PolicyStatement]] = {lid: [] for lid in function_ids}
+    qualified: dict[str, dict[Qualifier, list[PolicyStatement]]] = {lid: {} for lid in function_ids}
     url_auth: dict[str, str] = {}
+    unattributed: list[UnattributedResource] = []
+    # Aliases and versions first: each is listed even when nothing grants on it.
     for logical_id, resource in resources.items():
-        kind, properties = resource.get("Type"), resource.get("Properties") or {}
-        if kind == "AWS::Lambda::Permission":
-            target = resolver.function_logical_id(properties.get("FunctionName"))
-            if target is not None:
-                statements = permissions.setdefault(target, [])
-                statements.append(_statement(len(statements), logical_id, properties, resolver))
-        elif kind == "AWS::Lambda::Url":
-            target = resolver.function_logical_id(properties.get("TargetFunctionArn"))
-            if target is not None:
-                url_auth[target] = str(properties.get("AuthType"))
-    functions = {}
+        if _type(resource) in (ALIAS, VERSION):
+            target = resolver.target({"Ref": logical_id})
+            if target is not None and target.qualifier is not None:
+                qualified[target.function].setdefault(target.qualifier, [])
     for logical_id, resource in resources.items():
-        if resource.get("Type") == "AWS::Lambda::Function":
-            granted = permissions.get(logical_id)
-            functions[logical_id] = _function(
-                logical_id,
-                resource.get("Properties") or {},
-                resolver,
-                ResourcePolicy(tuple(granted)) if granted else None,
-                url_auth.get(logical_id),
-            )
-    return functions
+        kind, properties = _type(resource), _properties(resource)
+        if kind not in (PERMISSION, URL):
+            continue
+        given = properties.get("FunctionName" if kind == PERMISSION else "TargetFunctionArn")
+        target = resolver.target(given)
+        if target is not None and kind == URL and "Qualifier" in properties:
+            target = resolver.qualify(target, properties["Qualifier"])
+        if target is None:
+            unattributed.append(UnattributedResource(logical_id, kind, describe_intrinsic(given)))
+            continue
+        if target.qualifier is None:
+            statements = unqualified[target.function]
+        else:
+            statements = qualified[target.function].setdefault(target.qualifier, [])
+        if kind == PERMISSION:
+            statements.append(_statement(len(statements), logical_id, properties, resolver))
+        elif target.qualifier is None:
+            url_auth[target.function] = resolver.text(properties.get("AuthType"))
+    functions = {
+        lid: _function(
+            lid,
+            _properties(resources[lid]),
+            resolver,
+            policy=ResourcePolicy(tuple(unqualified[lid])) if unqualified[lid] else None,
+            qualified_policies=tuple(
+                QualifiedPolicy(q.kind, q.name, ResourcePolicy(tuple(s)) if s else None)
+                for q, s in qualified[lid].items()
+            ),
+            url_auth_type=url_auth.get(lid),
+        )
+        for lid in function_ids
+    }
+    return TemplateModels(functions, tuple(unattributed))
+
+
+def _type(resource: Any) -> Any:
+    return resource.get("Type") if isinstance(resource, JSON_OBJECT) else None
+
+
+def _properties(resource: Any) -> Mapping[str, Any]:
+    properties = resource.get("Properties") if isinstance(resource, JSON_OBJECT) else None
+    return properties if isinstance(properties, JSON_OBJECT) else {}
 
 
 def _function(
     logical_id: str,
     properties: Mapping[str, Any],
     resolver: _Resolver,
+    *,
     policy: ResourcePolicy | None,
+    qualified_policies: tuple[QualifiedPolicy, ...],
     url_auth_type: str | None,
 ) -> LambdaFunction:
+    # ``Ref AWS::NoValue`` removes a property: it is absent, not an unresolved value.
+    properties = {key: value for key, value in properties.items() if not _is_no_value(value)}
     vpc = properties.get("VpcConfig") or {}
-    variables = (properties.get("Environment") or {}).get("Variables") or {}
     tags = {t.get("Key"): t.get("Value") for t in properties.get("Tags") or [] if "Key" in t}
     return LambdaFunction(
         name=resolver.name(logical_id),
-        arn=resolver.arn(logical_id),
-        account_id=resolver.env.account,
+        arn=resolver.arn(logical_id) or "",
+        # Empty for an environment-agnostic stack: no account of the template compares to it.
+        account_id=resolver.env.account or "",
         region=resolver.env.region,
         runtime=_optional(resolver.text(properties.get("Runtime"))),
         role=_optional(resolver.text(properties.get("Role"))),
@@ -114,18 +271,46 @@ def _function(
         ),
         kms_key_arn=_optional(resolver.text(properties.get("KmsKeyArn"))),
         kms_key_manager=resolver.key_manager(properties.get("KmsKeyArn")),
-        environment_variable_names=tuple(sorted(variables)),
+        environment_variable_names=_variable_names(properties.get("Environment")),
         reserved_concurrency=_integer(properties.get("ReservedConcurrentExecutions")),
         policy=policy,
+        qualified_policies=qualified_policies,
         function_url_auth_type=url_auth_type,
         tags=tags_from(tags),
     )
+
+
+def _variable_names(environment: Any) -> tuple[str, ...] | None:
+    """The variables' names; None when an intrinsic decides them (``Fn::If`` may add them)."""
+    if environment is None or _is_no_value(environment):
+        return ()
+    if not isinstance(environment, JSON_OBJECT) or _is_intrinsic(environment):
+        return None
+    variables = environment.get("Variables")
+    if variables is None or _is_no_value(variables):
+        return ()
+    if not isinstance(variables, JSON_OBJECT) or _is_intrinsic(variables):
+        return None
+    return tuple(sorted(variables))
+
+
+def _is_intrinsic(value: Mapping[str, Any]) -> bool:
+    """CloudFormation reads an object with one ``Ref`` / ``Fn::...`` key as a function call."""
+    if len(value) != 1:
+        return False
+    (key,) = value
+    return key == "Ref" or str(key).startswith("Fn::")
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, JSON_OBJECT) and dict(value) == {"Ref": "AWS::NoValue"}
 
 
 def _statement(
     position: int, logical_id: str, properties: Mapping[str, Any], resolver: _Resolver
 ) -> PolicyStatement:
     """The statement Lambda adds for an AddPermission call with these properties."""
+    properties = {key: value for key, value in properties.items() if not _is_no_value(value)}
     principal = resolver.text(properties.get("Principal"))
     if principal == "*":
         principals = (Principal("*", "*"),)
@@ -166,6 +351,19 @@ def _integer(value: Any) -> int | None:
     return None
 
 
+def _get_att(argument: Any) -> tuple[str, str] | None:
+    """``[LogicalId, Attribute]`` or the short ``"LogicalId.Attribute"``."""
+    if isinstance(argument, list) and len(argument) == 2:
+        logical_id, attribute = argument
+        if isinstance(logical_id, str) and isinstance(attribute, str):
+            return logical_id, attribute
+        return None
+    if isinstance(argument, str) and "." in argument:
+        logical_id, attribute = argument.split(".", 1)
+        return logical_id, attribute
+    return None
+
+
 def describe_intrinsic(value: Any) -> str:
     """How an annotation names a value the template computes: ``Ref MyParam``,
     ``Fn::FindInMap [Accounts, Partner, Id]``, ``Fn::ImportValue shared-account``."""
@@ -196,35 +394,117 @@ class _Resolver:
     def __init__(self, resources: Mapping[str, Any], env: StackEnvironment) -> None:
         self.resources = resources
         self.env = env
+        self.account = env.account or PLACEHOLDER_ACCOUNT
+        # Guards Ref cycles between aliases (a malformed template must not recurse forever).
+        self._resolving: set[str] = set()
+        # A published version's number is known at deploy time only: its marker names it.
+        self._version_markers = {
+            unresolved_value(f"Fn::GetAtt [{lid}, Version]"): lid
+            for lid, resource in resources.items()
+            if _type(resource) == VERSION
+        }
 
     def name(self, logical_id: str) -> str:
-        properties = self.resources[logical_id].get("Properties") or {}
-        explicit = properties.get("FunctionName") or properties.get("QueueName")
-        explicit = explicit or properties.get("TopicName") or properties.get("ConfigRuleName")
+        shape = ARN_SHAPES.get(_type(self.resources[logical_id]))
+        properties = _properties(self.resources[logical_id])
+        explicit = properties.get(shape.name_property) if shape and shape.name_property else None
         return self.text(explicit) if explicit else logical_id
 
-    def arn(self, logical_id: str) -> str:
-        kind = self.resources[logical_id].get("Type")
-        service, resource = ARN_SHAPES.get(kind, ("unknown", "{name}"))
-        region = "" if service in GLOBAL_SERVICES else self.env.region
-        path = resource.format(name=self.name(logical_id))
-        return f"arn:{self.env.partition}:{service}:{region}:{self.env.account}:{path}"
+    def arn(self, logical_id: str) -> str | None:
+        """The ARN CloudFormation will give the resource; None when its shape is unknown."""
+        kind = _type(self.resources.get(logical_id))
+        shape = ARN_SHAPES.get(kind)
+        if shape is None:
+            return None
+        properties = _properties(self.resources[logical_id])
+        resource_format = shape.resource
+        if kind == EVENTS_RULE:
+            bus = properties.get("EventBusName", "default")
+            if not isinstance(bus, str) or ":" in bus:
+                # A bus given by ARN or computed: the rule belongs to the bus's account.
+                return None
+            if bus != "default":
+                resource_format = "rule/" + bus + "/{name}"
+        path = properties.get("Path", "/")
+        resource = resource_format.format(
+            name=self.name(logical_id),
+            id=logical_id,
+            path=path if isinstance(path, str) else self.text(path),
+        )
+        region = self.env.region if shape.regional else ""
+        account = self.account if shape.in_account else ""
+        return f"arn:{self.env.partition}:{shape.service}:{region}:{account}:{resource}"
 
-    def function_logical_id(self, value: Any) -> str | None:
-        """The function a Permission/Url targets: Ref, GetAtt Arn, or a literal name/ARN."""
-        if isinstance(value, JSON_OBJECT):
-            if "Ref" in value:
-                return str(value["Ref"])
-            if "Fn::GetAtt" in value:
-                return str(value["Fn::GetAtt"][0])
-        text = self.text(value)
+    def target(self, value: Any, qualified: bool = True) -> _Target | None:
+        """The function (and alias/version) a Permission/Url/Alias targets: ``Ref`` or
+        ``Fn::GetAtt`` of a function, alias or version, or a name/ARN, possibly qualified."""
+        if isinstance(value, JSON_OBJECT) and len(value) == 1:
+            ((function, argument),) = value.items()
+            referenced: str | None = None
+            if function == "Ref" and isinstance(argument, str):
+                referenced = argument
+            elif function == "Fn::GetAtt":
+                parsed = _get_att(argument)
+                if parsed and parsed[1] in ("Arn", "AliasArn", "FunctionArn"):
+                    referenced = parsed[0]
+            if referenced is not None and referenced in self.resources:
+                return self._target_resource(referenced, qualified)
+        return self._target_text(self.text(value), qualified)
+
+    def qualify(self, target: _Target, qualifier: Any) -> _Target | None:
+        """``target`` with a URL's ``Qualifier`` (an alias name; ``$LATEST`` is the function)."""
+        name = self.text(qualifier)
+        if name == LATEST:
+            return target
+        if target.qualifier is not None and target.qualifier.name != name:
+            return None
+        return _Target(target.function, self._qualifier(name))
+
+    def _target_resource(self, logical_id: str, qualified: bool) -> _Target | None:
+        kind = _type(self.resources[logical_id])
+        if kind == FUNCTION:
+            return _Target(logical_id, None)
+        if kind not in (ALIAS, VERSION) or not qualified:
+            return None
+        properties = _properties(self.resources[logical_id])
+        base = self.target(properties.get("FunctionName"), qualified=False)
+        if base is None:
+            return None
+        if kind == ALIAS:
+            return _Target(
+                base.function, Qualifier(QualifierKind.ALIAS, self.text(properties.get("Name")))
+            )
+        return _Target(base.function, Qualifier(QualifierKind.VERSION, logical_id))
+
+    def _target_text(self, text: str, qualified: bool) -> _Target | None:
+        """A function name, ARN or partial ARN (``123456789012:function:name``), each with an
+        optional ``:qualifier``."""
         for logical_id, resource in self.resources.items():
-            if resource.get("Type") == "AWS::Lambda::Function" and text in (
-                self.name(logical_id),
-                self.arn(logical_id),
-            ):
-                return logical_id
+            if _type(resource) != FUNCTION:
+                continue
+            name = self.name(logical_id)
+            for spelled in (self.arn(logical_id), f"{self.account}:function:{name}", name):
+                if not spelled or not text.startswith(spelled):
+                    continue
+                rest = text[len(spelled) :]
+                if not rest:
+                    return _Target(logical_id, None)
+                qualifier = rest[1:]
+                # An unresolved qualifier's marker holds colons of its own.
+                if rest[0] != ":" or not qualifier or ":" in UNRESOLVED.sub("", qualifier):
+                    continue
+                if qualifier == LATEST:
+                    return _Target(logical_id, None)
+                return _Target(logical_id, self._qualifier(qualifier)) if qualified else None
         return None
+
+    def _qualifier(self, name: str) -> Qualifier:
+        if VERSION_NUMBER.fullmatch(name):
+            return Qualifier(QualifierKind.VERSION, name)
+        if name in self._version_markers:
+            return Qualifier(QualifierKind.VERSION, self._version_markers[name])
+        # Alias names never consist of digits only; an unresolved one is taken for an alias.
+        return Qualifier(QualifierKind.ALIAS, name)
 
     def texts(self, value: Any) -> list[str]:
         if value is None:
@@ -248,33 +528,39 @@ class _Resolver:
         return unresolved_value(describe_intrinsic(value))
 
     def key_manager(self, value: Any) -> KeyManager | None:
-        """A key the template creates itself (``Ref`` / ``Fn::GetAtt [Key, Arn]`` to an
-        ``AWS::KMS::Key``) is customer managed; who manages any other key is unknown here."""
-        if not isinstance(value, JSON_OBJECT) or len(value) != 1:
+        """The template's own ``AWS::KMS::Key`` is customer managed; another key ARN the
+        template spells out is UNVERIFIED (nothing asks KMS at synth time); an unresolved key
+        has an unknown manager."""
+        if value is None:
             return None
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            logical_id = argument
-        elif function == "Fn::GetAtt" and isinstance(argument, list) and argument[1:] == ["Arn"]:
-            logical_id = argument[0]
-        else:
-            return None
-        resource = self.resources.get(logical_id) if isinstance(logical_id, str) else None
-        if isinstance(resource, JSON_OBJECT) and resource.get("Type") == "AWS::KMS::Key":
+        own_keys = {
+            self.arn(lid) for lid, resource in self.resources.items() if _type(resource) == KMS_KEY
+        }
+        if isinstance(value, JSON_OBJECT) and set(value) == {"Ref"}:
+            own = _type(self.resources.get(value["Ref"])) == KMS_KEY
+            return KeyManager.CUSTOMER if own else None
+        text = self.text(value)
+        if text in own_keys:
             return KeyManager.CUSTOMER
-        return None
+        if unresolved_sources(text) or not KMS_ARN.fullmatch(text):
+            return None
+        return KeyManager.UNVERIFIED
 
     def _intrinsic(self, function: str, argument: Any) -> str | None:
         if function == "Ref":
-            return self._ref(str(argument))
-        if function == "Fn::GetAtt" and isinstance(argument, list) and len(argument) == 2:
-            logical_id, attribute = argument
-            if logical_id in self.resources and attribute == "Arn":
-                return self.arn(logical_id)
-            return None
+            return self._ref(argument) if isinstance(argument, str) else None
+        if function == "Fn::GetAtt":
+            parsed = _get_att(argument)
+            return self._attribute(*parsed) if parsed else None
         if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
             separator, parts = argument
-            return str(separator).join(self.text(part) for part in parts)
+            # Only a literal list is known here; Fn::Split of a parameter, say, is not.
+            if not isinstance(parts, list):
+                return None
+            joiner = self.text(separator)
+            if unresolved_sources(joiner):
+                return None
+            return joiner.join(self.text(part) for part in parts)
         if function == "Fn::Sub":
             if isinstance(argument, str):
                 template, variables = argument, {}
@@ -306,22 +592,50 @@ class _Resolver:
         if "." in name:
             logical_id, attribute = name.split(".", 1)
             return self.text({"Fn::GetAtt": [logical_id, attribute]})
-        return self._ref(name) or unresolved_value(f"Ref {name}")
+        return self.text({"Ref": name})
+
+    def _attribute(self, logical_id: str, attribute: str) -> str | None:
+        kind = _type(self.resources.get(logical_id))
+        shape = ARN_SHAPES.get(kind)
+        if shape is not None and attribute == shape.arn_attribute:
+            return self.arn(logical_id)
+        if kind == ALIAS and attribute == "AliasArn":
+            return self._ref(logical_id)
+        return None
 
     def _ref(self, name: str) -> str | None:
         pseudo = {
-            "AWS::AccountId": self.env.account,
+            "AWS::AccountId": self.account,
             "AWS::Region": self.env.region,
             "AWS::Partition": self.env.partition,
-            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::URLSuffix": URL_SUFFIXES.get(self.env.partition, "amazonaws.com"),
         }
         if name in pseudo:
             return pseudo[name]
-        if name in self.resources:
-            kind = self.resources[name].get("Type")
-            # Ref gives a queue's URL but the name for functions and rules; ARN-typed refs
-            # (SNS topics) give the ARN.
-            if kind in ("AWS::SNS::Topic", "AWS::KMS::Key"):
-                return self.arn(name) if kind == "AWS::SNS::Topic" else self.name(name)
+        kind = _type(self.resources.get(name))
+        shape = ARN_SHAPES.get(kind)
+        if shape is not None:
+            custom_bus = _properties(self.resources[name]).get("EventBusName", "default")
+            if kind == EVENTS_RULE and custom_bus != "default":
+                return None  # Ref of a rule on a custom bus names the bus too
+            if shape.ref == "arn":
+                return self.arn(name)
+            if shape.ref == "url":
+                suffix = pseudo["AWS::URLSuffix"]
+                return f"https://sqs.{self.env.region}.{suffix}/{self.account}/{self.name(name)}"
             return self.name(name)
+        if kind in (ALIAS, VERSION) and name not in self._resolving:
+            # Ref gives the qualified ARN: <function ARN>:<alias name or version number>.
+            self._resolving.add(name)
+            try:
+                target = self._target_resource(name, qualified=True)
+            finally:
+                self._resolving.discard(name)
+            if target is None or target.qualifier is None:
+                return None
+            function_arn = self.arn(target.function)
+            if kind == VERSION:
+                number = unresolved_value(f"Fn::GetAtt [{name}, Version]")
+                return f"{function_arn}:{number}"
+            return f"{function_arn}:{target.qualifier.name}"
         return None

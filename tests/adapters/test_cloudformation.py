@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from rules.adapters.cloudformation import StackEnvironment, functions_from_template
+from rules.adapters.cloudformation import (
+    StackEnvironment,
+    UnattributedPermissionError,
+    UnattributedResource,
+    functions_from_template,
+    read_template,
+)
 from rules.engine import evaluate_function
+from rules.errors import UnknownFieldError
 from rules.model import Compliance, KeyManager
 from rules.parameters import NO_PARAMETERS
 from rules.registry import RULES, get_rule
@@ -229,13 +237,432 @@ def test_reserved_concurrency_given_as_text_is_that_integer(given: Any, read: in
     [
         ({"Fn::GetAtt": ["Key", "Arn"]}, KeyManager.CUSTOMER),
         ({"Ref": "Key"}, KeyManager.CUSTOMER),
-        ("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", None),
+        (
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            KeyManager.UNVERIFIED,
+        ),
+        ({"Fn::Sub": "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/k"}, KeyManager.UNVERIFIED),
+        ({"Fn::Sub": "${Key.Arn}"}, KeyManager.CUSTOMER),
         ({"Fn::GetAtt": ["Dlq", "Arn"]}, None),
         ({"Fn::ImportValue": "shared-key"}, None),
     ],
-    ids=["getatt-key", "ref-key", "literal", "not-a-key", "import"],
+    ids=["getatt-key", "ref-key", "literal", "sub-literal", "sub-own", "not-a-key", "import"],
 )
 def test_a_key_the_template_creates_is_customer_managed(key_arn: Any, manager: Any) -> None:
     document = template()
     document["Resources"]["RuleFn"]["Properties"]["KmsKeyArn"] = key_arn
     assert functions_from_template(document, ENV)["RuleFn"].kms_key_manager is manager
+
+
+def resolved(value: Any, environment: StackEnvironment = ENV, **resources: Any) -> str | None:
+    """What the adapter reads for ``value`` (through a property it copies as text)."""
+    document = template()
+    document["Resources"].update(resources)
+    document["Resources"]["RuleFn"]["Properties"]["Role"] = value
+    return functions_from_template(document, environment)["RuleFn"].role
+
+
+# --- Fn::Join: only a literal list, joined by a known separator, is known at synth ---------
+
+
+@pytest.mark.parametrize(
+    "joined",
+    [
+        {"Fn::Join": ["", {"Ref": "PartnerAccounts"}]},
+        {"Fn::Join": ["", {"Fn::Split": [",", {"Ref": "PartnerAccount"}]}]},
+        {"Fn::Join": ["", {"Fn::GetAZs": ""}]},
+        {"Fn::Join": [{"Ref": "Separator"}, ["4444", "55556666"]]},
+    ],
+    ids=["ref-list-parameter", "split", "get-azs", "unresolved-separator"],
+)
+def test_join_of_an_unresolved_list_or_separator_is_unresolved(joined: Any) -> None:
+    principal = public_access(with_permission(Principal=joined))
+    assert principal.compliance is Compliance.NON_COMPLIANT
+    assert "a principal that is an unresolved CloudFormation value (Fn::Join" in (
+        principal.annotation
+    )
+    account = public_access(with_permission(Principal="sns.amazonaws.com", SourceAccount=joined))
+    assert account.compliance is Compliance.NON_COMPLIANT
+    assert "AWS:SourceAccount depends on an unresolved CloudFormation value (Fn::Join" in (
+        account.annotation
+    )
+
+
+def test_join_with_a_resolved_separator_still_joins() -> None:
+    separator = {"Fn::Select": [0, ["", ":"]]}
+    assert resolved({"Fn::Join": [separator, ["4444", "55556666"]]}) == "444455556666"
+
+
+# --- ARNs and Ref values: known shapes only ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource", "value", "expected"),
+    [
+        ({"Type": "AWS::S3::Bucket"}, {"Fn::GetAtt": ["Res", "Arn"]}, "arn:aws:s3:::Res"),
+        (
+            {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "uploads"}},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:s3:::uploads",
+        ),
+        ({"Type": "AWS::S3::Bucket"}, {"Ref": "Res"}, "Res"),
+        (
+            {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}},
+            {"Ref": "Res"},
+            "arn:aws:sns:eu-west-1:111122223333:alerts",
+        ),
+        (
+            {"Type": "AWS::SNS::Topic"},
+            {"Fn::GetAtt": ["Res", "TopicArn"]},
+            "arn:aws:sns:eu-west-1:111122223333:Res",
+        ),
+        (
+            {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:sqs:eu-west-1:111122223333:jobs",
+        ),
+        (
+            {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "jobs"}},
+            {"Ref": "Res"},
+            "https://sqs.eu-west-1.amazonaws.com/111122223333/jobs",
+        ),
+        (
+            {"Type": "AWS::Events::Rule", "Properties": {"Name": "nightly"}},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:events:eu-west-1:111122223333:rule/nightly",
+        ),
+        (
+            {"Type": "AWS::Events::Rule", "Properties": {"Name": "n", "EventBusName": "ops"}},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:events:eu-west-1:111122223333:rule/ops/n",
+        ),
+        (
+            {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "ops", "Path": "/team/"}},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:iam::111122223333:role/team/ops",
+        ),
+        ({"Type": "AWS::IAM::Role"}, {"Ref": "Res"}, "Res"),
+        (
+            {"Type": "AWS::Config::ConfigRule", "Properties": {"ConfigRuleName": "r"}},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:config:eu-west-1:111122223333:config-rule/Res",
+        ),
+        (
+            {"Type": "AWS::Config::ConfigRule", "Properties": {"ConfigRuleName": "r"}},
+            {"Ref": "Res"},
+            "r",
+        ),
+        (
+            {"Type": "AWS::KMS::Key"},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "arn:aws:kms:eu-west-1:111122223333:key/Res",
+        ),
+    ],
+    ids=[
+        "bucket-arn",
+        "named-bucket-arn",
+        "bucket-ref",
+        "topic-ref",
+        "topic-arn",
+        "queue-arn",
+        "queue-ref-url",
+        "events-rule-arn",
+        "events-rule-on-own-bus-arn",
+        "role-arn-with-path",
+        "role-ref",
+        "config-rule-arn-holds-its-id",
+        "config-rule-ref",
+        "key-arn",
+    ],
+)
+def test_arns_and_refs_have_cloudformation_shapes(
+    resource: dict[str, Any], value: Any, expected: str
+) -> None:
+    assert resolved(value, Res=resource) == expected
+
+
+@pytest.mark.parametrize(
+    ("resource", "value", "named"),
+    [
+        (
+            {"Type": "AWS::StepFunctions::StateMachine"},
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "Fn::GetAtt [Res, Arn]",
+        ),
+        ({"Type": "AWS::EC2::SecurityGroup"}, {"Ref": "Res"}, "Ref Res"),
+        ({"Type": "AWS::SNS::Topic"}, {"Fn::GetAtt": ["Res", "Arn"]}, "Fn::GetAtt [Res, Arn]"),
+        (
+            {
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "EventBusName": "arn:aws:events:eu-west-1:444455556666:event-bus/partner"
+                },
+            },
+            {"Fn::GetAtt": ["Res", "Arn"]},
+            "Fn::GetAtt [Res, Arn]",
+        ),
+    ],
+    ids=["unknown-type-arn", "unknown-type-ref", "unknown-attribute", "rule-on-another-bus"],
+)
+def test_unknown_resource_values_are_unresolved(
+    resource: dict[str, Any], value: Any, named: str
+) -> None:
+    assert resolved(value, Res=resource) == f"${{Unresolved:{named}}}"
+
+
+def test_bucket_source_arn_has_no_account_so_s3_needs_source_account() -> None:
+    document = with_permission(
+        Principal="s3.amazonaws.com", SourceArn={"Fn::GetAtt": ["Uploads", "Arn"]}
+    )
+    document["Resources"]["Uploads"] = {"Type": "AWS::S3::Bucket"}
+    result = public_access(document)
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert "AWS:SourceArn value 'arn:aws:s3:::Uploads' has no fixed 12-digit account" in (
+        result.annotation
+    )
+    document["Resources"]["PartnerPermission"]["Properties"]["SourceAccount"] = {
+        "Ref": "AWS::AccountId"
+    }
+    assert public_access(document).compliance is Compliance.COMPLIANT
+
+
+def test_source_arn_of_an_unknown_resource_type_does_not_restrict() -> None:
+    document = with_permission(
+        Principal="states.amazonaws.com", SourceArn={"Fn::GetAtt": ["Machine", "Arn"]}
+    )
+    document["Resources"]["Machine"] = {"Type": "AWS::StepFunctions::StateMachine"}
+    result = public_access(document)
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert "AWS:SourceArn depends on an unresolved CloudFormation value (Fn::GetAtt" in (
+        result.annotation
+    )
+
+
+# --- aliases and versions -------------------------------------------------------------------
+
+
+def with_qualifiers() -> dict[str, Any]:
+    document = template()
+    document["Resources"]["Live"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {
+            "FunctionName": {"Ref": "RuleFn"},
+            "FunctionVersion": {"Fn::GetAtt": ["Published", "Version"]},
+            "Name": "prod",
+        },
+    }
+    document["Resources"]["Published"] = {
+        "Type": "AWS::Lambda::Version",
+        "Properties": {"FunctionName": {"Ref": "RuleFn"}},
+    }
+    return document
+
+
+def public_grant(target: Any) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": target,
+            "Principal": "*",
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "label"),
+    [
+        ({"Ref": "Live"}, "alias 'prod'"),
+        ({"Fn::GetAtt": ["Live", "AliasArn"]}, "alias 'prod'"),
+        ({"Fn::Sub": "${RuleFn.Arn}:prod"}, "alias 'prod'"),
+        ({"Fn::Join": [":", [{"Fn::GetAtt": ["RuleFn", "Arn"]}, "prod"]]}, "alias 'prod'"),
+        ({"Fn::Sub": "${RuleFn}:beta"}, "alias 'beta'"),
+        ({"Fn::Sub": "${Live}"}, "alias 'prod'"),
+        ({"Ref": "Published"}, "version 'Published'"),
+        ("arn:aws:lambda:eu-west-1:111122223333:function:RuleFn:7", "version '7'"),
+        ("111122223333:function:RuleFn:prod", "alias 'prod'"),
+    ],
+    ids=[
+        "ref-alias",
+        "alias-arn",
+        "sub-arn",
+        "join",
+        "sub-name",
+        "sub-alias-ref",
+        "ref-version",
+        "literal-version",
+        "partial-arn",
+    ],
+)
+def test_a_qualified_permission_lands_in_the_qualifier_policy(target: Any, label: str) -> None:
+    document = with_qualifiers()
+    document["Resources"]["PublicGrant"] = public_grant(target)
+    fn = functions_from_template(document, ENV)["RuleFn"]
+    assert fn.policy is not None and [s.sid for s in fn.policy.statements] == ["ConfigPermission"]
+    assert fn.qualified_policies is not None
+    granted = [q for q in fn.qualified_policies if q.policy is not None]
+    assert [q.label for q in granted] == [label]
+    result = evaluate_function(
+        get_rule("lambda-function-public-access-prohibited"), fn, NO_PARAMETERS
+    )
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert result.annotation.startswith(f"{label}: statement 'PublicGrant' allows Principal '*'")
+
+
+def test_aliases_and_versions_are_listed_even_without_a_grant() -> None:
+    functions = functions_from_template(with_qualifiers(), ENV)
+    listed = functions["RuleFn"].qualified_policies
+    assert listed is not None
+    assert [(q.label, q.policy) for q in listed] == [
+        ("alias 'prod'", None),
+        ("version 'Published'", None),
+    ]
+    assert functions["OpenFn"].qualified_policies == ()  # known: none in the template
+    result = evaluate_function(
+        get_rule("lambda-function-public-access-prohibited"), functions["RuleFn"], NO_PARAMETERS
+    )
+    assert result.compliance is Compliance.COMPLIANT
+    assert "the function and its 2 alias(es)/version(s)" in result.annotation
+
+
+def test_latest_is_the_function_itself() -> None:
+    document = template()
+    document["Resources"]["PublicGrant"] = public_grant({"Fn::Sub": "${RuleFn.Arn}:$LATEST"})
+    fn = functions_from_template(document, ENV)["RuleFn"]
+    assert fn.policy is not None and "PublicGrant" in [s.sid for s in fn.policy.statements]
+    assert fn.qualified_policies == ()
+
+
+def test_a_url_with_a_qualifier_belongs_to_the_alias() -> None:
+    document = with_qualifiers()
+    document["Resources"]["AliasUrl"] = {
+        "Type": "AWS::Lambda::Url",
+        "Properties": {
+            "AuthType": "NONE",
+            "Qualifier": "canary",
+            "TargetFunctionArn": {"Fn::GetAtt": ["RuleFn", "Arn"]},
+        },
+    }
+    fn = functions_from_template(document, ENV)["RuleFn"]
+    assert fn.function_url_auth_type is None  # the unqualified function has no URL
+    assert fn.qualified_policies is not None
+    assert "alias 'canary'" in [q.label for q in fn.qualified_policies]
+
+
+@pytest.mark.parametrize(
+    ("target", "named"),
+    [
+        ({"Ref": "FunctionNameParam"}, "Ref FunctionNameParam"),
+        ({"Fn::ImportValue": "shared-fn"}, "Fn::ImportValue shared-fn"),
+        ("someone-elses-function", "someone-elses-function"),
+        ({"Ref": "ForeignAlias"}, "Ref ForeignAlias"),
+    ],
+    ids=["parameter", "import", "other-function", "alias-of-an-other-function"],
+)
+def test_a_permission_on_no_function_of_the_template_is_never_dropped(
+    target: Any, named: str
+) -> None:
+    document = template()
+    document["Resources"]["ForeignAlias"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {"FunctionName": {"Ref": "ForeignAlias"}, "Name": "loop"},
+    }
+    document["Resources"]["PublicGrant"] = public_grant(target)
+    models = read_template(document, ENV)
+    assert models.unattributed == (
+        UnattributedResource("PublicGrant", "AWS::Lambda::Permission", named),
+    )
+    assert set(models.functions) == {"RuleFn", "OpenFn"}
+    with pytest.raises(UnattributedPermissionError, match=f"PublicGrant .*on {re.escape(named)}"):
+        functions_from_template(document, ENV)
+
+
+# --- environments decided by an intrinsic ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"Fn::If": ["WithSecret", {"Variables": {"SECRET": "x"}}, {"Ref": "AWS::NoValue"}]},
+        {"Variables": {"Fn::If": ["WithSecret", {"SECRET": "x"}, {}]}},
+        {"Variables": {"Ref": "VariablesParam"}},
+    ],
+    ids=["conditional-environment", "conditional-variables", "ref-variables"],
+)
+def test_an_intrinsic_environment_is_unknown_not_empty(environment: Any) -> None:
+    document = template()
+    properties = document["Resources"]["OpenFn"]["Properties"]
+    properties["Environment"] = environment
+    fn = functions_from_template(document, ENV)["OpenFn"]
+    assert fn.environment_variable_names is None
+    cmk = get_rule("lambda-env-vars-cmk-encrypted")
+    # No verdict without a key: the variables may exist (an offline caller fails closed).
+    with pytest.raises(UnknownFieldError, match="whether it has environment variables is unknown"):
+        evaluate_function(cmk, fn, NO_PARAMETERS)
+    properties["KmsKeyArn"] = {"Fn::GetAtt": ["Key", "Arn"]}
+    keyed = functions_from_template(document, ENV)["OpenFn"]
+    assert evaluate_function(cmk, keyed, NO_PARAMETERS).compliance is Compliance.COMPLIANT
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{"Ref": "AWS::NoValue"}, {"Variables": {"Ref": "AWS::NoValue"}}, {}],
+    ids=["no-value", "no-value-variables", "empty"],
+)
+def test_an_absent_environment_has_no_variables(environment: Any) -> None:
+    document = template()
+    document["Resources"]["OpenFn"]["Properties"]["Environment"] = environment
+    assert functions_from_template(document, ENV)["OpenFn"].environment_variable_names == ()
+
+
+# --- literal keys and environment-agnostic stacks ---------------------------------------------
+
+REAL_ACCOUNT_KEY = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def cmk_verdict(key_arn: Any, environment: StackEnvironment | None):
+    document = template()
+    document["Resources"]["RuleFn"]["Properties"]["KmsKeyArn"] = key_arn
+    fn = functions_from_template(document, environment)["RuleFn"]
+    return evaluate_function(get_rule("lambda-env-vars-cmk-encrypted"), fn, NO_PARAMETERS)
+
+
+def test_a_literal_key_in_an_agnostic_stack_is_not_taken_for_cross_account() -> None:
+    # The key could be the deploying account's AWS managed key: only the ARN rule applies.
+    result = cmk_verdict(REAL_ACCOUNT_KEY, None)
+    assert result.compliance is Compliance.COMPLIANT
+    assert result.annotation.endswith("(key manager not verified: kms:DescribeKey not called)")
+
+
+def test_a_key_of_another_account_than_the_stack_is_customer_managed() -> None:
+    # AWS managed keys are never shared: with a known stack account, no caveat is needed.
+    result = cmk_verdict(REAL_ACCOUNT_KEY, ENV)
+    assert result.compliance is Compliance.COMPLIANT
+    assert "not verified" not in result.annotation
+    same_account = REAL_ACCOUNT_KEY.replace("444455556666", "111122223333")
+    assert "not verified" in cmk_verdict(same_account, ENV).annotation
+
+
+def test_the_template_key_stays_customer_managed_in_an_agnostic_stack() -> None:
+    result = cmk_verdict({"Fn::GetAtt": ["Key", "Arn"]}, None)
+    assert result.compliance is Compliance.COMPLIANT
+    assert "not verified" not in result.annotation
+
+
+def test_an_agnostic_stack_has_no_account_but_its_own_account_still_restricts() -> None:
+    functions = functions_from_template(template())
+    assert functions["RuleFn"].account_id == ""
+    assert functions["RuleFn"].arn == "arn:aws:lambda:us-east-1:123456789012:function:RuleFn"
+    result = evaluate_function(RULES[0], functions["RuleFn"], NO_PARAMETERS)
+    assert result.compliance is Compliance.COMPLIANT
+
+
+def test_an_intrinsic_reserved_concurrency_is_not_a_reservation() -> None:
+    # The model has no "unresolved" integer: the verdict fails closed, the annotation says unset.
+    document = template()
+    document["Resources"]["RuleFn"]["Properties"]["ReservedConcurrentExecutions"] = {
+        "Ref": "Reserved"
+    }
+    fn = functions_from_template(document, ENV)["RuleFn"]
+    result = evaluate_function(get_rule("lambda-concurrency-check"), fn, NO_PARAMETERS)
+    assert result.compliance is Compliance.NON_COMPLIANT
