@@ -157,7 +157,7 @@ def test_unknown_environment_without_an_acceptable_key_fails_closed(capsys) -> N
     status, lines, err = run(["evaluate", "--rule", "lambda-env-vars-cmk-encrypted", path], capsys)
     assert (status, err) == (0, "")
     assert lines[0]["compliance"] == "NON_COMPLIANT"
-    assert "AWS Config does not record them" in lines[0]["annotation"]
+    assert "AWS Config never records them" in lines[0]["annotation"]
     assert "counted as non-compliant until they are read" in lines[0]["annotation"]
 
 

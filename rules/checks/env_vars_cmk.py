@@ -46,7 +46,7 @@ def check_env_vars_cmk(function: LambdaFunction, parameters: Parameters) -> Verd
         raise UnknownFieldError(
             Field.ENVIRONMENT.value,
             f"function {function.name}: {key_problem}, and whether it has environment variables "
-            "is unknown (AWS Config does not record them)",
+            "is unknown (its source does not say: AWS Config never records them)",
         )
     return Verdict(Compliance.NON_COMPLIANT, f"{len(names)} environment variable(s): {key_problem}")
 
