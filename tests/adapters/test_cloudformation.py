@@ -522,7 +522,7 @@ def test_aliases_and_versions_are_listed_even_without_a_grant() -> None:
         get_rule("lambda-function-public-access-prohibited"), functions["RuleFn"], NO_PARAMETERS
     )
     assert result.compliance is Compliance.COMPLIANT
-    assert "the function and its 2 alias(es)/version(s)" in result.annotation
+    assert "the function and its 1 alias(es) and 1 published version(s)" in result.annotation
 
 
 def test_latest_is_the_function_itself() -> None:
