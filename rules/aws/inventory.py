@@ -359,9 +359,14 @@ def _with_reads(
     return function_from_lambda_api(configuration, policy, concurrency)
 
 
-def _policy(lambda_client: Any, arn: str) -> Mapping[str, Any] | None:
+def _policy(
+    lambda_client: Any, name: str, qualifier: str | None = None
+) -> Mapping[str, Any] | None:
+    """The GetPolicy response (of ``qualifier``'s policy when given); None for ResourceNotFound.
+    Any other error propagates."""
+    arguments = {"FunctionName": name} | ({"Qualifier": qualifier} if qualifier else {})
     try:
-        response: Mapping[str, Any] = lambda_client.get_policy(FunctionName=arn)
+        response: Mapping[str, Any] = lambda_client.get_policy(**arguments)
     except ClientError as error:
         # No policy and no function answer alike; the function's existence was just read.
         if _code(error) == NOT_FOUND:
@@ -401,28 +406,16 @@ def qualified_policies(
         if _code(error) == NOT_FOUND:  # deleted since it was listed
             return None
         raise ReadError(f"function {function.name}: cannot list its qualifiers ({error})") from None
-    return tuple(
-        qualified_policy_from_lambda_api(
-            kind, qualifier, _qualifier_policy(lambda_client, name, kind, qualifier)
-        )
-        for kind, qualifier in qualifiers
-    )
-
-
-def _qualifier_policy(
-    lambda_client: Any, name: str, kind: QualifierKind, qualifier: str
-) -> Mapping[str, Any] | None:
-    try:
-        response: Mapping[str, Any] = lambda_client.get_policy(
-            FunctionName=name, Qualifier=qualifier
-        )
-    except ClientError as error:
-        if _code(error) == NOT_FOUND:
-            return None
-        raise ReadError(
-            f"function {name}: cannot read the policy of {kind.value} '{qualifier}' ({error})"
-        ) from None
-    return response
+    policies = []
+    for kind, qualifier in qualifiers:
+        try:
+            response = _policy(lambda_client, name, qualifier)
+        except ClientError as error:
+            raise ReadError(
+                f"function {name}: cannot read the policy of {kind.value} '{qualifier}' ({error})"
+            ) from None
+        policies.append(qualified_policy_from_lambda_api(kind, qualifier, response))
+    return tuple(policies)
 
 
 def environment_variable_names(lambda_client: Any, function: LambdaFunction) -> Environment | None:
