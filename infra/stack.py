@@ -22,6 +22,7 @@ from infra.alarms import GuardrailsAlarms
 from infra.nag import NIST, acknowledge
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
 from infra.settings import LOG_RETENTION_DAYS, Settings
+from rules.checks.env_vars_cmk import AWS_MANAGED_ALIAS_PREFIX
 from rules.registry import RULES_BY_ID
 
 NOT_IN_VPC_WARNING = "LambdaGuardrails:NotInVpc"
@@ -29,7 +30,6 @@ NO_SWEEP_WARNING = "LambdaGuardrails:NoPeriodicSweep"
 ACCESS_LOG_PREFIX = "config-bucket/"
 # KMS alias names: letters, digits, '/', '_' and '-' after "alias/", at most 256 characters.
 KMS_ALIAS = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
-AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 CONFIG_SERVICE_LINKED_ROLE = (
     "arn:{partition}:iam::{account}:role/aws-service-role/config.amazonaws.com/"
     "AWSServiceRoleForConfig"

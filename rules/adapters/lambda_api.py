@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from rules.adapters.common import (
+    Environment,
     arn_field,
     environment_from,
     get_ignoring_case,
@@ -47,7 +48,7 @@ def function_from_lambda_api(
         raise InvalidInputError("Lambda function configuration lacks FunctionName/FunctionArn")
     vpc = mapping_or_empty(configuration.get("VpcConfig"), "VpcConfig")
     dead_letter = mapping_or_empty(configuration.get("DeadLetterConfig"), "DeadLetterConfig")
-    environment = environment_from(get_ignoring_case(configuration, "Environment"), "Environment")
+    environment = environment_of(configuration)
     return LambdaFunction(
         name=name,
         arn=function_arn,
@@ -71,6 +72,12 @@ def function_from_lambda_api(
         function_url_auth_type=optional_text((url_config or {}).get("AuthType"), "AuthType"),
         tags=tags_from(tags),
     )
+
+
+def environment_of(configuration: Mapping[str, Any]) -> Environment:
+    """The environment of a GetFunctionConfiguration response or a ListFunctions item: names,
+    or the error Lambda gave instead of them."""
+    return environment_from(get_ignoring_case(configuration, "Environment"), "Environment")
 
 
 def qualified_policy_from_lambda_api(

@@ -20,9 +20,13 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-from rules.adapters.common import Environment, environment_from, get_ignoring_case
+from rules.adapters.common import Environment
 from rules.adapters.config_item import configuration_item_from_dict
-from rules.adapters.lambda_api import function_from_lambda_api, qualified_policy_from_lambda_api
+from rules.adapters.lambda_api import (
+    environment_of,
+    function_from_lambda_api,
+    qualified_policy_from_lambda_api,
+)
 from rules.aws.errors import ReadError
 from rules.errors import GuardrailsError
 from rules.model import LAMBDA_FUNCTION, LambdaFunction, QualifiedPolicy, QualifierKind
@@ -431,7 +435,7 @@ def environment_variable_names(lambda_client: Any, function: LambdaFunction) -> 
         if _code(error) == NOT_FOUND:
             return None
         raise
-    return environment_from(get_ignoring_case(configuration, "Environment"), "Environment")
+    return environment_of(configuration)
 
 
 def history_item(
