@@ -16,8 +16,11 @@ from typing import Any, Iterable, Mapping
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def synthesize(root: Path = ROOT, outdir: Path | None = None) -> tuple[list[Path], str | None]:
-    """Run ``app.py`` (``CDK_OUTDIR``) and return the templates, or why there are none."""
+def synthesize(
+    root: Path = ROOT, outdir: Path | None = None, context: Mapping[str, Any] | None = None
+) -> tuple[list[Path], str | None]:
+    """Run ``app.py`` (``CDK_OUTDIR``) and return the templates, or why there are none.
+    ``context`` replaces cdk.json's (``CDK_CONTEXT_JSON``, what the CDK CLI passes)."""
     if not (root / "app.py").exists():
         return [], "this checkout has no CDK app (app.py) yet"
     if shutil.which("node") is None:
@@ -28,6 +31,8 @@ def synthesize(root: Path = ROOT, outdir: Path | None = None) -> tuple[list[Path
         "CDK_OUTDIR": str(outdir),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
+    if context is not None:
+        environment["CDK_CONTEXT_JSON"] = json.dumps(context)
     completed = subprocess.run(
         [sys.executable, "app.py"],
         cwd=root,
