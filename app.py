@@ -23,12 +23,16 @@ STACK_NAME = "LambdaGuardrails"
 
 def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> cdk.App:
     app = cdk.App(context=context, outdir=outdir)
-    GuardrailsStack(
-        app,
-        STACK_NAME,
-        settings=load_settings(app.node.try_get_context),
-        description="Lambda Guardrails: AWS Config custom rules for Lambda functions",
-    )
+    settings = load_settings(app.node.try_get_context)
+    if settings.deployment_mode == "account":
+        GuardrailsStack(
+            app,
+            STACK_NAME,
+            settings=settings,
+            description="Lambda Guardrails: AWS Config custom rules for Lambda functions",
+        )
+    else:
+        raise SettingsError(f"deploymentMode {settings.deployment_mode} is not built yet")
     add_checks(app)
     return app
 

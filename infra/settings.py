@@ -46,6 +46,13 @@ INPUT_PARAMETERS_MAX = 1024  # AWS Config's limit on a rule's InputParameters st
 CONFIG_RULE_NAME_MAX = 128  # AWS Config's limit on ConfigRuleName
 RULE_NAME_PREFIX = re.compile(r"[A-Za-z0-9_-]+")
 # A standard or FIFO topic: names are letters, digits, hyphens and underscores, 1-256 characters.
+DEPLOYMENT_MODES = ("account", "stacksets", "organization")
+ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
+# A root (r-) or an organizational unit (ou-): the StackSet deployment targets.
+ORGANIZATIONAL_UNIT_ID = re.compile(r"(?:r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})")
+ACCOUNT_ID = re.compile(r"\d{12}")
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+IAM_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 SNS_TOPIC_ARN = re.compile(
     r"arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?"
 )
@@ -165,6 +172,62 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "messages in the dead-letter queue) notify, on alarm and on recovery. Empty: the alarms "
         "notify no one.",
     ),
+    ContextKey(
+        "deploymentMode",
+        "account",
+        "`account`: the rule stack in the account and region you deploy to. `stacksets`: a stack "
+        "for the management or delegated-administrator account that deploys the rule stack into "
+        "every account of `targetOuIds` in `targetRegions` (service-managed StackSet). "
+        "`organization`: the rule functions once in the delegated-administrator account, one "
+        "organization Config rule per rule, and a member role in every account.",
+    ),
+    ContextKey(
+        "organizationId",
+        "",
+        "The organization's id (`o-...`); required by `stacksets` and `organization`, which "
+        "limit what they share and trust to it.",
+    ),
+    ContextKey(
+        "targetOuIds",
+        [],
+        "Organizational units (`ou-...`) or the root (`r-...`) whose accounts get the rule stack "
+        "(`stacksets`) or the member role (`organization`); required by both.",
+    ),
+    ContextKey(
+        "targetRegions",
+        [],
+        "Regions the rule stack is deployed to (`stacksets`, required) and that the "
+        "organization's Config aggregator covers (both organization modes). `organization` "
+        "deploys its rules in the regions listed here (default: the stack's own).",
+    ),
+    ContextKey(
+        "delegatedAdmin",
+        False,
+        "Deploying from a delegated administrator, not the management account: the StackSets "
+        "use `CallAs: DELEGATED_ADMIN`.",
+    ),
+    ContextKey(
+        "failureTolerancePercentage",
+        10,
+        "StackSet operations: the percentage of accounts per region that may fail before "
+        "CloudFormation stops the operation in that region (0-100).",
+    ),
+    ContextKey(
+        "maxConcurrentPercentage",
+        25,
+        "StackSet operations: the percentage of accounts deployed at once per region (1-100).",
+    ),
+    ContextKey(
+        "excludedAccounts",
+        [],
+        "`organization`: member accounts the organization Config rules skip (12-digit ids).",
+    ),
+    ContextKey(
+        "executionRoleName",
+        "",
+        "`organization`: the role the central rule functions assume in each member account "
+        "(the rules' `ExecutionRoleName` parameter). Empty: `<ruleNamePrefix>member`.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -189,6 +252,20 @@ class Settings:
     log_level: str = "INFO"
     powertools_layer_arn: str | None = None
     alarm_topic_arn: str | None = None
+    deployment_mode: str = "account"
+    organization_id: str | None = None
+    target_ou_ids: tuple[str, ...] = ()
+    target_regions: tuple[str, ...] = ()
+    delegated_admin: bool = False
+    failure_tolerance_percentage: int = 10
+    max_concurrent_percentage: int = 25
+    excluded_accounts: tuple[str, ...] = ()
+    execution_role_name_setting: str | None = None
+
+    @property
+    def execution_role_name(self) -> str:
+        """The member accounts' role in ``organization`` mode."""
+        return self.execution_role_name_setting or f"{self.rule_name_prefix}member"
 
     @property
     def in_vpc(self) -> bool:
@@ -265,7 +342,50 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         log_level=log_level,
         powertools_layer_arn=layer_arn,
         alarm_topic_arn=_alarm_topic_arn(value("alarmTopicArn")),
+        **_deployment(value),
     )
+
+
+def _deployment(value: Callable[[str], Any]) -> dict[str, Any]:
+    """The deployment-mode keys, checked against the mode: a key another mode needs is a
+    mistake only when its mode is chosen."""
+    mode = _text("deploymentMode", value("deploymentMode"))
+    if mode not in DEPLOYMENT_MODES:
+        raise SettingsError(f"deploymentMode: {mode!r} is not one of {', '.join(DEPLOYMENT_MODES)}")
+    organization_id = _text("organizationId", value("organizationId")) or None
+    if organization_id is not None and not ORGANIZATION_ID.fullmatch(organization_id):
+        raise SettingsError(f"organizationId: {organization_id!r} is not an id like o-a1b2c3d4e5")
+    target_ou_ids = _ids("targetOuIds", value("targetOuIds"), ORGANIZATIONAL_UNIT_ID)
+    target_regions = _ids("targetRegions", value("targetRegions"), REGION)
+    if len(set(target_regions)) != len(target_regions):
+        raise SettingsError("targetRegions: a region is listed twice")
+    tolerance = _integer("failureTolerancePercentage", value("failureTolerancePercentage"))
+    if not 0 <= tolerance <= 100:
+        raise SettingsError(f"failureTolerancePercentage: {tolerance} is not within 0-100")
+    concurrent = _integer("maxConcurrentPercentage", value("maxConcurrentPercentage"))
+    if not 1 <= concurrent <= 100:
+        raise SettingsError(f"maxConcurrentPercentage: {concurrent} is not within 1-100")
+    role_name = _text("executionRoleName", value("executionRoleName")) or None
+    if role_name is not None and not IAM_ROLE_NAME.fullmatch(role_name):
+        raise SettingsError(f"executionRoleName: {role_name!r} is not a valid IAM role name")
+    if mode != "account":
+        if organization_id is None:
+            raise SettingsError(f"deploymentMode {mode} needs organizationId (o-...)")
+        if not target_ou_ids:
+            raise SettingsError(f"deploymentMode {mode} needs targetOuIds (ou-... or r-...)")
+    if mode == "stacksets" and not target_regions:
+        raise SettingsError("deploymentMode stacksets needs targetRegions")
+    return {
+        "deployment_mode": mode,
+        "organization_id": organization_id,
+        "target_ou_ids": target_ou_ids,
+        "target_regions": target_regions,
+        "delegated_admin": _boolean("delegatedAdmin", value("delegatedAdmin")),
+        "failure_tolerance_percentage": tolerance,
+        "max_concurrent_percentage": concurrent,
+        "excluded_accounts": _ids("excludedAccounts", value("excludedAccounts"), ACCOUNT_ID),
+        "execution_role_name_setting": role_name,
+    }
 
 
 def _frequency(key: str, raw: Any) -> str | None:
