@@ -101,13 +101,21 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                     out.write(json.dumps(evaluation.as_json()) + "\n")
                 evaluations.append((source.origin, evaluation))
                 results.append(Result(evaluation, source.item.arn))
-    if args.format == "table":
-        out.write(render_evaluations(_row_labels(evaluations)))
-    if args.format == "csv":
-        out.write(render_csv(results))
+    out.write(_collected_output(args.format, evaluations, results))
     if failed:
         return EXIT_INPUT_ERROR
     return EXIT_NON_COMPLIANT if fails(args.fail_on, (e for _, e in evaluations)) else 0
+
+
+def _collected_output(
+    fmt: str, evaluations: list[tuple[str, Evaluation]], results: list[Result]
+) -> str:
+    """The formats written once every file is read (JSON lines stream as they come)."""
+    if fmt == "table":
+        return render_evaluations(_row_labels(evaluations))
+    if fmt == "csv":
+        return render_csv(results)
+    return ""
 
 
 def _scan(args: argparse.Namespace, out: TextIO) -> int:

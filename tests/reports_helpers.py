@@ -9,8 +9,8 @@ from rules.model import LAMBDA_FUNCTION, ConfigurationItem, Evaluation, LambdaFu
 from rules.parameters import NO_PARAMETERS
 from rules.policy import parse_policy
 from rules.registry import RULES
-from rules.rule import Rule
 from rules.reports.common import Result
+from rules.rule import Rule
 
 ACCOUNT = "111122223333"
 
