@@ -15,6 +15,8 @@ from rules.inputs import InputProblem, Source, read_sources
 from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
+from rules.reports.common import Result
+from rules.reports.csv_export import render_csv
 from rules.rule import Rule
 from rules.scan_cli import add_scan_parser, run_scan
 from rules.table import render_evaluations, render_rules, render_rules_markdown
@@ -51,9 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--parameters", metavar="JSON", help="rule parameters as a JSON object")
     evaluate.add_argument(
         "--format",
-        choices=(*JSON_LINES, "table"),
+        choices=(*JSON_LINES, "table", "csv"),
         default="jsonl",
-        help="jsonl (default; json is the same: one JSON object per line) or table",
+        help="jsonl (default; json is the same: one JSON object per line), table, or csv "
+        "(with account_id and region from the item's ARN)",
     )
     add_fail_on_argument(evaluate)
     evaluate.add_argument("files", nargs="+", metavar="FILE")
@@ -82,6 +85,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_INPUT_ERROR
     failed = False
     evaluations: list[tuple[str, Evaluation]] = []
+    results: list[Result] = []  # for csv: the evaluations with the item's ARN
     for path in args.files:
         for source in read_sources(path):
             if isinstance(source, InputProblem):
@@ -96,11 +100,22 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                 if args.format in JSON_LINES:
                     out.write(json.dumps(evaluation.as_json()) + "\n")
                 evaluations.append((source.origin, evaluation))
-    if args.format == "table":
-        out.write(render_evaluations(_row_labels(evaluations)))
+                results.append(Result(evaluation, source.item.arn))
+    out.write(_collected_output(args.format, evaluations, results))
     if failed:
         return EXIT_INPUT_ERROR
     return EXIT_NON_COMPLIANT if fails(args.fail_on, (e for _, e in evaluations)) else 0
+
+
+def _collected_output(
+    fmt: str, evaluations: list[tuple[str, Evaluation]], results: list[Result]
+) -> str:
+    """The formats written once every file is read (JSON lines stream as they come)."""
+    if fmt == "table":
+        return render_evaluations(_row_labels(evaluations))
+    if fmt == "csv":
+        return render_csv(results)
+    return ""
 
 
 def _scan(args: argparse.Namespace, out: TextIO) -> int:

@@ -60,7 +60,7 @@ def add_scan_parser(commands: Any) -> None:
         "--format",
         choices=(*FORMATS, *FORMAT_ALIASES),
         help="table (default on a terminal), jsonl (default otherwise; json is the same), "
-        "sarif, asff, html",
+        "sarif, asff, html, csv",
     )
     scan.add_argument("--output", "-o", metavar="FILE", help="write the report there, not stdout")
     add_fail_on_argument(scan)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from rules.engine import evaluate_function
-from rules.model import LambdaFunction
+from typing import Sequence
+
+from rules.engine import evaluate_function, evaluate_item
+from rules.model import LAMBDA_FUNCTION, ConfigurationItem, Evaluation, LambdaFunction
 from rules.parameters import NO_PARAMETERS
 from rules.policy import parse_policy
 from rules.registry import RULES
 from rules.reports.common import Result
+from rules.rule import Rule
 
 ACCOUNT = "111122223333"
 
 
-def function(name: str, region: str = "eu-west-1", **fields: object) -> LambdaFunction:
-    arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+def function(
+    name: str, region: str = "eu-west-1", account: str = ACCOUNT, **fields: object
+) -> LambdaFunction:
+    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
     defaults: dict[str, object] = {"environment_variable_names": ()}
     defaults.update(fields)
-    return LambdaFunction(name=name, arn=arn, account_id=ACCOUNT, region=region, **defaults)  # type: ignore[arg-type]
+    return LambdaFunction(name=name, arn=arn, account_id=account, region=region, **defaults)  # type: ignore[arg-type]
 
 
 PUBLIC_POLICY = parse_policy(
@@ -44,3 +49,40 @@ def sample_results() -> list[Result]:
         for fn in functions
         for rule in RULES
     ]
+
+
+def organization_results(
+    accounts: Sequence[str], regions: Sequence[str], per_place: int
+) -> list[Result]:
+    """Every rule over ``per_place`` functions in each account x Region, listed Region-major (not
+    in the report's order): a public policy on every 7th function, a reserved concurrency on every
+    5th, and every 11th deleted (NOT_APPLICABLE), so each compliance appears in every group."""
+    results = []
+    for region in regions:
+        for account in accounts:
+            for index in range(per_place):
+                fn = function(
+                    f"fn-{index:04d}",
+                    region,
+                    account,
+                    policy=PUBLIC_POLICY if index % 7 == 0 else None,
+                    reserved_concurrency=5 if index % 5 == 0 else None,
+                )
+                results += [Result(_evaluate(rule, fn, index % 11 == 10), fn.arn) for rule in RULES]
+    return results
+
+
+def _evaluate(rule: Rule, fn: LambdaFunction, deleted: bool) -> Evaluation:
+    if not deleted:
+        return evaluate_function(rule, fn, NO_PARAMETERS)
+    item = ConfigurationItem(
+        resource_type=LAMBDA_FUNCTION,
+        resource_id=fn.name,
+        status="ResourceDeleted",
+        capture_time=None,
+        account_id=fn.account_id,
+        region=fn.region,
+        arn=fn.arn,
+        function=None,
+    )
+    return evaluate_item(rule, item, NO_PARAMETERS)

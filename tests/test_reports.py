@@ -3,7 +3,7 @@ from __future__ import annotations
 import html
 import io
 import json
-from html.parser import HTMLParser
+from dataclasses import replace
 
 import pytest
 
@@ -11,23 +11,46 @@ from rules.model import Compliance
 from rules.progress import Progress
 from rules.reports import render
 from rules.reports.common import Result, failures_by_severity
+from rules.reports.csv_export import COLUMNS
 from rules.rule import Severity
-from tests.reports_helpers import function, sample_results
+from tests.reports_helpers import function, organization_results, sample_results
 
 
-def test_jsonl_has_the_evaluate_fields_one_line_per_evaluation() -> None:
+def test_jsonl_has_the_evaluate_fields_and_where_the_function_lives() -> None:
     results = sample_results()
     lines = render("jsonl", results).splitlines()
     assert len(lines) == len(results)
     for line, result in zip(lines, results, strict=True):
-        assert json.loads(line) == result.evaluation.as_json()
-        assert set(json.loads(line)) == {
+        row = json.loads(line)
+        assert row == {
+            **result.evaluation.as_json(),
+            "account_id": "111122223333",
+            "region": "eu-west-1",
+        }
+        assert list(row) == [
             "rule",
             "resource_id",
             "resource_type",
             "compliance",
             "annotation",
-        }
+            "account_id",
+            "region",
+        ]
+
+
+def test_jsonl_place_comes_from_each_arn_and_is_null_without_one() -> None:
+    evaluation = sample_results()[0].evaluation
+    results = [
+        Result(evaluation, "arn:aws:lambda:us-east-1:444455556666:function:good"),
+        Result(evaluation, "arn:aws-cn:lambda:cn-north-1:777788889999:function:good"),
+        Result(evaluation),  # e.g. a deleted item without an ARN: unknown, not guessed
+    ]
+    rows = [json.loads(line) for line in render("jsonl", results).splitlines()]
+    assert [(row["account_id"], row["region"]) for row in rows] == [
+        ("444455556666", "us-east-1"),
+        ("777788889999", "cn-north-1"),
+        (None, None),
+    ]
 
 
 def test_failures_by_severity_counts_only_non_compliant() -> None:
@@ -52,60 +75,55 @@ def test_table_names_every_function_and_the_severity_summary() -> None:
     assert "Non-compliant by severity: 1 CRITICAL" in text
 
 
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.cells: list[tuple[str, str]] = []  # (class, title) of matrix cells
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        attributes = dict(attrs)
-        if tag == "td" and attributes.get("title") is not None:
-            self.cells.append((attributes.get("class") or "", attributes["title"] or ""))
+def test_table_of_one_place_says_it_once_without_place_columns() -> None:
+    text = render("table", sample_results())
+    assert text.startswith("Account 111122223333, Region eu-west-1\n\nresource ")
+    assert "account" not in text.splitlines()[2]
 
 
-def test_html_is_self_contained_escaped_and_has_one_cell_per_evaluation() -> None:
-    results = sample_results()
-    page = render("html", results, notes=["source: <Lambda API>"])
-    parser = _Collector()
-    parser.feed(page)
-    assert "script" not in parser.tags  # the hostile function name stayed text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "source: &lt;Lambda API&gt;" in page
-    assert "http://" not in page.replace('href="https://docs.aws.amazon.com', "")
-    assert "<link" not in page and "src=" not in page
-    expected = {"COMPLIANT": "pass", "NON_COMPLIANT": "fail", "NOT_APPLICABLE": "na"}
-    assert sorted(parser.cells) == sorted(
-        (expected[r.evaluation.compliance.value], r.evaluation.annotation) for r in results
+def _org_table() -> tuple[list[Result], list[str]]:
+    results = organization_results(["222233334444", "111122223333"], ["us-east-1", "eu-west-1"], 2)
+    return results, render("table", results).splitlines()
+
+
+def test_table_across_places_has_account_and_region_columns_grouped() -> None:
+    results, lines = _org_table()
+    assert lines[0].split()[:3] == ["account", "region", "resource"]
+    assert [line.split()[:3] for line in lines[2:10]] == [
+        # account, then Region, ascending, whatever order the results came in
+        ["111122223333", "eu-west-1", "fn-0000"],
+        ["111122223333", "eu-west-1", "fn-0001"],
+        ["111122223333", "us-east-1", "fn-0000"],
+        ["111122223333", "us-east-1", "fn-0001"],
+        ["222233334444", "eu-west-1", "fn-0000"],
+        ["222233334444", "eu-west-1", "fn-0001"],
+        ["222233334444", "us-east-1", "fn-0000"],
+        ["222233334444", "us-east-1", "fn-0001"],
+    ]
+    assert lines[10].startswith(f"{len(results)} evaluations in 4 account/Region pair(s): ")
+
+
+def test_table_across_places_names_the_place_of_each_failure() -> None:
+    results, lines = _org_table()
+    failing = [r for r in results if r.evaluation.compliance is Compliance.NON_COMPLIANT]
+    assert sorted(line for line in lines if line.startswith("- ")) == sorted(
+        f"- {r.account_id} {r.region} {r.evaluation.resource_id} / {r.evaluation.rule_id}:"
+        for r in failing
     )
 
 
-def test_html_counts_per_rule_and_severity() -> None:
-    results = sample_results()
-    page = render("html", results)
-    failing = sum(r.evaluation.compliance is Compliance.NON_COMPLIANT for r in results)
-    assert f"{len(results)} evaluations of 2 resource(s): {failing} non-compliant." in page
-    assert '<span class="sev sev-CRITICAL">CRITICAL</span></td><td>1</td>' in page
-
-
-def test_html_tells_regions_apart_when_a_name_repeats() -> None:
-    from rules.engine import evaluate_function
-    from rules.parameters import NO_PARAMETERS
-    from rules.registry import RULES
-
-    rule = RULES[0]
-    results = [
-        Result(evaluate_function(rule, fn, NO_PARAMETERS), fn.arn)
-        for fn in (function("same", "eu-west-1"), function("same", "us-east-1"))
-    ]
-    page = render("html", results)
-    assert page.count('<th scope="row"') == 2
-    assert "eu-west-1" in page and "us-east-1" in page
+def test_table_marks_an_unknown_place_and_never_guesses_it() -> None:
+    known = sample_results()[0]
+    unknown = Result(replace(known.evaluation, resource_id="gone"))
+    lines = render("table", [known, unknown]).splitlines()
+    assert lines[2].split()[:3] == ["111122223333", "eu-west-1", "good"]
+    assert lines[3].split()[:3] == ["-", "-", "gone"]
 
 
 def test_empty_reports() -> None:
     assert render("jsonl", []) == ""
+    assert render("table", []) == "no evaluations\n"
+    assert render("csv", []).splitlines() == [",".join(COLUMNS)]
     assert "No evaluations." in render("html", [])
 
 
@@ -128,20 +146,6 @@ def test_progress_draws_and_clears_on_a_terminal() -> None:
     assert output.endswith("\r\x1b[2K")
 
 
-def test_table_keeps_one_name_in_two_regions_apart() -> None:
-    from rules.engine import evaluate_function
-    from rules.parameters import NO_PARAMETERS
-    from rules.registry import RULES
-
-    results = [
-        Result(evaluate_function(RULES[1], fn, NO_PARAMETERS), fn.arn)
-        for fn in (function("same", "eu-west-1"), function("same", "us-east-1"))
-    ]
-    text = render("table", results)
-    assert "same (111122223333/eu-west-1)" in text
-    assert "same (111122223333/us-east-1)" in text
-
-
 def test_progress_update_renames_the_phase_and_sets_the_total() -> None:
     stream = io.StringIO()
     with Progress(0, "eu-west-1 reading", stream=stream, enabled=True, interval=0) as bar:
@@ -152,7 +156,7 @@ def test_progress_update_renames_the_phase_and_sets_the_total() -> None:
     assert "eu-west-1 reading 7" in stream.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["table", "jsonl", "sarif", "html"])
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "sarif", "html", "csv"])
 def test_every_format_carries_an_annotation_longer_than_configs_limit(fmt: str) -> None:
     from rules.engine import evaluate_function
     from rules.parameters import NO_PARAMETERS

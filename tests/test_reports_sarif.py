@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -8,8 +9,9 @@ import pytest
 
 from rules.model import Compliance
 from rules.reports import render
+from rules.reports.common import Result
 from rules.reports.sarif import render_sarif_log
-from tests.reports_helpers import sample_results
+from tests.reports_helpers import organization_results, sample_results
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 
@@ -54,3 +56,16 @@ def test_severity_maps_to_level_and_security_severity() -> None:
     assert by_id["lambda-inside-vpc"]["defaultConfiguration"]["level"] == "note"
     counts = run["properties"]["evaluations"]["lambda-inside-vpc"]
     assert counts == {"COMPLIANT": 1, "NON_COMPLIANT": 1}
+
+
+def test_results_carry_account_and_region_and_still_validate() -> None:
+    results = organization_results(["222233334444", "111122223333"], ["us-east-1", "eu-west-1"], 1)
+    arnless = Result(replace(results[1].evaluation, resource_id="gone"))  # place unknown
+    document = render_sarif_log([*results, arnless])
+    jsonschema.Draft4Validator(SCHEMA).validate(document)
+    sarif_results = document["runs"][0]["results"]
+    failing = [r for r in results if r.evaluation.compliance is Compliance.NON_COMPLIANT]
+    assert [
+        (x["properties"]["accountId"], x["properties"]["region"]) for x in sarif_results[:-1]
+    ] == [(r.account_id, r.region) for r in failing]
+    assert {"accountId", "region"}.isdisjoint(sarif_results[-1]["properties"])  # never guessed

@@ -10,12 +10,13 @@ import json
 from typing import Sequence
 
 from rules.reports.common import Result, as_results
+from rules.reports.csv_export import render_csv
 from rules.reports.html import render_html
 from rules.reports.jsonl import render_jsonl
 from rules.reports.sarif import render_sarif_log
 from rules.reports.text import render_table
 
-TEXT_FORMATS = ("table", "jsonl", "sarif", "html")
+TEXT_FORMATS = ("table", "jsonl", "sarif", "html", "csv")
 
 __all__ = ["TEXT_FORMATS", "Result", "as_results", "render"]
 
@@ -29,4 +30,6 @@ def render(fmt: str, results: Sequence[Result], *, notes: Sequence[str] = ()) ->
         return json.dumps(render_sarif_log(results), indent=2) + "\n"
     if fmt == "html":
         return render_html(results, notes=notes)
+    if fmt == "csv":
+        return render_csv(results)
     raise ValueError(f"unknown format {fmt!r} (known: {', '.join(TEXT_FORMATS)})")

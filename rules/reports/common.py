@@ -11,6 +11,9 @@ from rules.model import Compliance, Evaluation
 from rules.registry import RULES_BY_ID
 from rules.rule import Rule, Severity
 
+# Where a result lives: (account id, Region), each None when the ARN does not say.
+Place = tuple[str | None, str | None]
+
 # Most severe first: the order reports list severities in.
 SEVERITY_ORDER: tuple[Severity, ...] = (
     Severity.CRITICAL,
@@ -41,6 +44,10 @@ class Result:
     @property
     def region(self) -> str | None:
         return arn_field(self.arn, 3)
+
+    @property
+    def place(self) -> Place:
+        return (self.account_id, self.region)
 
     @property
     def rule(self) -> Rule | None:
@@ -78,3 +85,21 @@ def failures_by_severity(results: Sequence[Result]) -> dict[Severity, int]:
         if r.evaluation.compliance is Compliance.NON_COMPLIANT and r.severity is not None
     )
     return {severity: counts.get(severity, 0) for severity in SEVERITY_ORDER}
+
+
+def by_place(results: Sequence[Result]) -> dict[Place, list[Result]]:
+    """Results grouped by account, then Region (both ascending, unknown last); each group keeps
+    the order the results came in."""
+    groups: dict[Place, list[Result]] = {}
+    for result in results:
+        groups.setdefault(result.place, []).append(result)
+    return {place: groups[place] for place in sorted(groups, key=_place_order)}
+
+
+def spans_several_places(results: Sequence[Result]) -> bool:
+    return len({result.place for result in results}) > 1
+
+
+def _place_order(place: Place) -> tuple[bool, str, bool, str]:
+    account, region = place
+    return (account is None, account or "", region is None, region or "")

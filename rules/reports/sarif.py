@@ -4,7 +4,9 @@ Only non-compliant evaluations become ``results`` (``kind: fail``): GitHub code 
 document ``result.kind`` and would show passing checks as alerts. The compliant and
 not-applicable counts go in ``run.properties``. Functions are cloud resources, not files: each
 result names the function ARN as a logical location and as the artifact URI, and carries a stable
-fingerprint (rule + ARN) so dashboards match a finding across runs.
+fingerprint (rule + ARN) so dashboards match a finding across runs. The function's account and
+Region go in the result's ``properties`` (``accountId``, ``region``; left out when the ARN does
+not say: never guessed), where a dashboard can group by them.
 """
 
 from __future__ import annotations
@@ -114,5 +116,11 @@ def _result(result: Result, rule_index: int) -> dict[str, Any]:
             "resourceType": evaluation.resource_type,
             "compliance": evaluation.compliance.value,
             **({"severity": rule.severity.value} if rule else {}),
+            **_place_properties(result),
         },
     }
+
+
+def _place_properties(result: Result) -> dict[str, str]:
+    known = {"accountId": result.account_id, "region": result.region}
+    return {name: value for name, value in known.items() if value is not None}
