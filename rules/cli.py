@@ -17,6 +17,7 @@ from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
 from rules.reports.common import Result
 from rules.reports.csv_export import render_csv
+from rules.reports.jsonl import as_json
 from rules.rule import Rule
 from rules.scan_cli import add_scan_parser, run_scan
 from rules.table import render_evaluations, render_rules, render_rules_markdown
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return EXIT_INPUT_ERROR
     failed = False
     evaluations: list[tuple[str, Evaluation]] = []
-    results: list[Result] = []  # for csv: the evaluations with the item's ARN
+    results: list[Result] = []  # the evaluations with the item's ARN (account, Region)
     for path in args.files:
         for source in read_sources(path):
             if isinstance(source, InputProblem):
@@ -97,10 +98,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
                 if evaluation is None:
                     failed = True
                     continue
+                result = Result(evaluation, source.item.arn)
                 if args.format in JSON_LINES:
-                    out.write(json.dumps(evaluation.as_json()) + "\n")
+                    out.write(json.dumps(as_json(result)) + "\n")
                 evaluations.append((source.origin, evaluation))
-                results.append(Result(evaluation, source.item.arn))
+                results.append(result)
     out.write(_collected_output(args.format, evaluations, results))
     if failed:
         return EXIT_INPUT_ERROR

@@ -59,6 +59,8 @@ def test_item_file_prints_one_json_object_per_rule(capsys) -> None:
             "resource_type": "AWS::Lambda::Function",
             "compliance": "COMPLIANT",
             "annotation": "dead-letter target is arn:aws:sqs:us-east-1:111122223333:orders-api-dlq",
+            "account_id": "111122223333",
+            "region": "us-east-1",
         }
     ]
 
