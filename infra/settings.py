@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rules.errors import InvalidParameterError
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
@@ -165,6 +165,14 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "messages in the dead-letter queue) notify, on alarm and on recovery. Empty: the alarms "
         "notify no one.",
     ),
+    # --- Seeing the organization (issue 9): Security Hub cross-region finding aggregation ---
+    ContextKey(
+        "securityHubAggregationRegions",
+        "",
+        "Create Security Hub's cross-region finding aggregator in the stack's region (the home "
+        "region): `ALL` (every region, new ones too) or a list of the regions to link. Empty: "
+        "none. An account has at most one finding aggregator: set this on one stack only.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -189,6 +197,8 @@ class Settings:
     log_level: str = "INFO"
     powertools_layer_arn: str | None = None
     alarm_topic_arn: str | None = None
+    # Seeing the organization (issue 9): None off, ALL_REGIONS, or the regions to link.
+    security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
 
     @property
     def in_vpc(self) -> bool:
@@ -265,6 +275,9 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         log_level=log_level,
         powertools_layer_arn=layer_arn,
         alarm_topic_arn=_alarm_topic_arn(value("alarmTopicArn")),
+        security_hub_aggregation_regions=_aggregation_regions(
+            value("securityHubAggregationRegions")
+        ),
     )
 
 
@@ -460,3 +473,29 @@ def _tags(raw: Any) -> Mapping[str, str]:
             raise SettingsError(f"tags: {key!r} is not a valid tag key")
         tags[key] = str(tag_value)
     return tags
+
+
+# --- Seeing the organization (issue 9) ---
+ALL_REGIONS: Literal["ALL"] = "ALL"
+REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+SINGLETON_AGGREGATOR = (
+    "AWS allows one Security Hub finding aggregator per account (in its home region): set "
+    "securityHubAggregationRegions on one stack of the account only, and not where one exists"
+)
+
+
+def _aggregation_regions(raw: Any) -> Literal["ALL"] | tuple[str, ...] | None:
+    key = "securityHubAggregationRegions"
+    if isinstance(raw, str) and raw.strip().lower() in OFF:
+        return None
+    if isinstance(raw, str) and raw.strip().upper() == ALL_REGIONS:
+        return ALL_REGIONS
+    regions = _list(key, raw)
+    if not regions:
+        return None
+    for region in regions:
+        if not REGION_NAME.fullmatch(region):
+            raise SettingsError(f"{key}: {region!r} is not a region name like eu-west-1")
+    if len(set(regions)) != len(regions):
+        raise SettingsError(f"{key}: a region is listed twice ({', '.join(regions)})")
+    return regions
