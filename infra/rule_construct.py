@@ -29,8 +29,12 @@ CHANGE_TRIGGERS = (
     "OversizedConfigurationItemChangeNotification",
 )
 SECURITY_HUB_PREFIX = "securityhub:"
-POWERTOOLS_SERVICE_NAME = "lambda-guardrails"
 POWERTOOLS_METRICS_NAMESPACE = "LambdaGuardrails"
+# The functions' POWERTOOLS_SERVICE_NAME, which Powertools puts in every metric as the `service`
+# dimension: the deployed stack's name, unique per account and region, so two instances in one
+# account (or a StackSet instance beside a local stack) never add up each other's metrics on
+# their dashboards. Resolved by CloudFormation, so a StackSet's per-account copy gets its own.
+DEPLOYMENT_SERVICE_NAME = cdk.Aws.STACK_NAME
 MEMORY_MB = 256
 TIMEOUT = cdk.Duration.minutes(5)  # periodic sweeps page through every function
 # Actions the function's role holds for the platform rather than for the rule code (tests
@@ -69,6 +73,7 @@ class RuleFunctionOptions:
     security_hub_export: bool
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
+    service_name: str = DEPLOYMENT_SERVICE_NAME
 
 
 def rule_grants(rule: Rule, *, security_hub_export: bool) -> tuple[Grant, ...]:
@@ -181,7 +186,7 @@ class ConfigLambdaRule(Construct):
             environment={
                 "RULE_ID": rule.id,
                 "SECURITY_HUB_EXPORT": "true" if options.security_hub_export else "false",
-                "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE_NAME,
+                "POWERTOOLS_SERVICE_NAME": options.service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": options.log_level,
             },

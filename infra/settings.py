@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rules.errors import InvalidParameterError
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
@@ -228,6 +228,14 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "`organization`: the role the central rule functions assume in each member account "
         "(the rules' `ExecutionRoleName` parameter). Empty: `<ruleNamePrefix>member`.",
     ),
+    # --- Seeing the organization (issue 9): Security Hub cross-region finding aggregation ---
+    ContextKey(
+        "securityHubAggregationRegions",
+        "",
+        "Create Security Hub's cross-region finding aggregator in the stack's region (the home "
+        "region): `ALL` (every region, new ones too) or a list of the regions to link. Empty: "
+        "none. An account has at most one finding aggregator: set this on one stack only.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -261,6 +269,8 @@ class Settings:
     max_concurrent_percentage: int = 25
     excluded_accounts: tuple[str, ...] = ()
     execution_role_name_setting: str | None = None
+    # None: no finding aggregator; "ALL", or the regions to link.
+    security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
 
     @property
     def execution_role_name(self) -> str:
@@ -343,6 +353,9 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         powertools_layer_arn=layer_arn,
         alarm_topic_arn=_alarm_topic_arn(value("alarmTopicArn")),
         **_deployment(value),
+        security_hub_aggregation_regions=_aggregation_regions(
+            value("securityHubAggregationRegions")
+        ),
     )
 
 
@@ -580,3 +593,29 @@ def _tags(raw: Any) -> Mapping[str, str]:
             raise SettingsError(f"tags: {key!r} is not a valid tag key")
         tags[key] = str(tag_value)
     return tags
+
+
+# --- Seeing the organization (issue 9) ---
+ALL_REGIONS: Literal["ALL"] = "ALL"
+REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+SINGLETON_AGGREGATOR = (
+    "AWS allows one Security Hub finding aggregator per account (in its home region): set "
+    "securityHubAggregationRegions on one stack of the account only, and not where one exists"
+)
+
+
+def _aggregation_regions(raw: Any) -> Literal["ALL"] | tuple[str, ...] | None:
+    key = "securityHubAggregationRegions"
+    if isinstance(raw, str) and raw.strip().lower() in OFF:
+        return None
+    if isinstance(raw, str) and raw.strip().upper() == ALL_REGIONS:
+        return ALL_REGIONS
+    regions = _list(key, raw)
+    if not regions:
+        return None
+    for region in regions:
+        if not REGION_NAME.fullmatch(region):
+            raise SettingsError(f"{key}: {region!r} is not a region name like eu-west-1")
+    if len(set(regions)) != len(regions):
+        raise SettingsError(f"{key}: a region is listed twice ({', '.join(regions)})")
+    return regions

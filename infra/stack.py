@@ -19,8 +19,10 @@ from constructs import Construct
 
 from infra import code
 from infra.alarms import GuardrailsAlarms
+from infra.dashboard import GuardrailsDashboard
 from infra.nag import NIST, acknowledge
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
+from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from rules.checks.env_vars_cmk import AWS_MANAGED_ALIAS_PREFIX
 from rules.registry import RULES_BY_ID
@@ -87,9 +89,12 @@ class GuardrailsStack(cdk.Stack):
         depends_on: list[cdk.CfnResource] = []
         if settings.create_config_recorder:
             depends_on.extend(self._config_recorder())
+        hub: list[cdk.CfnResource] = []
         if settings.enable_security_hub:
-            securityhub.CfnHub(
-                self, "SecurityHub", enable_default_standards=False, auto_enable_controls=True
+            hub.append(
+                securityhub.CfnHub(
+                    self, "SecurityHub", enable_default_standards=False, auto_enable_controls=True
+                )
             )
 
         options = RuleFunctionOptions(
@@ -124,6 +129,27 @@ class GuardrailsStack(cdk.Stack):
             dead_letter_queue=self.dead_letter_queue,
             topic_arn=settings.alarm_topic_arn,
         )
+        self.dashboard = GuardrailsDashboard(
+            self,
+            "Dashboard",
+            rules=list(self.rules.values()),
+            dead_letter_queue=self.dead_letter_queue,
+            alarms=self.alarms.alarms,
+        )
+        if settings.security_hub_export:  # no findings, nothing for an insight to show
+            self.insights = GuardrailsInsights(
+                self,
+                "Insights",
+                config_rule_names={rule_id: rule.name for rule_id, rule in self.rules.items()},
+                depends_on=hub,
+            )
+        if settings.security_hub_aggregation_regions is not None:
+            FindingAggregator(
+                self,
+                "FindingAggregator",
+                regions=settings.security_hub_aggregation_regions,
+                depends_on=hub,
+            )
         if not settings.in_vpc:
             message = (
                 "The rule functions run outside a VPC (context subnetIds is empty), so they are "
