@@ -2,15 +2,17 @@
 
 Insights (``AWS::SecurityHub::Insight``) filter exactly the findings ``rules.aws.findings``
 builds for a failing function: ``Compliance.Status`` FAILED, ``RecordState`` ACTIVE, one
-``AwsLambdaFunction`` resource, ``GeneratorId`` the bare rule id, and an ``Id`` that starts
-with ``lambda-guardrails/<Config rule name>/``. The Id prefix is what scopes an insight to ONE
+``AwsLambdaFunction`` resource, ``GeneratorId`` the bare rule id, ``Workflow.Status`` not
+SUPPRESSED (an accepted risk is not work to do), and an ``Id`` that starts with
+``lambda-guardrails/<Config rule name>/``. The Id prefix is what scopes an insight to ONE
 deployment: two instances in one account (two ``ruleNamePrefix`` values) write the same
 GeneratorIds but never the same Ids. Findings of an organization rule carry the name AWS Config
 gives the rule's copy in each member account, ``OrgConfigRule-<organization rule name>-<random
 suffix>``, hence :func:`organization_finding_id_prefix`.
 
-Security Hub joins EQUALS and PREFIX filters on one field with OR, and different fields with
-AND; an insight takes at most 10 fields and 20 values per field (checked here).
+Security Hub joins EQUALS and PREFIX filters on one field with OR, NOT_EQUALS filters with AND,
+and different fields with AND; an insight takes at most 10 fields and 20 values per field
+(checked here).
 
 ``AWS::SecurityHub::FindingAggregator`` links regions to the stack's region (the home region).
 AWS allows ONE per account: only one stack of an account may create it.
@@ -31,6 +33,7 @@ from rules.model import Compliance
 
 ASFF_LAMBDA_FUNCTION = "AwsLambdaFunction"  # Resources[].Type of every finding we build
 ACTIVE = "ACTIVE"
+SUPPRESSED = "SUPPRESSED"
 MEMBER_RULE_PREFIX = "OrgConfigRule-"
 MAX_FILTER_FIELDS = 10
 MAX_FILTER_VALUES = 20
@@ -42,6 +45,7 @@ FILTER_PROPERTIES = {
     "ComplianceStatus": "compliance_status",
     "RecordState": "record_state",
     "ResourceType": "resource_type",
+    "WorkflowStatus": "workflow_status",
 }
 GROUP_BY = {"Rule": "GeneratorId", "Account": "AwsAccountId"}
 
@@ -69,6 +73,7 @@ def failed_function_filters(rule_ids: Sequence[str], id_prefixes: Sequence[str])
         "ComplianceStatus": [{"Comparison": "EQUALS", "Value": STATUS[Compliance.NON_COMPLIANT]}],
         "RecordState": [{"Comparison": "EQUALS", "Value": ACTIVE}],
         "ResourceType": [{"Comparison": "EQUALS", "Value": ASFF_LAMBDA_FUNCTION}],
+        "WorkflowStatus": [{"Comparison": "NOT_EQUALS", "Value": SUPPRESSED}],
     }
     if len(filters) > MAX_FILTER_FIELDS:
         raise ValueError(f"an insight filters at most {MAX_FILTER_FIELDS} fields")

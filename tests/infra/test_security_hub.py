@@ -51,23 +51,33 @@ FIELDS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "ComplianceStatus": lambda f: [f.get("Compliance", {}).get("Status", "")],
     "RecordState": lambda f: [f["RecordState"]],
     "ResourceType": lambda f: [resource["Type"] for resource in f["Resources"]],
+    # Security Hub sets NEW on import when the finding names no workflow status.
+    "WorkflowStatus": lambda f: [f.get("Workflow", {}).get("Status", "NEW")],
 }
 COMPARISONS: dict[str, Callable[[str, str], bool]] = {
     "EQUALS": lambda value, wanted: value == wanted,
     "PREFIX": lambda value, wanted: value.startswith(wanted),
 }
+NEGATIONS: dict[str, Callable[[str, str], bool]] = {
+    "NOT_EQUALS": lambda value, wanted: value != wanted,
+}
 
 
 def matches(filters: dict[str, list[dict[str, str]]], finding: dict[str, Any]) -> bool:
-    """Security Hub's semantics for the comparisons used: every field must match (AND), and a
-    field matches when any of its EQUALS/PREFIX filters does (OR). A field or comparison this
-    matcher does not know fails the test rather than being skipped."""
+    """Security Hub's semantics for the comparisons used: every field must match (AND); a
+    field matches when any of its EQUALS/PREFIX filters does (OR) and all of its NOT_EQUALS
+    filters do (AND). A field or comparison this matcher does not know fails the test rather
+    than being skipped."""
     for field, conditions in filters.items():
         values = FIELDS[field](finding)
-        if not any(
-            COMPARISONS[condition["Comparison"]](value, condition["Value"])
-            for condition in conditions
-            for value in values
+        positive = [c for c in conditions if c["Comparison"] not in NEGATIONS]
+        negative = [c for c in conditions if c["Comparison"] in NEGATIONS]
+        if positive and not any(
+            COMPARISONS[c["Comparison"]](value, c["Value"]) for c in positive for value in values
+        ):
+            return False
+        if not all(
+            NEGATIONS[c["Comparison"]](value, c["Value"]) for c in negative for value in values
         ):
             return False
     return True
@@ -139,6 +149,11 @@ def test_insights_select_this_deployments_failing_functions_only(
         assert not matches(filters, finding(rule.id, rule_name=other))
         # A prefix that extends ours (guardrails-x-...) is not ours either.
         assert not matches(filters, finding(rule.id, rule_name=f"guardrails-x-{rule.id}"))
+        # A suppressed finding is an accepted risk, not a non-compliant function to fix.
+        suppressed = {**finding(rule.id, rule_name=ours), "Workflow": {"Status": "SUPPRESSED"}}
+        assert not matches(filters, suppressed)
+        notified = {**finding(rule.id, rule_name=ours), "Workflow": {"Status": "NOTIFIED"}}
+        assert matches(filters, notified)
 
 
 def test_a_finding_of_another_product_does_not_match(default_synth: Synth) -> None:
