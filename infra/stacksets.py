@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -122,9 +123,9 @@ class CodeBucketStack(cdk.Stack):
         *,
         instance: str,
         settings: Settings,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, construct_id, **kwargs)
         if cdk.Token.is_unresolved(self.region):
             raise ValueError(f"{construct_id}: a code bucket stack needs an explicit region")
         if settings.organization_id is None:
@@ -260,7 +261,12 @@ class CodeBucketStack(cdk.Stack):
             if child.node.id.startswith("Custom::CDKBucketDeployment")
         )
         for rule, pack, why in (
-            ("L1", AWS_SOLUTIONS, "aws-cdk-lib's BucketDeployment handler picks its runtime"),
+            (
+                "L1",
+                AWS_SOLUTIONS,
+                "aws-cdk-lib's BucketDeployment handler runs on the runtime aws-cdk-lib ships and "
+                "tests it with; it moves with aws-cdk-lib upgrades",
+            ),
             (
                 "LambdaConcurrency",
                 NIST,
@@ -293,9 +299,9 @@ class StackSetsAdminStack(cdk.Stack):
         settings: Settings,
         member: GuardrailsStack,
         code_stacks: Sequence[CodeBucketStack],
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, construct_id, **kwargs)
         for code_stack in code_stacks:
             self.add_stack_dependency(
                 code_stack, "the StackSet deploys only after the code buckets hold the code"
