@@ -17,6 +17,7 @@ import aws_cdk as cdk
 from infra.nag import add_checks
 from infra.settings import SettingsError, load_settings
 from infra.stack import GuardrailsStack
+from infra.stacksets import build_stacksets
 
 STACK_NAME = "LambdaGuardrails"
 
@@ -31,6 +32,8 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
             settings=settings,
             description="Lambda Guardrails: AWS Config custom rules for Lambda functions",
         )
+    elif settings.deployment_mode == "stacksets":
+        build_stacksets(app, STACK_NAME, settings)
     else:
         raise SettingsError(f"deploymentMode {settings.deployment_mode} is not built yet")
     add_checks(app)

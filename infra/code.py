@@ -7,10 +7,12 @@ runtime) and Powertools, which comes from the layer AWS publishes in every comme
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "rules.handler.lambda_handler"  # a string: synth never imports the handler
@@ -20,10 +22,20 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 ASSET_EXCLUDE = ("*", "!rules", "!rules/**", "**/__pycache__", "**/*.pyc", "**/.*")
 
 
+# Where a stack's rule functions get their code from, given the stack: the default is a CDK
+# asset (needs the account bootstrapped); the stacksets mode passes an S3 object it publishes.
+CodeSource = Callable[[Construct], lambda_.Code]
+
+
 def rule_code() -> lambda_.Code:
     return lambda_.Code.from_asset(
         str(ROOT), exclude=list(ASSET_EXCLUDE), ignore_mode=cdk.IgnoreMode.GLOB
     )
+
+
+def asset_code(_stack: Construct) -> lambda_.Code:
+    """The default ``CodeSource``: the ``rules`` package as a CDK asset."""
+    return rule_code()
 
 
 def powertools_version(requirements: Path = ROOT / "requirements.txt") -> str:

@@ -58,9 +58,39 @@ def key_alias(stack_name: str) -> str:
     return alias
 
 
+def log_access(bucket: s3.Bucket, destination: s3.Bucket, prefix: str) -> None:
+    """S3 server access logging of ``bucket`` into ``destination`` through the destination's
+    bucket policy (the log-delivery ACL is impossible with BucketOwnerEnforced). Written out
+    rather than left to ``server_access_logs_bucket``, whose permissions depend on the app's
+    ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag (without it: an ACL, and a
+    synth error)."""
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=destination.bucket_name, log_file_prefix=prefix
+    )
+    destination.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[destination.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+            },
+        )
+    )
+
+
 class GuardrailsStack(cdk.Stack):
     def __init__(
-        self, scope: Construct, construct_id_: str, *, settings: Settings, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        settings: Settings,
+        code_source: code.CodeSource = code.asset_code,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id_, **kwargs)
         self.settings = settings
@@ -98,7 +128,7 @@ class GuardrailsStack(cdk.Stack):
             )
 
         options = RuleFunctionOptions(
-            code=code.rule_code(),
+            code=code_source(self),
             layer=layer,
             key=self.key,
             dead_letter_queue=self.dead_letter_queue,
@@ -203,29 +233,6 @@ class GuardrailsStack(cdk.Stack):
             )
         )
 
-    def _log_access(self, bucket: s3.Bucket, destination: s3.Bucket, prefix: str) -> None:
-        """S3 server access logging of ``bucket`` into ``destination`` through the destination's
-        bucket policy (the log-delivery ACL is impossible with BucketOwnerEnforced). Written out
-        rather than left to ``server_access_logs_bucket``, whose permissions depend on the app's
-        ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag (without it: an ACL, and a
-        synth error)."""
-        cfn_bucket = bucket.node.default_child
-        assert isinstance(cfn_bucket, s3.CfnBucket)
-        cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=destination.bucket_name, log_file_prefix=prefix
-        )
-        destination.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-                actions=["s3:PutObject"],
-                resources=[destination.arn_for_objects(f"{prefix}*")],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                },
-            )
-        )
-
     def _security_group_ids(self) -> list[str]:
         settings = self.settings
         if not settings.in_vpc:
@@ -280,7 +287,7 @@ class GuardrailsStack(cdk.Stack):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self._log_access(bucket, access_logs, ACCESS_LOG_PREFIX)
+        log_access(bucket, access_logs, ACCESS_LOG_PREFIX)
         for scope in (bucket, access_logs):
             acknowledge(
                 scope,
