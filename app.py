@@ -15,6 +15,7 @@ os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
 import aws_cdk as cdk
 
 from infra.nag import add_checks
+from infra.organization import build_organization
 from infra.settings import SettingsError, load_settings
 from infra.stack import GuardrailsStack
 
@@ -31,6 +32,8 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
             settings=settings,
             description="Lambda Guardrails: AWS Config custom rules for Lambda functions",
         )
+    elif settings.deployment_mode == "organization":
+        build_organization(app, settings)
     else:
         raise SettingsError(f"deploymentMode {settings.deployment_mode} is not built yet")
     add_checks(app)
