@@ -15,6 +15,7 @@ os.environ.setdefault("CDK_DISABLE_STACK_TRACE", "1")
 import aws_cdk as cdk
 
 from infra.nag import add_checks
+from infra.organization import build_organization
 from infra.settings import SettingsError, load_settings
 from infra.stack import GuardrailsStack
 from infra.stacksets import build_stacksets
@@ -35,7 +36,7 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
     elif settings.deployment_mode == "stacksets":
         build_stacksets(app, STACK_NAME, settings)
     else:
-        raise SettingsError(f"deploymentMode {settings.deployment_mode} is not built yet")
+        build_organization(app, settings)
     add_checks(app)
     return app
 

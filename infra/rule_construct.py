@@ -117,7 +117,16 @@ class ConfigLambdaRule(Construct):
         periodic_frequency: str | None = None,
         input_parameters: Mapping[str, str] | None = None,
         depends_on: Sequence[cdk.CfnResource] = (),
+        grants: Sequence[Grant] | None = None,
+        extra_statements: Sequence[iam.PolicyStatement] = (),
+        config_rule: bool = True,
+        role_name: str | None = None,
     ) -> None:
+        """``grants`` replaces the rule's own (``rule_grants``) and ``extra_statements`` adds
+        statements the grants cannot express (conditions); ``config_rule=False`` builds the
+        function part only, for a rule deployed elsewhere (organization mode: an organization
+        rule, with its own invoke permissions); ``role_name`` names the role (others trust it
+        by name), CloudFormation names it otherwise."""
         super().__init__(scope, construct_id)
         self.rule = rule
         self.name = name  # the Config rule's name; rule.id stays what users type
@@ -128,7 +137,8 @@ class ConfigLambdaRule(Construct):
             encryption_key=options.key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        grants = rule_grants(rule, security_hub_export=options.security_hub_export)
+        if grants is None:
+            grants = rule_grants(rule, security_hub_export=options.security_hub_export)
         statements = [
             iam.PolicyStatement(
                 actions=list(grant.actions), resources=[resource_arn(grant.resource)]
@@ -145,6 +155,7 @@ class ConfigLambdaRule(Construct):
             ),
             # Environment variables (decrypt) and the encrypted dead-letter queue (data key).
             iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
+            *extra_statements,
         ]
         in_vpc = bool(options.subnet_ids)
         if in_vpc:
@@ -161,6 +172,7 @@ class ConfigLambdaRule(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            role_name=role_name,
             description=f"Runs AWS Config rule {name}",
             managed_policies=[self.policy],
         )
@@ -201,11 +213,24 @@ class ConfigLambdaRule(Construct):
                 security_group_ids=list(options.security_group_ids),
             )
 
+        self.permission: lambda_.CfnPermission | None = None
+        self.config_rule: config.CfnConfigRule | None = None
+        if config_rule:
+            self._config_rule(periodic_frequency, input_parameters, depends_on)
+        self._acknowledge(grants, in_vpc=in_vpc)
+
+    def _config_rule(
+        self,
+        periodic_frequency: str | None,
+        input_parameters: Mapping[str, str] | None,
+        depends_on: Sequence[cdk.CfnResource],
+    ) -> None:
+        rule, name = self.rule, self.name
         # Only AWS Config in this account may invoke the function. SourceArn is not set: Config
         # checks it may invoke the function when the rule is created, so the permission must
         # exist first and cannot reference the rule's ARN (which holds a service-generated id,
         # config-rule-xxxxxx, unknown before creation).
-        self.permission = lambda_.CfnPermission(
+        self.permission = permission = lambda_.CfnPermission(
             self,
             "ConfigInvoke",
             action="lambda:InvokeFunction",
@@ -228,7 +253,7 @@ class ConfigLambdaRule(Construct):
                     maximum_execution_frequency=periodic_frequency,
                 )
             )
-        self.config_rule = config.CfnConfigRule(
+        self.config_rule = config_rule = config.CfnConfigRule(
             self,
             "Rule",
             config_rule_name=name,
@@ -242,11 +267,9 @@ class ConfigLambdaRule(Construct):
             # An object in the template; Config stores it as the rule's JSON parameter string.
             input_parameters=dict(input_parameters) if input_parameters else None,
         )
-        self.config_rule.add_resource_dependency(self.permission)
+        config_rule.add_resource_dependency(permission)
         for resource in depends_on:
-            self.config_rule.add_resource_dependency(resource)
-
-        self._acknowledge(grants, in_vpc=in_vpc)
+            config_rule.add_resource_dependency(resource)
 
     def _acknowledge(self, grants: Sequence[Grant], *, in_vpc: bool) -> None:
         wildcards: dict[str, str] = {}

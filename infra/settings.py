@@ -223,6 +223,14 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "`organization`: member accounts the organization Config rules skip (12-digit ids).",
     ),
     ContextKey(
+        "memberAccountIds",
+        [],
+        "`organization`: the member accounts (12-digit ids) whose AWS Config may invoke the "
+        "central functions, one `SourceAccount` statement each (about 60 fit Lambda's 20 KB "
+        "policy; the synth checks). Empty: AWS Config of any account may invoke them (see "
+        "Deployment modes).",
+    ),
+    ContextKey(
         "executionRoleName",
         "",
         "`organization`: the role the central rule functions assume in each member account "
@@ -268,6 +276,7 @@ class Settings:
     failure_tolerance_percentage: int = 10
     max_concurrent_percentage: int = 25
     excluded_accounts: tuple[str, ...] = ()
+    member_account_ids: tuple[str, ...] = ()
     execution_role_name_setting: str | None = None
     # None: no finding aggregator; "ALL", or the regions to link.
     security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
@@ -397,6 +406,7 @@ def _deployment(value: Callable[[str], Any]) -> dict[str, Any]:
         "failure_tolerance_percentage": tolerance,
         "max_concurrent_percentage": concurrent,
         "excluded_accounts": _ids("excludedAccounts", value("excludedAccounts"), ACCOUNT_ID),
+        "member_account_ids": _ids("memberAccountIds", value("memberAccountIds"), ACCOUNT_ID),
         "execution_role_name_setting": role_name,
     }
 

@@ -7,6 +7,7 @@ roles against this list). Resources use ``{partition}``, ``{region}``, ``{accoun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rules.rule import Field, Rule
@@ -128,3 +129,16 @@ def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:
     return frozenset(
         action for grant in grants_for(rule, organization=organization) for action in grant.actions
     )
+
+
+def member_role_grants(rules: Sequence[Rule], *, security_hub_export: bool) -> tuple[Grant, ...]:
+    """What the organization mode's member role (``ExecutionRoleName``) holds: every grant the
+    ``rules`` need in the evaluated account (``grants_for``), once each, without the central
+    ``sts:AssumeRole`` and, when export is off, without the Security Hub import."""
+    grants = (
+        grant
+        for rule in rules
+        for grant in grants_for(rule)
+        if security_hub_export or grant is not SECURITY_HUB_IMPORT
+    )
+    return tuple(dict.fromkeys(grants))

@@ -1,0 +1,548 @@
+"""``deploymentMode=organization``: the rule functions once in the delegated administrator
+(audit) account, one organization Config rule per rule pointing every member account at them,
+and a member role in every account of ``targetOuIds`` that the functions assume there.
+
+- One ``OrganizationStack`` per target region (an organization Config rule and its Lambda
+  function are regional); the first also holds the member role's StackSet, deployed once per
+  account into one region because IAM is global.
+- The member role's template is synthesized by ``MemberRoleStack`` in a nested stage (cdk-nag
+  checks it like any stack; ``cdk deploy --all`` never deploys it into the admin account) and
+  reaches the StackSet as its template body.
+- The central functions' roles have deterministic names (``central_role_name``) so that the
+  member role can trust exactly them: the admin account as principal, ``aws:PrincipalArn``
+  ArnEquals that list, ``aws:PrincipalOrgID`` the organization. Their only grant in the admin
+  account is ``sts:AssumeRole`` on the member role, limited to the organization by
+  ``aws:ResourceOrgID``: an outside account's rule that invokes them cannot make them act in its
+  account, and an event without ``ExecutionRoleName`` finds nothing to read in the admin account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudformation as cloudformation
+from aws_cdk import aws_config as config
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import code
+from infra.alarms import GuardrailsAlarms
+from infra.nag import NIST, acknowledge
+from infra.rule_construct import (
+    CHANGE_TRIGGERS,
+    RESOURCE_TYPE,
+    ConfigLambdaRule,
+    RuleFunctionOptions,
+    nag_resource,
+)
+from infra.settings import Settings, SettingsError
+from infra.stack import NOT_IN_VPC_WARNING, construct_id, key_alias, retention_days
+from rules.parameters import EXECUTION_ROLE_NAME
+from rules.permissions import ASSUME_EXECUTION_ROLE, Grant, member_role_grants
+from rules.registry import RULES_BY_ID
+
+ORGANIZATION_STACK = "LambdaGuardrailsOrganization"
+MEMBER_ROLE_STAGE = "LambdaGuardrailsMemberRole"
+MEMBER_ROLE_STACK = "MemberRole"
+CENTRAL_ACCOUNT_PARAMETER = "CentralAccountId"
+CENTRAL_REGION_PARAMETER = "CentralRegion"
+CONFIG_PRINCIPAL = "config.amazonaws.com"
+# AWS's limits: OrganizationConfigRuleName, IAM role names, a Lambda function's resource policy,
+# a StackSet's TemplateBody, OrganizationCustomRuleMetadata InputParameters and Description.
+ORGANIZATION_RULE_NAME_MAX = 64
+IAM_ROLE_NAME_MAX = 64
+FUNCTION_POLICY_MAX = 20 * 1024
+TEMPLATE_BODY_MAX = 51_200
+INPUT_PARAMETERS_MAX = 2048
+DESCRIPTION_MAX = 256
+# The longest region code (e.g. us-isof-south-1) bounds a role name whose region is only known
+# at deploy time.
+LONGEST_REGION = 16
+# What one per-account invoke statement costs in the function's policy, at most: a 100-character
+# Sid, a 140-character function ARN, the account id (measured on the JSON Lambda stores).
+STATEMENT_BYTES = len(
+    json.dumps(
+        {
+            "Sid": "x" * 100,
+            "Effect": "Allow",
+            "Principal": {"Service": CONFIG_PRINCIPAL},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "x" * 140,
+            "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"}},
+        }
+    )
+)
+POLICY_ENVELOPE_BYTES = len('{"Version":"2012-10-17","Id":"default","Statement":[]}')
+
+
+def organization_rule_name(settings: Settings, rule_id: str) -> str:
+    """``Settings.config_rule_name``, within OrganizationConfigRuleName's 64 characters."""
+    name = settings.config_rule_name(rule_id)
+    if len(name) > ORGANIZATION_RULE_NAME_MAX:
+        raise SettingsError(
+            f"ruleNamePrefix: {settings.rule_name_prefix!r} makes the organization rule {name!r} "
+            f"{len(name)} characters long, AWS Config allows {ORGANIZATION_RULE_NAME_MAX}"
+        )
+    return name
+
+
+def central_role_name(prefix: str, rule_id: str, region: str) -> str:
+    """The central function's role in ``region``: deterministic, so the member role can trust
+    it by ARN; per prefix and region, so instances and regions never share one (role names are
+    global to the account). ``region`` may be a deploy-time token (bounded by LONGEST_REGION)."""
+    name = f"{prefix}{rule_id.removeprefix('lambda-')}-{region}"
+    length = (
+        len(name)
+        if not cdk.Token.is_unresolved(region)
+        else (len(prefix) + len(rule_id.removeprefix("lambda-")) + 1 + LONGEST_REGION)
+    )
+    if length > IAM_ROLE_NAME_MAX:
+        raise SettingsError(
+            f"ruleNamePrefix: {prefix!r} makes the central role name of {rule_id} longer than "
+            f"IAM's {IAM_ROLE_NAME_MAX} characters"
+        )
+    return name
+
+
+def organization_input_parameters(settings: Settings, rule_id: str) -> str:
+    """The account mode's parameters plus ``ExecutionRoleName``, as Config's JSON string."""
+    parameters = {
+        **settings.rule_parameters.get(rule_id, {}),
+        EXECUTION_ROLE_NAME.name: settings.execution_role_name,
+    }
+    encoded = json.dumps(parameters, separators=(",", ":"))
+    if len(encoded) > INPUT_PARAMETERS_MAX:
+        raise SettingsError(
+            f"ruleParameters.{rule_id}: {len(encoded)} characters with ExecutionRoleName, AWS "
+            f"Config allows {INPUT_PARAMETERS_MAX} for an organization rule"
+        )
+    return encoded
+
+
+def check_invoke_policy_size(accounts: Sequence[str]) -> None:
+    """Per-account invoke statements (``memberAccountIds`` plus the admin account) must fit in
+    the function policy's 20 KB, with room left for nobody else's statement."""
+    size = POLICY_ENVELOPE_BYTES + (len(accounts) + 1) * (STATEMENT_BYTES + 1)
+    if size > FUNCTION_POLICY_MAX:
+        most = (FUNCTION_POLICY_MAX - POLICY_ENVELOPE_BYTES) // (STATEMENT_BYTES + 1) - 1
+        raise SettingsError(
+            f"memberAccountIds: {len(accounts)} accounts make each function's resource policy "
+            f"up to {size} bytes, Lambda allows {FUNCTION_POLICY_MAX} (at most {most} accounts; "
+            "leave memberAccountIds empty for the organization-wide permission)"
+        )
+
+
+def _resources(template: str, regions: Sequence[str]) -> list[str]:
+    """A grant's resource in the member account, once per central region."""
+    return sorted(
+        {
+            template.format(partition=cdk.Aws.PARTITION, region=region, account=cdk.Aws.ACCOUNT_ID)
+            for region in regions
+        }
+    )
+
+
+class MemberRoleStack(cdk.Stack):
+    """The role (``ExecutionRoleName``) the central functions assume in a member account: trusted
+    only by their roles, holding the rules' grants in that account (``member_role_grants``),
+    scoped to the account and the central regions. Synthesized for a StackSet: no bootstrap, no
+    assets; the admin account (and, unless ``targetRegions`` names them, the region) arrive as
+    parameters."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        settings: Settings,
+        regions: Sequence[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id_,
+            synthesizer=cdk.BootstraplessSynthesizer(),
+            analytics_reporting=False,
+            description="Lambda Guardrails: the role the central AWS Config rule functions "
+            "assume in this account",
+            **kwargs,
+        )
+        central_account = cdk.CfnParameter(
+            self,
+            CENTRAL_ACCOUNT_PARAMETER,
+            type="String",
+            allowed_pattern=r"\d{12}",
+            description="The delegated administrator account running the rule functions",
+        ).value_as_string
+        self.region_parameter = not regions
+        if not regions:
+            regions = [
+                cdk.CfnParameter(
+                    self,
+                    CENTRAL_REGION_PARAMETER,
+                    type="String",
+                    allowed_pattern=r"[a-z]{2}(-[a-z]+)+-\d",
+                    description="The region of the rule functions",
+                ).value_as_string
+            ]
+        self.regions = list(regions)
+        self.central_role_arns = [
+            f"arn:{cdk.Aws.PARTITION}:iam::{central_account}:role/"
+            + central_role_name(settings.rule_name_prefix, rule_id, region)
+            for region in self.regions
+            for rule_id in settings.rule_ids
+        ]
+        self.grants = member_role_grants(
+            [RULES_BY_ID[rule_id] for rule_id in settings.rule_ids],
+            security_hub_export=settings.security_hub_export,
+        )
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="What the Lambda Guardrails rule functions call in this account",
+            statements=[
+                iam.PolicyStatement(
+                    actions=list(grant.actions), resources=_resources(grant.resource, self.regions)
+                )
+                for grant in self.grants
+            ],
+        )
+        # The account as principal and the roles in a condition: a role principal must exist
+        # when the trust policy is written (and breaks when the role is recreated), and cannot
+        # hold a wildcard; aws:PrincipalArn matches the exact role ARNs whenever they exist.
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=settings.execution_role_name,
+            description="Assumed by the Lambda Guardrails rule functions of the delegated "
+            "administrator account",
+            assumed_by=iam.AccountPrincipal(central_account).with_conditions(
+                {
+                    "StringEquals": {"aws:PrincipalOrgID": settings.organization_id},
+                    "ArnEquals": {"aws:PrincipalArn": self.central_role_arns},
+                }
+            ),
+            max_session_duration=cdk.Duration.hours(1),
+            managed_policies=[self.policy],
+        )
+        self._acknowledge(self.grants)
+        for key, value in settings.tags.items():
+            cdk.Tags.of(self).add(key, value)
+
+    def _acknowledge(self, grants: Sequence[Grant]) -> None:
+        for grant in grants:
+            if "*" not in grant.resource:
+                continue
+            for region in self.regions:
+                resource = grant.resource.format(
+                    partition="<AWS::Partition>",
+                    region=f"<{CENTRAL_REGION_PARAMETER}>"
+                    if cdk.Token.is_unresolved(region)
+                    else region,
+                    account="<AWS::AccountId>",
+                )
+                acknowledge(self.policy, "IAM5", f"Resource::{resource}", grant.why)
+
+
+def member_role_template(stack: MemberRoleStack) -> str:
+    """The synthesized member role template, as a StackSet's TemplateBody."""
+    stage = cdk.Stage.of(stack)
+    assert stage is not None
+    template = stage.synth().get_stack_artifact(stack.artifact_id).template
+    body = json.dumps(template, separators=(",", ":"))
+    if len(body) > TEMPLATE_BODY_MAX:
+        raise SettingsError(
+            f"the member role template is {len(body)} bytes, StackSets allow {TEMPLATE_BODY_MAX}"
+        )
+    return body
+
+
+def member_role_stack_set(
+    scope: Construct,
+    construct_id_: str,
+    *,
+    settings: Settings,
+    template_body: str,
+    parameters: Mapping[str, str],
+) -> cloudformation.CfnStackSet:
+    """A service-managed StackSet of ``template_body`` in every account of ``targetOuIds``, in
+    this stack's region only (IAM is global): auto-deployment on, stacks removed with the
+    account, tolerances from the context, ``CallAs: DELEGATED_ADMIN`` from a delegated
+    administrator. (Kept to this one function so it can move onto a shared StackSet
+    construct.)"""
+    stack = cdk.Stack.of(scope)
+    return cloudformation.CfnStackSet(
+        scope,
+        construct_id_,
+        stack_set_name=f"{stack.stack_name}-member-role",
+        description="Lambda Guardrails: the member role of the organization Config rules",
+        permission_model="SERVICE_MANAGED",
+        auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(
+            enabled=True, retain_stacks_on_account_removal=False
+        ),
+        call_as="DELEGATED_ADMIN" if settings.delegated_admin else "SELF",
+        capabilities=["CAPABILITY_NAMED_IAM"],
+        operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
+            failure_tolerance_percentage=settings.failure_tolerance_percentage,
+            max_concurrent_percentage=settings.max_concurrent_percentage,
+        ),
+        stack_instances_group=[
+            cloudformation.CfnStackSet.StackInstancesProperty(
+                deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(
+                    organizational_unit_ids=list(settings.target_ou_ids)
+                ),
+                regions=[stack.region],
+            )
+        ],
+        parameters=[
+            cloudformation.CfnStackSet.ParameterProperty(parameter_key=key, parameter_value=value)
+            for key, value in parameters.items()
+        ],
+        template_body=template_body,
+    )
+
+
+class OrganizationStack(cdk.Stack):
+    """The delegated administrator's stack in one region: the rule functions (no per-account
+    Config rule), their invoke permissions, one organization Config rule per rule, alarms, and
+    (``member_role_template`` given) the member role's StackSet."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        settings: Settings,
+        member_role: MemberRoleStack | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id_, **kwargs)
+        self.settings = settings
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=key_alias(self.stack_name),
+            description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self._allow_logs(self.key)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            data_key_reuse=cdk.Duration.hours(1),
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        options = RuleFunctionOptions(
+            code=code.rule_code(),
+            layer=lambda_.LayerVersion.from_layer_version_arn(
+                self, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)
+            ),
+            key=self.key,
+            dead_letter_queue=self.dead_letter_queue,
+            reserved_concurrency=settings.reserved_concurrency,
+            log_retention=retention_days(settings.log_retention_days),
+            log_level=settings.log_level,
+            security_hub_export=settings.security_hub_export,
+            subnet_ids=settings.subnet_ids,
+            security_group_ids=settings.security_group_ids,
+        )
+        if settings.subnet_ids and not settings.security_group_ids:
+            raise SettingsError(
+                "deploymentMode organization: with subnetIds, set securityGroupIds (the "
+                "organization stacks create no security group)"
+            )
+        if settings.member_account_ids:
+            check_invoke_policy_size(settings.member_account_ids)
+        self.rules: dict[str, ConfigLambdaRule] = {}
+        self.organization_rules: dict[str, config.CfnOrganizationConfigRule] = {}
+        for rule_id in settings.rule_ids:
+            self._rule(rule_id, options)
+        self.alarms = GuardrailsAlarms(
+            self,
+            "Alarms",
+            rules=list(self.rules.values()),
+            dead_letter_queue=self.dead_letter_queue,
+            topic_arn=settings.alarm_topic_arn,
+        )
+        if not settings.in_vpc:
+            cdk.Annotations.of(self).add_warning_v2(
+                NOT_IN_VPC_WARNING,
+                "The rule functions run outside a VPC (context subnetIds is empty), so they are "
+                "NON_COMPLIANT with lambda-inside-vpc.",
+            )
+            for deployed in self.rules.values():
+                acknowledge(
+                    deployed.function,
+                    "LambdaInsideVPC",
+                    None,
+                    "Outside a VPC by configuration (no subnetIds); the synth warns and the "
+                    "README recommends subnets",
+                    pack=NIST,
+                )
+        self.stack_set: cloudformation.CfnStackSet | None = None
+        if member_role is not None:
+            parameters = {CENTRAL_ACCOUNT_PARAMETER: cdk.Aws.ACCOUNT_ID}
+            if member_role.region_parameter:
+                parameters[CENTRAL_REGION_PARAMETER] = cdk.Aws.REGION
+            self.stack_set = member_role_stack_set(
+                self,
+                "MemberRoleStackSet",
+                settings=settings,
+                template_body=member_role_template(member_role),
+                parameters=parameters,
+            )
+        for key, value in settings.tags.items():
+            cdk.Tags.of(self).add(key, value)
+
+    def _rule(self, rule_id: str, options: RuleFunctionOptions) -> None:
+        settings = self.settings
+        rule = RULES_BY_ID[rule_id]
+        name = organization_rule_name(settings, rule_id)
+        role_arn = ASSUME_EXECUTION_ROLE.resource.format(
+            partition=cdk.Aws.PARTITION, execution_role_name=settings.execution_role_name
+        )
+        deployed = ConfigLambdaRule(
+            self,
+            construct_id(rule_id),
+            rule=rule,
+            name=name,
+            options=options,
+            grants=(),
+            extra_statements=[
+                iam.PolicyStatement(
+                    actions=list(ASSUME_EXECUTION_ROLE.actions),
+                    resources=[role_arn],
+                    conditions={"StringEquals": {"aws:ResourceOrgID": settings.organization_id}},
+                )
+            ],
+            config_rule=False,
+            role_name=central_role_name(settings.rule_name_prefix, rule_id, self.region),
+        )
+        acknowledge(
+            deployed.policy,
+            "IAM5",
+            "Resource::"
+            + nag_resource(
+                ASSUME_EXECUTION_ROLE.resource.replace(
+                    "{execution_role_name}", settings.execution_role_name
+                )
+            ),
+            f"{ASSUME_EXECUTION_ROLE.why}; any member account's role of that name, and only in "
+            "the organization (aws:ResourceOrgID)",
+        )
+        permissions = self._invoke_permissions(deployed)
+        frequency = settings.periodic_frequency_of(rule_id)
+        triggers = [*CHANGE_TRIGGERS] + (["ScheduledNotification"] if frequency else [])
+        organization_rule = config.CfnOrganizationConfigRule(
+            self,
+            f"{construct_id(rule_id)}OrganizationRule",
+            organization_config_rule_name=name,
+            organization_custom_rule_metadata=(
+                config.CfnOrganizationConfigRule.OrganizationCustomRuleMetadataProperty(
+                    lambda_function_arn=deployed.function.function_arn,
+                    organization_config_rule_trigger_types=triggers,
+                    description=rule.description[:DESCRIPTION_MAX],
+                    input_parameters=organization_input_parameters(settings, rule_id),
+                    maximum_execution_frequency=frequency,
+                    resource_types_scope=[RESOURCE_TYPE],
+                )
+            ),
+            excluded_accounts=list(settings.excluded_accounts) or None,
+        )
+        # Config checks it may invoke the function when it creates the rule in each account.
+        for permission in permissions:
+            organization_rule.add_resource_dependency(permission)
+        self.rules[rule_id] = deployed
+        self.organization_rules[rule_id] = organization_rule
+
+    def _invoke_permissions(self, deployed: ConfigLambdaRule) -> list[lambda_.CfnPermission]:
+        """Config in the member accounts invokes the function with the member account as
+        source. Lambda permissions take no aws:SourceOrgID, PrincipalOrgID does not apply to a
+        service principal and a SourceArn cannot leave its account open: per-account
+        SourceAccount statements when ``memberAccountIds`` lists the accounts, else one
+        statement for AWS Config in any account (our public-access rule flags it; the README
+        says why it is accepted)."""
+        function_arn = deployed.function.function_arn
+        if not self.settings.member_account_ids:
+            return [
+                lambda_.CfnPermission(
+                    deployed,
+                    "OrganizationConfigInvoke",
+                    action="lambda:InvokeFunction",
+                    function_name=function_arn,
+                    principal=CONFIG_PRINCIPAL,
+                )
+            ]
+        accounts = [cdk.Aws.ACCOUNT_ID, *self.settings.member_account_ids]
+        return [
+            lambda_.CfnPermission(
+                deployed,
+                "ConfigInvoke" if index == 0 else f"ConfigInvoke{account}",
+                action="lambda:InvokeFunction",
+                function_name=function_arn,
+                principal=CONFIG_PRINCIPAL,
+                source_account=account,
+            )
+            for index, account in enumerate(accounts)
+        ]
+
+    def _allow_logs(self, key: kms.Key) -> None:
+        """CloudWatch Logs encrypts the functions' log groups with the key (this account's log
+        groups only), as in the account mode's stack."""
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:"
+                            f"{cdk.Aws.ACCOUNT_ID}:log-group:*"
+                        )
+                    }
+                },
+            )
+        )
+
+
+def build_organization(app: cdk.App, settings: Settings) -> list[cdk.Stack]:
+    """One ``OrganizationStack`` per target region (region-only environments: the account is
+    the one you deploy with); without ``targetRegions`` one stack in the CLI's region. The
+    first one also deploys the member role StackSet into that region."""
+    regions: Sequence[str | None] = settings.target_regions or (None,)
+    stage = cdk.Stage(app, MEMBER_ROLE_STAGE)
+    member_role = MemberRoleStack(
+        stage, MEMBER_ROLE_STACK, settings=settings, regions=settings.target_regions
+    )
+    stacks: list[cdk.Stack] = []
+    for index, region in enumerate(regions):
+        stacks.append(
+            OrganizationStack(
+                app,
+                f"{ORGANIZATION_STACK}-{region}" if region else ORGANIZATION_STACK,
+                stack_name=ORGANIZATION_STACK,
+                settings=settings,
+                member_role=member_role if index == 0 else None,
+                env=cdk.Environment(region=region) if region else None,
+                description="Lambda Guardrails: organization AWS Config rules for Lambda "
+                "functions (delegated administrator)",
+            )
+        )
+    return stacks
