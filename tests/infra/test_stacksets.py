@@ -61,6 +61,9 @@ DELEGATED = {
     "failureTolerancePercentage": "0",
     "maxConcurrentPercentage": "50",
     "powertoolsLayerArn": LAYER,
+    # Two rules keep the member template within TemplateBody's 51,200 bytes (all five, with
+    # their dashboard widgets, go to S3): this app covers the inline path.
+    "enabledRules": "lambda-env-vars-cmk-encrypted,lambda-dlq-check",
 }
 TEAM = "LambdaGuardrailsTeamB"
 STACK_SET = "AWS::CloudFormation::StackSet"
