@@ -115,7 +115,7 @@ class RegionScan:
 
     @property
     def place(self) -> str:
-        """"111122223333/us-east-1" in a fan-out, the Region alone otherwise."""
+        """ "111122223333/us-east-1" in a fan-out, the Region alone otherwise."""
         return f"{self.account_id}/{self.region}" if self.account_id else self.region
 
     @property

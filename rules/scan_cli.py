@@ -157,7 +157,7 @@ def run_scan(
 
 
 def scan_mode(args: argparse.Namespace) -> str:
-    """"account", "aggregator" or "organization"; ValueError for flags that do not go together."""
+    """ "account", "aggregator" or "organization"; ValueError for flags that do not go together."""
     fleet = args.organization or args.accounts or args.ou
     if args.aggregator:
         if args.accounts or args.ou:
@@ -180,8 +180,9 @@ def scan_mode(args: argparse.Namespace) -> str:
             raise ValueError("--organization/--accounts/--ou need --role-name (the role to assume)")
         return "organization"
     if args.role_name or args.regions:
-        raise ValueError("--role-name and --regions go with --organization, --accounts, --ou or "
-                         "--aggregator")
+        raise ValueError(
+            "--role-name and --regions go with --organization, --accounts, --ou or --aggregator"
+        )
     return "account"
 
 
@@ -354,9 +355,7 @@ def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> s
         return f"{document}No verdict ({len(problems)}):\n{lines}"
     if fmt == "sarif":
         log = json.loads(document)
-        notifications = [
-            {"level": "error", "message": {"text": p.describe()}} for p in problems
-        ]
+        notifications = [{"level": "error", "message": {"text": p.describe()}} for p in problems]
         for run in log.get("runs", []):
             run["invocations"] = [
                 {"executionSuccessful": False, "toolExecutionNotifications": notifications}

@@ -76,9 +76,7 @@ def account_ids(text: str) -> tuple[str, ...]:
 def ou_id(text: str) -> str:
     value = text.strip()
     if not OU_ID.fullmatch(value):
-        raise InvalidScanInputError(
-            f"not an organizational unit id (ou-xxxx-xxxxxxxx): {text!r}"
-        )
+        raise InvalidScanInputError(f"not an organizational unit id (ou-xxxx-xxxxxxxx): {text!r}")
     return value
 
 

@@ -105,9 +105,7 @@ class SourceFreshness:
 
     def stale_reason(self, account_id: str, region: str) -> str | None:
         """Why the items of ``account_id`` in ``region`` cannot be trusted; None when fresh."""
-        covering = self._by_account.get((account_id, region), []) + self._by_region.get(
-            region, []
-        )
+        covering = self._by_account.get((account_id, region), []) + self._by_region.get(region, [])
         if not covering:
             return (
                 f"the aggregator reports no status for source {account_id}/{region} "
@@ -135,9 +133,7 @@ def _describe_stale(status: Mapping[str, Any]) -> str:
     error = ": ".join(
         str(status[key]) for key in ("LastErrorCode", "LastErrorMessage") if status.get(key)
     )
-    details = "".join(
-        (f", last update {when}" if when else "", f", {error}" if error else "")
-    )
+    details = "".join((f", last update {when}" if when else "", f", {error}" if error else ""))
     return (
         f"aggregator source {source} in {status.get('AwsRegion', '?')} is "
         f"{status.get('LastUpdateStatus') or 'without a status'}{details}: "
@@ -229,9 +225,7 @@ def read_aggregate(
         ]
         if progress:
             progress(len(functions), len(keys))
-    return AggregateInventory(
-        tuple(functions), tuple(unread), len(keys), freshness.stale_sources()
-    )
+    return AggregateInventory(tuple(functions), tuple(unread), len(keys), freshness.stale_sources())
 
 
 def _functions(
@@ -255,8 +249,11 @@ def _functions(
             functions.append(item.function)
         elif item.status == NOT_RECORDED:
             unread.append(
-                Unread(key, item.arn or key.arn(partition), f"Config has no configuration for "
-                       f"it ({NOT_RECORDED})")
+                Unread(
+                    key,
+                    item.arn or key.arn(partition),
+                    f"Config has no configuration for it ({NOT_RECORDED})",
+                )
             )
         else:
             unread.append(

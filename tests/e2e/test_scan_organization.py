@@ -137,9 +137,10 @@ def sts_checks_roles(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -
             iam = _in_account(account).client("iam")
             try:
                 iam.get_role(RoleName=name)
-                return None
             except iam.exceptions.NoSuchEntityException:
                 pass
+            else:
+                return None
         message = (
             f"User: arn:aws:sts::{MANAGEMENT}:assumed-role/auditor/scan is not authorized to "
             f"perform: sts:AssumeRole on resource: {arn}"
@@ -189,7 +190,8 @@ def test_every_account_and_region_is_scanned_and_the_missing_role_exits_2(
     code, findings, err, asked = asff
     assert code == 2
     scanned = {
-        arn: place for arn, place in organization.functions.items()
+        arn: place
+        for arn, place in organization.functions.items()
         if place[0] != organization.missing_role
     }
     # One finding per rule and function of every scanned place, filed where the function lives.
