@@ -180,3 +180,34 @@ def test_help_documents_the_organization_flags(capsys: pytest.CaptureFixture[str
         "--parallel",
     ):
         assert flag in text
+
+
+def test_one_progress_bar_covers_the_whole_fan_out(
+    mocked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rules.scan_fleet_cli
+    from rules.progress import Progress
+
+    bars: list[Progress] = []
+
+    class Recorded(Progress):
+        def __init__(self, total: int, label: str = "", **kwargs: Any) -> None:
+            super().__init__(total, label, enabled=False)
+            bars.append(self)
+
+    monkeypatch.setattr(rules.scan_fleet_cli, "Progress", Recorded)
+    argv = [
+        "scan",
+        "--accounts",
+        "111122223333,444455556666",
+        "--role-name",
+        "R",
+        "--regions",
+        "us-east-1,eu-west-1",
+        "--source",
+        "lambda",
+    ]
+    assert main(argv, io.StringIO()) == 0
+    [bar] = bars
+    assert (bar.done, bar.total) == (4, 4)
+    assert bar.label.startswith("2 account(s) x 2 Region(s)")
