@@ -357,9 +357,11 @@ def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> s
         log = json.loads(document)
         notifications = [{"level": "error", "message": {"text": p.describe()}} for p in problems]
         for run in log.get("runs", []):
-            run["invocations"] = [
-                {"executionSuccessful": False, "toolExecutionNotifications": notifications}
-            ]
+            # Keep an invocation the renderer may have written; it did not fully succeed.
+            invocations = run.setdefault("invocations", []) or [{}]
+            run["invocations"] = invocations
+            invocations[0]["executionSuccessful"] = False
+            invocations[0].setdefault("toolExecutionNotifications", []).extend(notifications)
         return json.dumps(log, indent=2) + "\n"
     return document
 
