@@ -8,9 +8,11 @@
    change-triggered evaluation, and one periodic sweep of N functions per rule, next to the floor
    (the calls the data and the publishing need at the least);
 4. ``python -m rules scan`` wall time and API calls for N functions on moto_server, with 1 and
-   8 workers, vs the raw boto3 fetch of the same data (the floor).
+   8 workers, vs the raw boto3 fetch of the same data (the floor);
+5. ``scan --organization`` and ``scan --aggregator`` (aggregate reads stubbed) over 3 accounts x
+   2 Regions x 200 functions, vs the raw boto3 fan-out over the same accounts (``bench_org``).
 
-    python benchmarks/bench_all.py [--sizes 100,1000] [--quick]
+    python benchmarks/bench_all.py [--sizes 100,1000] [--org-functions 200] [--quick]
 
 moto serves from one local process, so wall times measure our overhead over a ~1 ms round trip,
 not AWS latency (where the parallel reads pay far more). moto's ListFunctions ignores paging.
@@ -46,6 +48,7 @@ from benchmarks.bench_engine import (  # noqa: E402
     time_rules,
     time_whole_path,
 )
+from benchmarks.bench_org import measure as measure_organization  # noqa: E402
 from demo.config_events import change_event, configuration_item, now, scheduled_event  # noqa: E402
 from demo.config_shim import ComplianceStore  # noqa: E402
 from demo.flow import handler_output  # noqa: E402
@@ -305,6 +308,12 @@ def bench_scan(server: MotoServer, session: boto3.Session, count: int) -> None:
     row(f"scan {count:,} functions: API calls", calls, "", "raw boto3 fetch", raw_calls)
 
 
+# 5. organization scale ----------------------------------------------------------------------
+def bench_organization(server: MotoServer, count: int) -> None:
+    for what, figure, unit, baseline, base in measure_organization(server, count):
+        row(what, figure, unit, baseline, base)
+
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -331,6 +340,12 @@ def timed(label: str, step: Callable[[], None]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000", help="function counts for sweep and scan")
+    parser.add_argument(
+        "--org-functions",
+        type=int,
+        default=200,
+        help="functions per account and Region for the organization scan (0: skip it)",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -349,6 +364,8 @@ def main() -> None:
             with handler_output(quiet):
                 timed(f"sweep {count}", lambda n=count: bench_sweep(n))  # type: ignore[misc]
             timed(f"scan {count}", lambda n=count: bench_scan(server, session, n))  # type: ignore[misc]
+        if args.org_functions:
+            timed("organization", lambda: bench_organization(server, args.org_functions))
     header = ("measurement", "figure", "baseline (same run)", "baseline", "ratio")
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     print()

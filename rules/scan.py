@@ -13,7 +13,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import botocore.session
 
@@ -40,7 +40,9 @@ ProgressCallback = Callable[[str, int, int | None], None]
 SOURCE_NAMES = {
     "config": "AWS Config's recorded configuration items",
     "lambda": "the Lambda API",
+    "aggregator": "an AWS Config aggregator's recorded configuration items",
 }
+ScanSource = Source | Literal["aggregator"]
 
 
 class EndpointSession(botocore.session.Session):  # type: ignore[misc]
@@ -74,14 +76,47 @@ def region_clients(session: botocore.session.Session, region: str) -> Clients:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """What got no verdict and why: one function (``resource`` its ARN or name), or a whole
+    account and Region (``resource`` empty: its role could not be assumed, its reads failed)."""
+
+    account_id: str | None
+    region: str | None
+    resource: str
+    message: str
+
+    @property
+    def place(self) -> str:
+        return "/".join(part for part in (self.account_id, self.region) if part) or "-"
+
+    def describe(self) -> str:
+        what = f"{self.resource}: no verdict" if self.resource else "not scanned"
+        return f"{self.place}: {what}: {self.message}"
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "error": self.message,
+            "account_id": self.account_id,
+            "region": self.region,
+            "resource": self.resource or None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RegionScan:
     region: str
-    source: Source
+    source: ScanSource
     functions: tuple[LambdaFunction, ...]
     results: tuple[Result, ...]
     problems: tuple[tuple[str, str], ...] = ()
     findings_imported: int | None = field(default=None)
     source_reason: str = ""  # why that source (``Inventory.source_reason``)
+    account_id: str | None = None  # set by the organization fan-out
+
+    @property
+    def place(self) -> str:
+        """ "111122223333/us-east-1" in a fan-out, the Region alone otherwise."""
+        return f"{self.account_id}/{self.region}" if self.account_id else self.region
 
     @property
     def source_description(self) -> str:

@@ -19,7 +19,7 @@ from rules.reports.common import Result
 if TYPE_CHECKING:
     from rules.parameters import Parameters
     from rules.rule import Rule
-    from rules.scan import RegionScan
+    from rules.scan import RegionScan, ScanProblem
 
 FORMATS = (*TEXT_FORMATS, "asff")
 # Accepted for jsonl: the name evaluate used for the same JSON lines.
@@ -80,6 +80,7 @@ def add_scan_parser(commands: Any) -> None:
     scan.add_argument(
         "--workers", type=int, default=8, metavar="N", help="parallel reads per Region (8)"
     )
+    add_organization_arguments(scan)
     scan.add_argument(
         "--rule-name-prefix",
         default=DEFAULT_RULE_NAME_PREFIX,
@@ -89,7 +90,103 @@ def add_scan_parser(commands: Any) -> None:
     )
 
 
+def add_organization_arguments(scan: Any) -> None:
+    where = scan.add_argument_group(
+        "organization scale",
+        "Scan many accounts from one. --aggregator reads every function an AWS Config "
+        "aggregator recorded (about total/100 calls, no role needed; what Config does not "
+        "record fails closed unless --role-name reads it). --organization, --accounts or --ou "
+        "assume --role-name in every account and Region and scan each in parallel. Accounts "
+        "whose role cannot be assumed are reported and make the exit status 2.",
+    )
+    modes = where.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--aggregator",
+        metavar="NAME",
+        help="read the organization's functions from this Config aggregator (in --region)",
+    )
+    modes.add_argument(
+        "--organization",
+        action="store_true",
+        help="scan every ACTIVE account of the organization (organizations:ListAccounts)",
+    )
+    accounts = where.add_mutually_exclusive_group()
+    accounts.add_argument(
+        "--accounts", metavar="ID,...", help="scan these accounts (12-digit ids, comma-separated)"
+    )
+    accounts.add_argument(
+        "--ou", metavar="OU_ID", help="scan the ACTIVE accounts under this OU and its child OUs"
+    )
+    where.add_argument(
+        "--regions",
+        action="append",
+        metavar="REGION,...",
+        help="Regions to scan in every account (comma-separated; same as repeating --region)",
+    )
+    where.add_argument(
+        "--role-name",
+        metavar="NAME",
+        help="role assumed in each account (regional STS, 900 s sessions); with --aggregator, "
+        "reads environment variables and alias/version policies Config does not record",
+    )
+    where.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        metavar="N",
+        help="accounts x Regions scanned at once (4), each with --workers reads",
+    )
+
+
 def run_scan(
+    args: argparse.Namespace,
+    rules: Sequence[Rule],
+    parameters: dict[str, Parameters],
+    out: TextIO,
+) -> int:
+    try:
+        mode = scan_mode(args)
+    except ValueError as error:
+        return _fail(str(error))
+    if mode != "account":
+        from rules.scan_fleet_cli import run_fleet_scan
+
+        status: int = run_fleet_scan(mode, args, rules, parameters, out)
+        return status
+    return _run_account_scan(args, rules, parameters, out)
+
+
+def scan_mode(args: argparse.Namespace) -> str:
+    """ "account", "aggregator" or "organization"; ValueError for flags that do not go together."""
+    fleet = args.organization or args.accounts or args.ou
+    if args.aggregator:
+        if args.accounts or args.ou:
+            raise ValueError("--aggregator reads every account it aggregates: drop --accounts/--ou")
+        if args.regions or (args.region and len(args.region) > 1):
+            raise ValueError(
+                "--aggregator reads the Regions it aggregates: give only its own Region "
+                "(--region), not --regions"
+            )
+        if args.source != "auto":
+            raise ValueError("--source does not apply to --aggregator (its items are the source)")
+    if (args.aggregator or fleet) and args.publish:
+        raise ValueError(
+            "--publish imports findings in the scanned account only: run it per account"
+        )
+    if args.aggregator:
+        return "aggregator"
+    if fleet:
+        if not args.role_name:
+            raise ValueError("--organization/--accounts/--ou need --role-name (the role to assume)")
+        return "organization"
+    if args.role_name or args.regions:
+        raise ValueError(
+            "--role-name and --regions go with --organization, --accounts, --ou or --aggregator"
+        )
+    return "account"
+
+
+def _run_account_scan(
     args: argparse.Namespace,
     rules: Sequence[Rule],
     parameters: dict[str, Parameters],
@@ -104,9 +201,7 @@ def run_scan(
     regions = list(dict.fromkeys(args.region or [])) or [session.get_config_variable("region")]
     if not regions[0]:
         return _fail("no Region: pass --region, or set AWS_REGION or a profile region")
-    fmt = FORMAT_ALIASES.get(args.format, args.format) or (
-        "table" if _is_terminal(out) and not args.output else "jsonl"
-    )
+    fmt = output_format(args, out)
     scans: list[RegionScan] = []
     try:
         for region in regions:
@@ -122,18 +217,44 @@ def run_scan(
         return _fail(str(error))
     except (BotoCoreError, ClientError) as error:  # no credentials, endpoint down, throttled out
         return _fail(f"AWS call failed: {str(error).splitlines()[0][:300]}")
+    return report(args, fmt, scans, session, out)
+
+
+def output_format(args: argparse.Namespace, out: TextIO) -> str:
+    return FORMAT_ALIASES.get(args.format, args.format) or (
+        "table" if _is_terminal(out) and not args.output else "jsonl"
+    )
+
+
+def report(
+    args: argparse.Namespace,
+    fmt: str,
+    scans: Sequence[RegionScan],
+    session: Any,
+    out: TextIO,
+    *,
+    problems: Sequence[ScanProblem] = (),
+) -> int:
+    """Write the document, report every problem (in the document and on stderr), and give the
+    exit status: 2 when anything got no verdict, else 1 when ``--fail-on`` is met, else 0."""
+    from rules.scan import ScanProblem
+
     results = [result for scan in scans for result in scan.results]
-    document = _document(fmt, scans, results, session, args.rule_name_prefix)
+    every = [
+        ScanProblem(scan.account_id, scan.region, resource, message)
+        for scan in scans
+        for resource, message in scan.problems
+    ] + list(problems)
+    document = _document(fmt, scans, results, session, args.rule_name_prefix, problems=every)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(document)
         print(f"rules scan: wrote {fmt} report to {args.output}", file=sys.stderr)
     else:
         out.write(document)
-    problems = [(scan.region, problem) for scan in scans for problem in scan.problems]
-    for region, (resource, message) in problems:
-        print(f"rules scan: {region}: {resource}: no verdict: {message}", file=sys.stderr)
-    if problems:
+    for problem in every:
+        print(f"rules scan: {problem.describe()}", file=sys.stderr)
+    if every:
         return EXIT_INCOMPLETE
     return EXIT_NON_COMPLIANT if fails(args.fail_on, (r.evaluation for r in results)) else 0
 
@@ -193,17 +314,24 @@ def _publish(
 
 
 def _document(
-    fmt: str, scans: Sequence[RegionScan], results: list[Result], session: Any, prefix: str
+    fmt: str,
+    scans: Sequence[RegionScan],
+    results: list[Result],
+    session: Any,
+    prefix: str,
+    *,
+    problems: Sequence[ScanProblem] = (),
 ) -> str:
     if fmt != "asff":
         notes = [
             f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
             *(
-                f"{scan.region}: {len(scan.functions)} function(s) from {scan.source_explanation}."
+                f"{scan.place}: {len(scan.functions)} function(s) from {scan.source_explanation}."
                 for scan in scans
             ),
+            *(f"No verdict: {problem.describe()}" for problem in problems),
         ]
-        return render(fmt, results, notes=notes)
+        return with_problems(fmt, render(fmt, results, notes=notes), problems)
     from rules.scan import findings_for
 
     now = datetime.now(UTC)
@@ -212,6 +340,30 @@ def _document(
         partition = session.get_partition_for_region(scan.region)
         findings.extend(findings_for(scan, partition, now, prefix))
     return json.dumps({"Findings": findings}, indent=2) + "\n"
+
+
+def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> str:
+    """The rendered document plus what got no verdict, in the format's own terms: a JSON line
+    per problem (``error``, ``account_id``, ``region``, ``resource``), a table section, a SARIF
+    tool execution notification; the HTML page lists them among its notes."""
+    if not problems:
+        return document
+    if fmt == "jsonl":
+        return document + "".join(json.dumps(p.as_json()) + "\n" for p in problems)
+    if fmt == "table":
+        lines = "".join(f"  {p.describe()}\n" for p in problems)
+        return f"{document}No verdict ({len(problems)}):\n{lines}"
+    if fmt == "sarif":
+        log = json.loads(document)
+        notifications = [{"level": "error", "message": {"text": p.describe()}} for p in problems]
+        for run in log.get("runs", []):
+            # Keep an invocation the renderer may have written; it did not fully succeed.
+            invocations = run.setdefault("invocations", []) or [{}]
+            run["invocations"] = invocations
+            invocations[0]["executionSuccessful"] = False
+            invocations[0].setdefault("toolExecutionNotifications", []).extend(notifications)
+        return json.dumps(log, indent=2) + "\n"
+    return document
 
 
 def _fail(message: str) -> int:

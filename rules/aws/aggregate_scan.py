@@ -1,0 +1,206 @@
+"""``scan --aggregator NAME``: the organization's functions from an AWS Config aggregator.
+
+Config's items carry neither environment variables nor the policies of aliases and versions.
+Without ``--role-name`` a verdict those gaps decide fails closed (``evaluate_recorded``):
+NON_COMPLIANT, the annotation naming the gap; a verdict they cannot change stands. With
+``--role-name`` the missing fields are read through that role in the function's own account and
+Region (``evaluate_with_reads``, one assumed session per account and Region), so every verdict
+is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rules.aws.accounts import MemberSessions
+from rules.aws.aggregator import AggregateInventory, read_aggregate
+from rules.aws.evaluate import evaluate_with_reads
+from rules.engine import evaluate_function
+from rules.errors import GuardrailsError, UnknownFieldError
+from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, LambdaFunction
+from rules.parameters import Parameters
+from rules.reports.common import Result
+from rules.rule import Field, Rule
+from rules.scan import WORKERS, RegionScan, ScanProblem
+
+ROLE_HINT = "scan --role-name reads them in the function's account"
+
+# progress(phase, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatorScan:
+    aggregator: str
+    region: str  # where the aggregator lives
+    inventory: AggregateInventory
+    results: tuple[Result, ...]
+    problems: tuple[ScanProblem, ...]
+    gap_decided: int  # verdicts a recorded-items gap decided (failed closed)
+    role_name: str | None
+
+    def as_region_scan(self) -> RegionScan:
+        """The shape the CLI renders and builds findings from."""
+        return RegionScan(
+            self.region,
+            "aggregator",
+            self.inventory.functions,
+            self.results,
+            source_reason=self.source_reason,
+        )
+
+    @property
+    def source_reason(self) -> str:
+        places = {(f.account_id, f.region) for f in self.inventory.functions}
+        accounts = {account for account, _ in places}
+        reads = (
+            f"environment variables and qualified policies read through role {self.role_name}"
+            if self.role_name
+            else f"{self.gap_decided} verdict(s) decided by what Config does not record, "
+            "failed closed (--role-name reads it)"
+        )
+        return (
+            f"aggregator '{self.aggregator}' in {self.region}, {len(accounts)} account(s) in "
+            f"{len(places)} account/Region source(s); {reads}"
+        )
+
+
+def gaps(rule: Rule, function: LambdaFunction) -> tuple[Field, ...]:
+    """Fields ``rule`` would read for ``function`` that Config's items do not carry and that no
+    check raises about: the alias and version policies (periodic reads)."""
+    if Field.QUALIFIED_POLICIES in rule.periodic_reads and function.qualified_policies is None:
+        return (Field.QUALIFIED_POLICIES,)
+    return ()
+
+
+def evaluate_recorded(rule: Rule, function: LambdaFunction, parameters: Parameters) -> Evaluation:
+    """``rule`` over what Config recorded alone. A field the check needs and Config does not
+    record (``UnknownFieldError``), or a COMPLIANT verdict a missing field could overturn, is
+    NON_COMPLIANT with an annotation naming the field; other verdicts stand. Other errors
+    propagate (no verdict)."""
+    return recorded_verdict(rule, function, parameters)[0]
+
+
+def recorded_verdict(
+    rule: Rule, function: LambdaFunction, parameters: Parameters
+) -> tuple[Evaluation, bool]:
+    """``evaluate_recorded``'s evaluation, and whether a gap decided it (failed closed)."""
+    try:
+        evaluation = evaluate_function(rule, function, parameters)
+    except UnknownFieldError as error:
+        return _fail_closed(rule, function, error.reason), True
+    missing = gaps(rule, function)
+    if evaluation.compliance is Compliance.COMPLIANT and missing:
+        names = " and ".join(field.value for field in missing)
+        reason = (
+            f"function {function.name}: its own resource policy grants no public access, but "
+            f"its {names} are not in Config's items"
+        )
+        return _fail_closed(rule, function, reason), True
+    return evaluation, False
+
+
+def _fail_closed(rule: Rule, function: LambdaFunction, reason: str) -> Evaluation:
+    return Evaluation(
+        rule.id,
+        function.name,
+        LAMBDA_FUNCTION,
+        Compliance.NON_COMPLIANT,
+        f"{reason}; counted as non-compliant until they are read ({ROLE_HINT})",
+    )
+
+
+def scan_aggregator(
+    config: object,
+    aggregator: str,
+    rules: Sequence[Rule],
+    parameters: Mapping[str, Parameters],
+    *,
+    region: str,
+    partition: str,
+    members: MemberSessions | None = None,
+    workers: int = WORKERS,
+    progress: Progress | None = None,
+) -> AggregatorScan:
+    """Read the aggregator's functions (``config`` is the aggregator account's Config client),
+    then evaluate each: from the items alone, or with ``members``' reads."""
+
+    def read(done: int, total: int) -> None:
+        if progress:
+            progress("reading", done, total)
+
+    inventory = read_aggregate(config, aggregator, partition, progress=read)
+    problems = [
+        ScanProblem(u.key.account_id, u.key.region, u.arn, u.cause) for u in inventory.unread
+    ]
+
+    def evaluate(function: LambdaFunction) -> _Outcome:
+        return _evaluate(function, rules, parameters, members)
+
+    results: list[Result] = []
+    decided = 0
+    functions = inventory.functions
+    with ThreadPoolExecutor(max_workers=max(1, workers if members else 1)) as pool:
+        for done, outcome in enumerate(pool.map(evaluate, functions), 1):
+            results += outcome.results
+            problems += outcome.problems
+            decided += outcome.gap_decided
+            if progress:
+                progress("evaluating", done, len(functions))
+    return AggregatorScan(
+        aggregator,
+        region,
+        inventory,
+        tuple(results),
+        tuple(problems),
+        decided,
+        members.role if members else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    results: list[Result]
+    problems: list[ScanProblem]
+    gap_decided: int = 0
+
+
+def _evaluate(
+    function: LambdaFunction,
+    rules: Sequence[Rule],
+    parameters: Mapping[str, Parameters],
+    members: MemberSessions | None,
+) -> _Outcome:
+    """Every rule over one function: results (each with the function's ARN) and problems."""
+    results: list[Result] = []
+    problems: list[ScanProblem] = []
+    decided = 0
+
+    def problem(message: str) -> ScanProblem:
+        return ScanProblem(function.account_id, function.region, function.arn, message)
+
+    try:
+        clients = members.clients(function.account_id, function.region) if members else None
+    except GuardrailsError as error:  # the role cannot be assumed there: no complete verdict
+        return _Outcome([], [problem(str(error))])
+    for rule in rules:
+        try:
+            if clients is None:
+                evaluation, gap = recorded_verdict(rule, function, parameters[rule.id])
+                decided += gap
+            else:
+                evaluation = evaluate_with_reads(
+                    rule, function, parameters[rule.id], clients, periodic=True
+                )
+        except GuardrailsError as error:
+            problems.append(problem(f"rule {rule.id}: {error}"))
+            continue
+        except (BotoCoreError, ClientError) as error:
+            problems.append(problem(f"rule {rule.id}: AWS call failed: {error}"))
+            continue
+        results.append(Result(evaluation, function.arn))
+    return _Outcome(results, problems, decided)
