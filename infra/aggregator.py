@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -71,7 +72,8 @@ class OrganizationAggregator(Construct):
         if all_regions == bool(regions):
             raise ValueError("give the aggregator's regions, or all_regions=True, not both")
         for region in regions:
-            if not REGION_NAME.fullmatch(region):
+            # A token is the stack's own region, known at deploy time.
+            if not cdk.Token.is_unresolved(region) and not REGION_NAME.fullmatch(region):
                 raise ValueError(f"aggregator region {region!r} is not a region name")
         self.name = name
         self.policy = iam.ManagedPolicy(

@@ -19,21 +19,20 @@ and a member role in every account of ``targetOuIds`` that the functions assume 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudformation as cloudformation
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import code
+from infra.aggregator import OrganizationAggregator, aggregator_name
 from infra.alarms import GuardrailsAlarms
-from infra.nag import NIST, acknowledge
+from infra.dashboard import GuardrailsDashboard
+from infra.nag import acknowledge
 from infra.rule_construct import (
     CHANGE_TRIGGERS,
     RESOURCE_TYPE,
@@ -41,8 +40,16 @@ from infra.rule_construct import (
     RuleFunctionOptions,
     nag_resource,
 )
+from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import Settings, SettingsError
-from infra.stack import NOT_IN_VPC_WARNING, construct_id, key_alias, retention_days
+from infra.stack import (
+    acknowledge_outside_vpc,
+    construct_id,
+    retention_days,
+    rule_dead_letter_queue,
+    rule_function_key,
+)
+from infra.stackset import ServiceManagedStackSet, StackSetTemplate, synthesize_stack
 from rules.parameters import EXECUTION_ROLE_NAME
 from rules.permissions import ASSUME_EXECUTION_ROLE, Grant, member_role_grants
 from rules.registry import RULES_BY_ID
@@ -58,7 +65,6 @@ CONFIG_PRINCIPAL = "config.amazonaws.com"
 ORGANIZATION_RULE_NAME_MAX = 64
 IAM_ROLE_NAME_MAX = 64
 FUNCTION_POLICY_MAX = 20 * 1024
-TEMPLATE_BODY_MAX = 51_200
 INPUT_PARAMETERS_MAX = 2048
 DESCRIPTION_MAX = 256
 # The longest region code (e.g. us-isof-south-1) bounds a role name whose region is only known
@@ -250,64 +256,6 @@ class MemberRoleStack(cdk.Stack):
                 acknowledge(self.policy, "IAM5", f"Resource::{resource}", grant.why)
 
 
-def member_role_template(stack: MemberRoleStack) -> str:
-    """The synthesized member role template, as a StackSet's TemplateBody."""
-    stage = cdk.Stage.of(stack)
-    assert stage is not None
-    template = stage.synth().get_stack_artifact(stack.artifact_id).template
-    body = json.dumps(template, separators=(",", ":"))
-    if len(body) > TEMPLATE_BODY_MAX:
-        raise SettingsError(
-            f"the member role template is {len(body)} bytes, StackSets allow {TEMPLATE_BODY_MAX}"
-        )
-    return body
-
-
-def member_role_stack_set(
-    scope: Construct,
-    construct_id_: str,
-    *,
-    settings: Settings,
-    template_body: str,
-    parameters: Mapping[str, str],
-) -> cloudformation.CfnStackSet:
-    """A service-managed StackSet of ``template_body`` in every account of ``targetOuIds``, in
-    this stack's region only (IAM is global): auto-deployment on, stacks removed with the
-    account, tolerances from the context, ``CallAs: DELEGATED_ADMIN`` from a delegated
-    administrator. (Kept to this one function so it can move onto a shared StackSet
-    construct.)"""
-    stack = cdk.Stack.of(scope)
-    return cloudformation.CfnStackSet(
-        scope,
-        construct_id_,
-        stack_set_name=f"{stack.stack_name}-member-role",
-        description="Lambda Guardrails: the member role of the organization Config rules",
-        permission_model="SERVICE_MANAGED",
-        auto_deployment=cloudformation.CfnStackSet.AutoDeploymentProperty(
-            enabled=True, retain_stacks_on_account_removal=False
-        ),
-        call_as="DELEGATED_ADMIN" if settings.delegated_admin else "SELF",
-        capabilities=["CAPABILITY_NAMED_IAM"],
-        operation_preferences=cloudformation.CfnStackSet.OperationPreferencesProperty(
-            failure_tolerance_percentage=settings.failure_tolerance_percentage,
-            max_concurrent_percentage=settings.max_concurrent_percentage,
-        ),
-        stack_instances_group=[
-            cloudformation.CfnStackSet.StackInstancesProperty(
-                deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(
-                    organizational_unit_ids=list(settings.target_ou_ids)
-                ),
-                regions=[stack.region],
-            )
-        ],
-        parameters=[
-            cloudformation.CfnStackSet.ParameterProperty(parameter_key=key, parameter_value=value)
-            for key, value in parameters.items()
-        ],
-        template_body=template_body,
-    )
-
-
 class OrganizationStack(cdk.Stack):
     """The delegated administrator's stack in one region: the rule functions (no per-account
     Config rule), their invoke permissions, one organization Config rule per rule, alarms, and
@@ -324,24 +272,8 @@ class OrganizationStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id_, **kwargs)
         self.settings = settings
-        self.key = kms.Key(
-            self,
-            "Key",
-            alias=key_alias(self.stack_name),
-            description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self._allow_logs(self.key)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            data_key_reuse=cdk.Duration.hours(1),
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.key = rule_function_key(self)
+        self.dead_letter_queue = rule_dead_letter_queue(self, self.key)
         options = RuleFunctionOptions(
             code=code.rule_code(),
             layer=lambda_.LayerVersion.from_layer_version_arn(
@@ -375,34 +307,59 @@ class OrganizationStack(cdk.Stack):
             topic_arn=settings.alarm_topic_arn,
         )
         if not settings.in_vpc:
-            cdk.Annotations.of(self).add_warning_v2(
-                NOT_IN_VPC_WARNING,
-                "The rule functions run outside a VPC (context subnetIds is empty), so they are "
-                "NON_COMPLIANT with lambda-inside-vpc.",
-            )
-            for deployed in self.rules.values():
-                acknowledge(
-                    deployed.function,
-                    "LambdaInsideVPC",
-                    None,
-                    "Outside a VPC by configuration (no subnetIds); the synth warns and the "
-                    "README recommends subnets",
-                    pack=NIST,
-                )
-        self.stack_set: cloudformation.CfnStackSet | None = None
-        if member_role is not None:
-            parameters = {CENTRAL_ACCOUNT_PARAMETER: cdk.Aws.ACCOUNT_ID}
-            if member_role.region_parameter:
-                parameters[CENTRAL_REGION_PARAMETER] = cdk.Aws.REGION
-            self.stack_set = member_role_stack_set(
+            acknowledge_outside_vpc(self, self.rules.values())
+        self.dashboard = GuardrailsDashboard(
+            self,
+            "Dashboard",
+            rules=list(self.rules.values()),
+            dead_letter_queue=self.dead_letter_queue,
+            alarms=self.alarms.alarms,
+        )
+        if settings.security_hub_export:
+            # With this account as Security Hub's delegated administrator, the member
+            # accounts' findings are visible here too.
+            self.insights = GuardrailsInsights(
                 self,
-                "MemberRoleStackSet",
-                settings=settings,
-                template_body=member_role_template(member_role),
-                parameters=parameters,
+                "Insights",
+                config_rule_names={rule_id: rule.name for rule_id, rule in self.rules.items()},
+                organization=True,
             )
+        self.stack_set: ServiceManagedStackSet | None = None
+        self.aggregator: OrganizationAggregator | None = None
+        if member_role is not None:  # the home region: what the organization needs once
+            self._home_region(member_role)
         for key, value in settings.tags.items():
             cdk.Tags.of(self).add(key, value)
+
+    def _home_region(self, member_role: MemberRoleStack) -> None:
+        """The member role's StackSet (in this region only: IAM is global), the organization's
+        Config aggregator and, when asked, Security Hub's finding aggregator."""
+        settings = self.settings
+        parameters = {CENTRAL_ACCOUNT_PARAMETER: cdk.Aws.ACCOUNT_ID}
+        if member_role.region_parameter:
+            parameters[CENTRAL_REGION_PARAMETER] = cdk.Aws.REGION
+        synthesized = synthesize_stack(member_role)
+        self.stack_set = ServiceManagedStackSet(
+            self,
+            "MemberRole",
+            template=StackSetTemplate.of(
+                self, "MemberRoleTemplate", synthesized.template, synthesized.path
+            ),
+            regions=[self.region],
+            settings=settings,
+            description="Lambda Guardrails: the member role of the organization Config rules",
+            parameters=parameters,
+        )
+        self.aggregator = OrganizationAggregator(
+            self,
+            "Aggregator",
+            name=aggregator_name(settings.rule_name_prefix),
+            regions=settings.target_regions or [self.region],
+        )
+        if settings.security_hub_aggregation_regions is not None:
+            FindingAggregator(
+                self, "FindingAggregator", regions=settings.security_hub_aggregation_regions
+            )
 
     def _rule(self, rule_id: str, options: RuleFunctionOptions) -> None:
         settings = self.settings
@@ -496,30 +453,6 @@ class OrganizationStack(cdk.Stack):
             for index, account in enumerate(accounts)
         ]
 
-    def _allow_logs(self, key: kms.Key) -> None:
-        """CloudWatch Logs encrypts the functions' log groups with the key (this account's log
-        groups only), as in the account mode's stack."""
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:"
-                            f"{cdk.Aws.ACCOUNT_ID}:log-group:*"
-                        )
-                    }
-                },
-            )
-        )
 
 
 def build_organization(app: cdk.App, settings: Settings) -> list[cdk.Stack]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import aws_cdk as cdk
@@ -58,6 +59,75 @@ def key_alias(stack_name: str) -> str:
     return alias
 
 
+def rule_function_key(stack: cdk.Stack) -> kms.Key:
+    """The key of the rule functions' environment, log groups and dead-letter queue; CloudWatch
+    Logs may use it for this account's log groups only."""
+    key = kms.Key(
+        stack,
+        "Key",
+        alias=key_alias(stack.stack_name),
+        description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:"
+                        f"{cdk.Aws.ACCOUNT_ID}:log-group:*"
+                    )
+                }
+            },
+        )
+    )
+    return key
+
+
+def rule_dead_letter_queue(stack: cdk.Stack, key: kms.IKey) -> sqs.Queue:
+    """Where Lambda puts a Config event the rule function failed on after its retries."""
+    return sqs.Queue(
+        stack,
+        "DeadLetterQueue",
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        data_key_reuse=cdk.Duration.hours(1),
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+    )
+
+
+def acknowledge_outside_vpc(stack: cdk.Stack, rules: Iterable[ConfigLambdaRule]) -> None:
+    """No subnetIds: the functions run outside a VPC, which the synth says and NIST's
+    LambdaInsideVPC acknowledges with that reason."""
+    cdk.Annotations.of(stack).add_warning_v2(
+        NOT_IN_VPC_WARNING,
+        "The rule functions run outside a VPC (context subnetIds is empty), so they are "
+        "NON_COMPLIANT with lambda-inside-vpc. Set -c vpcId=... -c subnetIds=... (or, in the "
+        "organization mode, -c subnetIds=... -c securityGroupIds=...) to run them in private "
+        "subnets (recommended).",
+    )
+    for rule in rules:
+        acknowledge(
+            rule.function,
+            "LambdaInsideVPC",
+            None,
+            "Outside a VPC by configuration (no subnetIds); the synth warns and the README "
+            "recommends subnets",
+            pack=NIST,
+        )
+
+
 def log_access(bucket: s3.Bucket, destination: s3.Bucket, prefix: str) -> None:
     """S3 server access logging of ``bucket`` into ``destination`` through the destination's
     bucket policy (the log-delivery ACL is impossible with BucketOwnerEnforced). Written out
@@ -94,24 +164,8 @@ class GuardrailsStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id_, **kwargs)
         self.settings = settings
-        self.key = kms.Key(
-            self,
-            "Key",
-            alias=key_alias(self.stack_name),
-            description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        self._allow_logs(self.key)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            data_key_reuse=cdk.Duration.hours(1),
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.key = rule_function_key(self)
+        self.dead_letter_queue = rule_dead_letter_queue(self, self.key)
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)
         )
@@ -181,21 +235,7 @@ class GuardrailsStack(cdk.Stack):
                 depends_on=hub,
             )
         if not settings.in_vpc:
-            message = (
-                "The rule functions run outside a VPC (context subnetIds is empty), so they are "
-                "NON_COMPLIANT with lambda-inside-vpc. Set -c vpcId=... -c subnetIds=... to run "
-                "them in private subnets (recommended)."
-            )
-            cdk.Annotations.of(self).add_warning_v2(NOT_IN_VPC_WARNING, message)
-            for rule in self.rules.values():
-                acknowledge(
-                    rule.function,
-                    "LambdaInsideVPC",
-                    None,
-                    "Outside a VPC by configuration (no subnetIds); the synth warns and the "
-                    "README recommends subnets",
-                    pack=NIST,
-                )
+            acknowledge_outside_vpc(self, self.rules.values())
         for rule_id, deployed in self.rules.items():
             default = deployed.rule.default_periodic_frequency
             if default and settings.periodic_frequency_of(rule_id) is None:
@@ -207,31 +247,6 @@ class GuardrailsStack(cdk.Stack):
                 )
         for key, value in settings.tags.items():
             cdk.Tags.of(self).add(key, value)
-
-    def _allow_logs(self, key: kms.Key) -> None:
-        """CloudWatch Logs encrypts the functions' log groups with the key, for this account's
-        log groups only."""
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:"
-                            f"{cdk.Aws.ACCOUNT_ID}:log-group:*"
-                        )
-                    }
-                },
-            )
-        )
 
     def _security_group_ids(self) -> list[str]:
         settings = self.settings

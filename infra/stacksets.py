@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from infra import code
+from infra.aggregator import OrganizationAggregator, aggregator_name
 from infra.nag import AWS_SOLUTIONS, NIST, acknowledge
+from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import Settings, SettingsError
 from infra.stack import GuardrailsStack, log_access, retention_days
 from infra.stackset import ServiceManagedStackSet, StackSetTemplate, synthesize_stack
@@ -320,6 +323,27 @@ class StackSetsAdminStack(cdk.Stack):
             description="Lambda Guardrails: AWS Config custom rules for Lambda functions",
             parameters={CODE_ACCOUNT_PARAMETER: cdk.Aws.ACCOUNT_ID},
         )
+        # What the organization needs once, from the administrator's account and region.
+        self.aggregator = OrganizationAggregator(
+            self,
+            "Aggregator",
+            name=aggregator_name(settings.rule_name_prefix),
+            regions=settings.target_regions,
+        )
+        if settings.security_hub_export:
+            # With this account as Security Hub's delegated administrator, every member
+            # account's findings are visible here too.
+            self.insights = GuardrailsInsights(
+                self,
+                "Insights",
+                config_rule_names={
+                    rule_id: settings.config_rule_name(rule_id) for rule_id in settings.rule_ids
+                },
+            )
+        if settings.security_hub_aggregation_regions is not None:
+            FindingAggregator(
+                self, "FindingAggregator", regions=settings.security_hub_aggregation_regions
+            )
 
 
 def build_stacksets(app: cdk.App, name: str, settings: Settings) -> StackSetsAdminStack:
@@ -346,7 +370,9 @@ def build_stacksets(app: cdk.App, name: str, settings: Settings) -> StackSetsAdm
         cdk.Stage(app, f"{name}Member"),
         name,
         stack_name=name,
-        settings=settings,
+        # One finding aggregator per account: the administrator's stack has it, not every
+        # member region.
+        settings=replace(settings, security_hub_aggregation_regions=None),
         code_source=shared_bucket_code(name, key),
         # No bootstrap in the member accounts: no BootstrapVersion parameter or rule, and the
         # synthesizer refuses any asset.

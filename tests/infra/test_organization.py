@@ -134,7 +134,10 @@ def test_the_member_role_stack_set_is_deployed_once_into_one_region(regional: Or
     assert props["OperationPreferences"] == {
         "FailureTolerancePercentage": 5,
         "MaxConcurrentPercentage": 50,
+        "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+        "RegionConcurrencyType": "PARALLEL",
     }
+    assert props["ManagedExecution"] == {"Active": True}
     assert props["StackInstancesGroup"] == [
         {"DeploymentTargets": {"OrganizationalUnitIds": [OU]}, "Regions": [REGIONS[0]]}
     ]
@@ -205,11 +208,21 @@ def test_a_prefix_too_long_for_organization_rule_names_is_refused(tmp_path: Path
 # --- central functions ----------------------------------------------------------------------
 
 
+def function_roles(synth: OrgSynth, stack: str) -> list[dict[str, Any]]:
+    """The rule functions' roles (Lambda assumes them; the aggregator's is Config's)."""
+    return [
+        role
+        for role in synth.of_type(stack, "AWS::IAM::Role").values()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "lambda.amazonaws.com"}
+    ]
+
+
 def central_roles(synth: OrgSynth, stack: str) -> dict[str, Any]:
     """Role name -> the role's managed policy document."""
     resources = synth.stacks[stack]["Resources"]
     result = {}
-    for role in synth.of_type(stack, "AWS::IAM::Role").values():
+    for role in function_roles(synth, stack):
         [policy_ref] = role["Properties"]["ManagedPolicyArns"]
         result_name = role["Properties"]["RoleName"]
         document = resources[policy_ref["Ref"]]["Properties"]["PolicyDocument"]
@@ -240,8 +253,7 @@ def test_central_functions_may_only_assume_the_member_role_within_the_organizati
 def test_central_role_names_are_per_region_and_prefix(regional: OrgSynth) -> None:
     names = {
         region: {
-            role["Properties"]["RoleName"]
-            for role in regional.of_type(stack_id(region), "AWS::IAM::Role").values()
+            role["Properties"]["RoleName"] for role in function_roles(regional, stack_id(region))
         }
         for region in REGIONS
     }
@@ -290,7 +302,7 @@ def test_the_member_role_trusts_exactly_the_central_roles_of_every_region(
     central = {
         "arn:${AWS::Partition}:iam::${CentralAccountId}:role/" + name
         for region in REGIONS
-        for role_ in regional.of_type(stack_id(region), "AWS::IAM::Role").values()
+        for role_ in function_roles(regional, stack_id(region))
         for name in [role_["Properties"]["RoleName"]]
     }
     assert trusted == central
@@ -300,7 +312,7 @@ def test_the_member_role_trusts_exactly_the_central_roles_of_every_region(
 def test_the_member_role_trust_follows_the_region_parameter(default: OrgSynth) -> None:
     [statement] = member_role(default)["AssumeRolePolicyDocument"]["Statement"]
     trusted = {_joined(arn) for arn in statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]}
-    roles = default.of_type(ORGANIZATION_STACK, "AWS::IAM::Role").values()
+    roles = function_roles(default, ORGANIZATION_STACK)
     central = {
         "arn:${AWS::Partition}:iam::${CentralAccountId}:role/"
         + _joined(r["Properties"]["RoleName"]).replace("${AWS::Region}", "${CentralRegion}")
@@ -471,15 +483,21 @@ def literal_names(template: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
 def test_names_never_collide_across_regions_and_prefixes(
     regional: OrgSynth, tmp_path: Path
 ) -> None:
-    """Regional names (organization rules, StackSet, key alias) repeat per region only; global
-    ones (IAM roles) differ per region and prefix; the member role follows the prefix."""
+    """Regional names (organization rules, StackSet, key alias, the aggregator of the home
+    region) repeat per region only; global ones (IAM roles) differ per region and prefix; the
+    member role and the aggregator follow the prefix."""
     eu, us = (literal_names(regional.stacks[stack_id(region)]) for region in REGIONS)
+    home_only = {
+        ("AWS::CloudFormation::StackSet", "StackSetName"),
+        ("AWS::Config::ConfigurationAggregator", "ConfigurationAggregatorName"),
+    }
     assert set(eu) == {
         ("AWS::Config::OrganizationConfigRule", "OrganizationConfigRuleName"),
         ("AWS::IAM::Role", "RoleName"),
         ("AWS::KMS::Alias", "AliasName"),
-        ("AWS::CloudFormation::StackSet", "StackSetName"),
+        *home_only,
     }
+    assert set(us) == set(eu) - home_only
     assert not eu[("AWS::IAM::Role", "RoleName")] & us[("AWS::IAM::Role", "RoleName")]
     team = synth_organization(tmp_path, {"ruleNamePrefix": "team-b-", "targetRegions": REGIONS[0]})
     team_names = literal_names(team.stacks[stack_id(REGIONS[0])])
@@ -516,3 +534,53 @@ def test_cdk_nag_checked_every_stack_and_acknowledged_only_with_reasons(
             checked |= {c["constructPath"].split("/")[0] for c in suppressed["violatingConstructs"]}
     # The member role's stack (in its nested stage) was checked too.
     assert "LambdaGuardrailsMemberRole" in checked
+
+
+# --- seeing the organization ----------------------------------------------------------------
+
+
+def test_every_region_has_its_dashboard_and_insights_the_home_region_the_aggregator(
+    regional: OrgSynth,
+) -> None:
+    home, other = (stack_id(region) for region in REGIONS)
+    for stack in (home, other):
+        assert len(regional.of_type(stack, "AWS::CloudWatch::Dashboard")) == 1
+        insights = regional.of_type(stack, "AWS::SecurityHub::Insight").values()
+        assert len(insights) == 2
+        for insight in insights:
+            # The member accounts' copies of the organization rules write the findings.
+            prefixes = {f["Value"] for f in insight["Properties"]["Filters"]["Id"]}
+            assert all(
+                p.startswith("lambda-guardrails/OrgConfigRule-guardrails-") for p in prefixes
+            )
+    assert regional.of_type(other, "AWS::Config::ConfigurationAggregator") == {}
+    [aggregator] = regional.of_type(home, "AWS::Config::ConfigurationAggregator").values()
+    source = aggregator["Properties"]["OrganizationAggregationSource"]
+    assert source["AwsRegions"] == list(REGIONS)
+    assert aggregator["Properties"]["ConfigurationAggregatorName"] == "guardrails-organization"
+
+
+def test_without_target_regions_the_aggregator_covers_the_stacks_own_region(
+    default: OrgSynth,
+) -> None:
+    [aggregator] = default.of_type(
+        ORGANIZATION_STACK, "AWS::Config::ConfigurationAggregator"
+    ).values()
+    assert aggregator["Properties"]["OrganizationAggregationSource"]["AwsRegions"] == [
+        {"Ref": "AWS::Region"}
+    ]
+    assert default.of_type(ORGANIZATION_STACK, "AWS::SecurityHub::FindingAggregator") == {}
+
+
+def test_the_finding_aggregator_is_in_the_home_region_only(tmp_path: Path) -> None:
+    synth = synth_organization(
+        tmp_path,
+        {
+            "enabledRules": "lambda-dlq-check",
+            "targetRegions": ",".join(REGIONS),
+            "securityHubAggregationRegions": "ALL",
+        },
+    )
+    home, other = (stack_id(region) for region in REGIONS)
+    assert len(synth.of_type(home, "AWS::SecurityHub::FindingAggregator")) == 1
+    assert synth.of_type(other, "AWS::SecurityHub::FindingAggregator") == {}

@@ -379,8 +379,12 @@ def test_the_stack_set_deploys_after_the_code_buckets_hold_the_code(
 def test_names_never_collide(delegated: Deployment) -> None:
     """Literal names: per account and region, derived from the stack name or ruleNamePrefix;
     the code bucket's global name holds the account, the region and the instance."""
+    aggregator = ("AWS::Config::ConfigurationAggregator", "ConfigurationAggregatorName")
     for instance in (STACK_NAME, TEAM):
-        assert set(literal_names(delegated.template(instance))) == {(STACK_SET, "StackSetName")}
+        assert set(literal_names(delegated.template(instance))) == {
+            (STACK_SET, "StackSetName"),
+            aggregator,
+        }
         assert set(literal_names(delegated.member(instance).template)) == REGIONAL_NAMES
         for template in delegated.code_stacks(instance).values():
             assert literal_names(template) == {}
@@ -391,6 +395,10 @@ def test_names_never_collide(delegated: Deployment) -> None:
     for where in REGIONAL_NAMES:
         assert not first[where] & team[where], where
     assert instance_suffix(STACK_NAME) != instance_suffix(TEAM)
+    admins = [
+        literal_names(delegated.template(instance))[aggregator] for instance in (STACK_NAME, TEAM)
+    ]
+    assert not admins[0] & admins[1]
 
 
 def test_code_bucket_names_fit_s3_in_every_region() -> None:
@@ -561,3 +569,30 @@ def test_settings_without_targets_are_refused() -> None:
             settings=load_settings(STACKSETS.get),
             description="test",
         )
+
+
+def test_the_administrator_sees_the_organization(deployment: Deployment) -> None:
+    """The aggregator over the target regions and the insights live in the administrator's
+    stack; every member stack has its own dashboard and insights."""
+    admin = deployment.template(STACK_NAME)
+    [aggregator] = of_type(admin, "AWS::Config::ConfigurationAggregator")
+    source = aggregator["Properties"]["OrganizationAggregationSource"]
+    assert source["AwsRegions"] == list(REGIONS)
+    assert len(of_type(admin, "AWS::SecurityHub::Insight")) == 2
+    member = deployment.member().template
+    assert len(of_type(member, "AWS::CloudWatch::Dashboard")) == 1
+    assert len(of_type(member, "AWS::SecurityHub::Insight")) == 2
+    assert of_type(member, "AWS::Config::ConfigurationAggregator") == []
+
+
+def test_the_finding_aggregator_is_the_administrators_not_every_members(tmp_path: Path) -> None:
+    """One finding aggregator per account: the StackSet must not create one in every region
+    of every member account."""
+    overrides = {
+        **STACKSETS,
+        "enabledRules": "lambda-dlq-check",
+        "securityHubAggregationRegions": "ALL",
+    }
+    synth = synthesized(build_app(context(overrides), str(tmp_path)), tmp_path)
+    assert len(of_type(synth.template(STACK_NAME), "AWS::SecurityHub::FindingAggregator")) == 1
+    assert of_type(synth.embedded_member(), "AWS::SecurityHub::FindingAggregator") == []
