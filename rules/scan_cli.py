@@ -247,7 +247,8 @@ def report(
     ] + list(problems)
     document = _document(fmt, scans, results, session, args.rule_name_prefix, problems=every)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
+        # newline="": the document's line ends as rendered (CSV's CRLF stays CRLF everywhere).
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
             handle.write(document)
         print(f"rules scan: wrote {fmt} report to {args.output}", file=sys.stderr)
     else:
