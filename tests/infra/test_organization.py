@@ -584,3 +584,24 @@ def test_the_finding_aggregator_is_in_the_home_region_only(tmp_path: Path) -> No
     home, other = (stack_id(region) for region in REGIONS)
     assert len(synth.of_type(home, "AWS::SecurityHub::FindingAggregator")) == 1
     assert synth.of_type(other, "AWS::SecurityHub::FindingAggregator") == {}
+
+
+def test_every_region_alarms_on_its_functions_and_dead_letter_queue(regional: OrgSynth) -> None:
+    for region in REGIONS:
+        stack = stack_id(region)
+        alarms = regional.of_type(stack, "AWS::CloudWatch::Alarm").values()
+        errors = [a for a in alarms if a["Properties"].get("MetricName") == "Errors"]
+        queue = [
+            a
+            for a in alarms
+            if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        ]
+        functions = set(regional.of_type(stack, "AWS::Lambda::Function"))
+        watched = {
+            dimension["Value"]["Ref"]
+            for alarm in errors
+            for dimension in alarm["Properties"]["Dimensions"]
+            if dimension["Name"] == "FunctionName"
+        }
+        assert watched == functions and len(functions) == len(RULES)
+        assert len(queue) == 1
