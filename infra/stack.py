@@ -59,13 +59,14 @@ def key_alias(stack_name: str) -> str:
     return alias
 
 
-def rule_function_key(stack: cdk.Stack) -> kms.Key:
+def rule_function_key(stack: cdk.Stack, alias: str | None = None) -> kms.Key:
     """The key of the rule functions' environment, log groups and dead-letter queue; CloudWatch
-    Logs may use it for this account's log groups only."""
+    Logs may use it for this account's log groups only. ``alias`` defaults to
+    ``key_alias(stack.stack_name)``."""
     key = kms.Key(
         stack,
         "Key",
-        alias=key_alias(stack.stack_name),
+        alias=alias or key_alias(stack.stack_name),
         description="Lambda Guardrails: the rule functions' environment, logs, DLQ",
         enable_key_rotation=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -160,11 +161,14 @@ class GuardrailsStack(cdk.Stack):
         *,
         settings: Settings,
         code_source: code.CodeSource = code.asset_code,
+        key_alias_name: str | None = None,
         **kwargs: Any,
     ) -> None:
+        """``key_alias_name``: the key's alias when the deployed stack's name is not this
+        stack's (a StackSet names its stacks ``StackSet-<name>-<id>``)."""
         super().__init__(scope, construct_id_, **kwargs)
         self.settings = settings
-        self.key = rule_function_key(self)
+        self.key = rule_function_key(self, key_alias_name)
         self.dead_letter_queue = rule_dead_letter_queue(self, self.key)
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)

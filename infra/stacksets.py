@@ -373,6 +373,9 @@ def build_stacksets(app: cdk.App, name: str, settings: Settings) -> StackSetsAdm
         # One finding aggregator per account: the administrator's stack has it, not every
         # member region.
         settings=replace(settings, security_hub_aggregation_regions=None),
+        # Every StackSet stack is named StackSet-<StackSet name>-<id>: the alias follows it, so
+        # it never meets the account mode's alias/LambdaGuardrails in the same account.
+        key_alias_name=f"alias/{cdk.Aws.STACK_NAME}",
         code_source=shared_bucket_code(name, key),
         # No bootstrap in the member accounts: no BootstrapVersion parameter or rule, and the
         # synthesizer refuses any asset.

@@ -210,7 +210,8 @@ def test_the_member_template_is_the_guardrails_stack(
     deployment: Deployment, default_synth: Synth
 ) -> None:
     """What the StackSet deploys is the member stack's synthesized template, byte for byte, and
-    that is the account mode's stack with only the code's location changed."""
+    that is the account mode's stack with only the code's location and the key alias (the
+    deployed stack's name) changed."""
     member = deployment.member()
     embedded = deployment.embedded_member()
     assert embedded == member.template
@@ -224,6 +225,11 @@ def test_the_member_template_is_the_guardrails_stack(
                 **expected["Properties"],
                 "Code": None,
             }
+        elif resource["Type"] == "AWS::KMS::Alias":
+            assert resource["Properties"]["AliasName"] == {
+                "Fn::Join": ["", ["alias/", {"Ref": "AWS::StackName"}]]
+            }
+            assert expected["Properties"]["AliasName"] == f"alias/{STACK_NAME}"
         else:
             assert resource == expected, logical_id
     settings = load_settings(context(STACKSETS).get)
@@ -385,14 +391,18 @@ def test_names_never_collide(delegated: Deployment) -> None:
             (STACK_SET, "StackSetName"),
             aggregator,
         }
-        assert set(literal_names(delegated.member(instance).template)) == REGIONAL_NAMES
+        # The key alias is the deployed stack's name (StackSet-<name>-<id>), not a literal: it
+        # never meets the account mode's alias/LambdaGuardrails in the same account.
+        assert set(literal_names(delegated.member(instance).template)) == REGIONAL_NAMES - {
+            ("AWS::KMS::Alias", "AliasName")
+        }
         for template in delegated.code_stacks(instance).values():
             assert literal_names(template) == {}
     assert delegated.stack_set()["StackSetName"] == f"{STACK_NAME}-Rules"
     assert delegated.stack_set(TEAM)["StackSetName"] == f"{TEAM}-Rules"
     first = literal_names(delegated.member().template)
     team = literal_names(delegated.member(TEAM).template)
-    for where in REGIONAL_NAMES:
+    for where in REGIONAL_NAMES - {("AWS::KMS::Alias", "AliasName")}:
         assert not first[where] & team[where], where
     assert instance_suffix(STACK_NAME) != instance_suffix(TEAM)
     admins = [
