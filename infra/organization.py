@@ -41,7 +41,7 @@ from infra.rule_construct import (
     nag_resource,
 )
 from infra.security_hub import FindingAggregator, GuardrailsInsights
-from infra.settings import Settings, SettingsError
+from infra.settings import CONTEXT_DEFAULTS, Settings, SettingsError
 from infra.stack import (
     acknowledge_outside_vpc,
     construct_id,
@@ -55,6 +55,8 @@ from rules.permissions import ASSUME_EXECUTION_ROLE, Grant, member_role_grants
 from rules.registry import RULES_BY_ID
 
 ORGANIZATION_STACK = "LambdaGuardrailsOrganization"
+CENTRAL_CONCURRENCY_WARNING = "LambdaGuardrails:CentralConcurrency"
+ACCOUNTS_WITHOUT_ROLE_WARNING = "LambdaGuardrails:AccountsWithoutMemberRole"
 MEMBER_ROLE_STAGE = "LambdaGuardrailsMemberRole"
 MEMBER_ROLE_STACK = "MemberRole"
 CENTRAL_ACCOUNT_PARAMETER = "CentralAccountId"
@@ -308,6 +310,14 @@ class OrganizationStack(cdk.Stack):
         )
         if not settings.in_vpc:
             acknowledge_outside_vpc(self, self.rules.values())
+        if settings.reserved_concurrency == CONTEXT_DEFAULTS["reservedConcurrency"]:
+            cdk.Annotations.of(self).add_warning_v2(
+                CENTRAL_CONCURRENCY_WARNING,
+                f"Each central rule function keeps the account mode's reservedConcurrency "
+                f"({settings.reserved_concurrency}) while it serves every member account: size "
+                "it to the organization (see the README's organization mode). Throttled Config "
+                "events are retried for up to 6 hours, then land in the dead-letter queue.",
+            )
         self.dashboard = GuardrailsDashboard(
             self,
             "Dashboard",
@@ -328,6 +338,15 @@ class OrganizationStack(cdk.Stack):
         self.aggregator: OrganizationAggregator | None = None
         if member_role is not None:  # the home region: what the organization needs once
             self._home_region(member_role)
+            if not settings.excluded_accounts:
+                cdk.Annotations.of(self).add_warning_v2(
+                    ACCOUNTS_WITHOUT_ROLE_WARNING,
+                    "The organization rules reach every account of the organization, the member "
+                    "role only the accounts of targetOuIds, and never the management account "
+                    "(service-managed StackSets skip it): list the management account and any "
+                    "account outside targetOuIds in excludedAccounts, or their evaluations fail "
+                    "with AccessDenied.",
+                )
         for key, value in settings.tags.items():
             cdk.Tags.of(self).add(key, value)
 
@@ -349,6 +368,8 @@ class OrganizationStack(cdk.Stack):
             settings=settings,
             description="Lambda Guardrails: the member role of the organization Config rules",
             parameters=parameters,
+            # The organization rules skip these accounts: they need no role either.
+            excluded_accounts=settings.excluded_accounts,
         )
         self.aggregator = OrganizationAggregator(
             self,

@@ -148,7 +148,10 @@ class ServiceManagedStackSet(Construct):
         description: str,
         parameters: Mapping[str, str] | None = None,
         region_concurrency_type: str = "PARALLEL",
+        excluded_accounts: Sequence[str] = (),
     ) -> None:
+        """``excluded_accounts``: accounts of the OUs that get no stack (``AccountFilterType:
+        DIFFERENCE``)."""
         super().__init__(scope, construct_id)
         if not regions:
             raise ValueError("a StackSet needs at least one region")
@@ -195,7 +198,9 @@ class ServiceManagedStackSet(Construct):
             stack_instances_group=[
                 cloudformation.CfnStackSet.StackInstancesProperty(
                     deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(
-                        organizational_unit_ids=list(settings.target_ou_ids)
+                        organizational_unit_ids=list(settings.target_ou_ids),
+                        accounts=list(excluded_accounts) or None,
+                        account_filter_type="DIFFERENCE" if excluded_accounts else None,
                     ),
                     regions=list(regions),
                 )

@@ -15,9 +15,12 @@ from cfnlint.api import ManualArgs, lint_file
 
 from app import build_app
 from infra.organization import (
+    ACCOUNTS_WITHOUT_ROLE_WARNING,
     CENTRAL_ACCOUNT_PARAMETER,
+    CENTRAL_CONCURRENCY_WARNING,
     CENTRAL_REGION_PARAMETER,
     ORGANIZATION_STACK,
+    OrganizationStack,
 )
 from infra.rule_construct import DLQ_ACTIONS, KMS_ACTIONS, LOG_ACTIONS, XRAY_ACTIONS
 from infra.settings import SettingsError
@@ -605,3 +608,42 @@ def test_every_region_alarms_on_its_functions_and_dead_letter_queue(regional: Or
         }
         assert watched == functions and len(functions) == len(RULES)
         assert len(queue) == 1
+
+
+def test_excluded_accounts_get_no_member_role_and_silence_the_warning(
+    regional: OrgSynth,
+) -> None:
+    [stack_set] = regional.of_type(stack_id(REGIONS[0]), "AWS::CloudFormation::StackSet").values()
+    [group] = stack_set["Properties"]["StackInstancesGroup"]
+    assert group["DeploymentTargets"] == {
+        "OrganizationalUnitIds": [OU],
+        "Accounts": [EXCLUDED],
+        "AccountFilterType": "DIFFERENCE",
+    }
+
+
+def test_the_synth_warns_of_accounts_without_role_and_of_default_concurrency(
+    tmp_path: Path,
+) -> None:
+    app = build_app(
+        {**cdk_json_context(), **ORGANIZATION, "enabledRules": "lambda-dlq-check"},
+        str(tmp_path),
+    )
+    [stack] = [s for s in app.node.children if isinstance(s, OrganizationStack)]
+    warnings = {entry.data for entry in stack.node.metadata if entry.type == "aws:cdk:warning"}
+    assert any(ACCOUNTS_WITHOUT_ROLE_WARNING in str(w) for w in warnings)
+    assert any(CENTRAL_CONCURRENCY_WARNING in str(w) for w in warnings)
+    sized = build_app(
+        {
+            **cdk_json_context(),
+            **ORGANIZATION,
+            "enabledRules": "lambda-dlq-check",
+            "excludedAccounts": EXCLUDED,
+            "reservedConcurrency": "50",
+        },
+        str(tmp_path / "sized"),
+    )
+    [quiet] = [s for s in sized.node.children if isinstance(s, OrganizationStack)]
+    left = [str(e.data) for e in quiet.node.metadata if e.type == "aws:cdk:warning"]
+    assert not [w for w in left if ACCOUNTS_WITHOUT_ROLE_WARNING in w]
+    assert not [w for w in left if CENTRAL_CONCURRENCY_WARNING in w]
