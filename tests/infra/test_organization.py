@@ -142,7 +142,14 @@ def test_the_member_role_stack_set_is_deployed_once_into_one_region(regional: Or
     }
     assert props["ManagedExecution"] == {"Active": True}
     assert props["StackInstancesGroup"] == [
-        {"DeploymentTargets": {"OrganizationalUnitIds": [OU]}, "Regions": [REGIONS[0]]}
+        {
+            "DeploymentTargets": {
+                "OrganizationalUnitIds": [OU],
+                "Accounts": [EXCLUDED],
+                "AccountFilterType": "DIFFERENCE",
+            },
+            "Regions": [REGIONS[0]],
+        }
     ]
     assert props["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
     assert props["Parameters"] == [
