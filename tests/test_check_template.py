@@ -219,3 +219,15 @@ def test_other_formats_render(fmt: str) -> None:
     assert status == 0
     for logical_id, _ in EXPECTED_VIOLATIONS:
         assert logical_id in text
+
+
+def test_readme_shows_the_three_ways_with_one_command_each() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Before deployment") :]
+    section = section[: section.index("\n## ", 1)]
+    for command in (
+        "add_plugins(LambdaGuardrailsChecks(app))",
+        "python -m rules check-template",
+        "-c deploymentHook=fail",
+    ):
+        assert command in section
