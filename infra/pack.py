@@ -77,7 +77,8 @@ class LambdaGuardrailsChecks:
         if unknown not in UNKNOWN_CHOICES:
             raise ValueError(f"unknown={unknown!r}: expected one of {', '.join(UNKNOWN_CHOICES)}")
         self._enabled_rules = (
-            enabled_rules if enabled_rules is None or isinstance(enabled_rules, str)
+            enabled_rules
+            if enabled_rules is None or isinstance(enabled_rules, str)
             else list(enabled_rules)
         )
         self._rule_parameters = rule_parameters
@@ -134,7 +135,9 @@ class LambdaGuardrailsChecks:
             rule_ids = _rule_ids(value("enabledRules"), value("disabledRules"))
         else:
             rule_ids = _rule_ids(self._enabled_rules, [])
-        raw = self._rule_parameters if self._rule_parameters is not None else value("ruleParameters")
+        raw = (
+            self._rule_parameters if self._rule_parameters is not None else value("ruleParameters")
+        )
         strings = _rule_parameters(raw, rule_ids)
         rules = [RULES_BY_ID[rule_id] for rule_id in rule_ids]
         return rules, {rule.id: parse_parameters(rule, strings.get(rule.id, {})) for rule in rules}
