@@ -8,6 +8,7 @@ import sys
 from typing import Any, Mapping, Sequence, TextIO
 
 from rules import __version__, json_text
+from rules.check_template import add_check_template_parser, run_check_template
 from rules.engine import evaluate_item_offline
 from rules.errors import GuardrailsError
 from rules.fail_on import add_fail_on_argument, fails
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("files", nargs="+", metavar="FILE")
 
     add_scan_parser(commands)
+    add_check_template_parser(commands)
 
     listing = commands.add_parser("list", help="list the rules and their parameters")
     listing.add_argument("--format", choices=("table", "json", "markdown"), default="table")
@@ -76,6 +78,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return _list(args.format, out)
     if args.command == "scan":
         return _scan(args, out)
+    if args.command == "check-template":
+        return _check_template(args, out)
     try:
         rules = _select_rules(args.rule)
         cli_parameters = _decode_parameters(args.parameters)
@@ -128,6 +132,16 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
         print(f"rules scan: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     return run_scan(args, rules, parameters, out)
+
+
+def _check_template(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        rules = _select_rules(args.rule or ["all"])
+        parameters = _parameters_for(rules, _decode_parameters(args.parameters) or {})
+    except (GuardrailsError, ValueError) as error:
+        print(f"rules check-template: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    return run_check_template(args, rules, parameters, out)
 
 
 def _evaluate_source(
