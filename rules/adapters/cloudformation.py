@@ -541,7 +541,7 @@ def describe_intrinsic(value: Any) -> str:
 
 
 def _described(value: Any) -> str:
-    if isinstance(value, JSON_OBJECT) and len(value) == 1:
+    if isinstance(value, JSON_OBJECT) and _is_intrinsic(value):
         ((function, argument),) = value.items()
         return f"{function} {_described_argument(argument)}"
     return _described_argument(value)
@@ -552,7 +552,7 @@ def _described_argument(argument: Any) -> str:
         return argument
     if isinstance(argument, list):
         return "[" + ", ".join(_described_argument(item) for item in argument) + "]"
-    if isinstance(argument, JSON_OBJECT) and len(argument) == 1:
+    if isinstance(argument, JSON_OBJECT) and _is_intrinsic(argument):
         return "(" + _described(argument) + ")"
     if isinstance(argument, JSON_OBJECT):  # a literal object (``{}``, a variables map)
         return "{" + ", ".join(f"{k}: {_described_argument(v)}" for k, v in argument.items()) + "}"
