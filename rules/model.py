@@ -163,6 +163,15 @@ class Evaluation:
     resource_type: str
     compliance: Compliance
     annotation: str
+    # Synth time only: the unresolved CloudFormation values (``Ref MyParam`` ...) that decided a
+    # NON_COMPLIANT verdict: resolved favourably, the verdict would differ. Empty when the
+    # verdict holds whatever they resolve to (``rules.adapters.cloudformation_unknowns``).
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def decided_by_unresolved(self) -> bool:
+        """NON_COMPLIANT only because values known at deploy time were taken at their worst."""
+        return bool(self.unresolved)
 
     def as_json(self) -> dict[str, str]:
         return {

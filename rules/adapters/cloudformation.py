@@ -46,9 +46,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple
 
+from rules.adapters.cloudformation_unknowns import ModelField, UnresolvedValue
 from rules.adapters.common import JSON_OBJECT, tags_from
 from rules.errors import InvalidInputError
 from rules.model import (
@@ -68,6 +69,9 @@ ALIAS = "AWS::Lambda::Alias"
 VERSION = "AWS::Lambda::Version"
 PERMISSION = "AWS::Lambda::Permission"
 URL = "AWS::Lambda::Url"
+EVENT_INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
+# A template that still holds these has not been through the SAM transform.
+SAM_PREFIX = "AWS::Serverless::"
 KMS_KEY = "AWS::KMS::Key"
 EVENTS_RULE = "AWS::Events::Rule"
 
@@ -113,6 +117,15 @@ SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 VERSION_NUMBER = re.compile(r"[0-9]+")
 KMS_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:[0-9]{12}:(key|alias)/.+")
+# AWS::Lambda::Permission properties -> the condition AddPermission writes for each.
+STATEMENT_CONDITIONS = {
+    "SourceAccount": ("StringEquals", "AWS:SourceAccount"),
+    "SourceArn": ("ArnLike", "AWS:SourceArn"),
+    "PrincipalOrgID": ("StringEquals", "aws:PrincipalOrgID"),
+    "EventSourceToken": ("StringEquals", "lambda:EventSourceToken"),
+    "FunctionUrlAuthType": ("StringEquals", "lambda:FunctionUrlAuthType"),
+    "InvokedViaFunctionUrl": ("Bool", "lambda:InvokedViaFunctionUrl"),
+}
 # Lambda's own name for the unpublished code: a permission on it is the function's.
 LATEST = "$LATEST"
 DESCRIPTION_LIMIT = 100
@@ -152,8 +165,20 @@ class UnattributedResource:
 
 @dataclass(frozen=True, slots=True)
 class TemplateModels:
+    """``functions`` and ``unknowns`` by the function's logical id; ``sources`` lists, per
+    function, the logical ids of the resources its model was built from (the function first,
+    then its aliases, versions, permissions, URLs and EventInvokeConfigs), so a report can point
+    at each of them."""
+
     functions: Mapping[str, LambdaFunction]
     unattributed: tuple[UnattributedResource, ...]
+    # Values the template leaves to deploy time that a check may read (see UnresolvedValue).
+    unknowns: Mapping[str, tuple[UnresolvedValue, ...]] = field(default_factory=dict)
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class UntransformedTemplateError(InvalidInputError):
+    """A SAM template before its transform: its functions are not Lambda resources yet."""
 
 
 class UnattributedPermissionError(InvalidInputError):
@@ -185,17 +210,23 @@ def read_template(
 ) -> TemplateModels:
     """The template's functions, and the permissions/URLs that target none of them."""
     resources: Mapping[str, Any] = template.get("Resources") or {}
+    _refuse_untransformed(template, resources)
     resolver = _Resolver(resources, environment or StackEnvironment())
     function_ids = [lid for lid, resource in resources.items() if _type(resource) == FUNCTION]
     unqualified: dict[str, list[PolicyStatement]] = {lid: [] for lid in function_ids}
     qualified: dict[str, dict[Qualifier, list[PolicyStatement]]] = {lid: {} for lid in function_ids}
     url_auth: dict[str, str] = {}
     unattributed: list[UnattributedResource] = []
+    unknowns: dict[str, list[UnresolvedValue]] = {
+        lid: _function_unknowns(lid, _properties(resources[lid]), resolver) for lid in function_ids
+    }
+    sources: dict[str, list[str]] = {lid: [lid] for lid in function_ids}
     # Aliases and versions first: each is listed even when nothing grants on it.
     for logical_id, resource in resources.items():
-        if _type(resource) in (ALIAS, VERSION):
-            target = resolver.target({"Ref": logical_id})
-            if target is not None and target.qualifier is not None:
+        target = _owner(logical_id, resource, resolver)
+        if target is not None:
+            sources[target.function].append(logical_id)
+            if target.qualifier is not None:
                 qualified[target.function].setdefault(target.qualifier, [])
     for logical_id, resource in resources.items():
         kind, properties = _type(resource), _properties(resource)
@@ -208,12 +239,14 @@ def read_template(
         if target is None:
             unattributed.append(UnattributedResource(logical_id, kind, describe_intrinsic(given)))
             continue
+        sources[target.function].append(logical_id)
         if target.qualifier is None:
             statements = unqualified[target.function]
         else:
             statements = qualified[target.function].setdefault(target.qualifier, [])
         if kind == PERMISSION:
             statements.append(_statement(len(statements), logical_id, properties, resolver))
+            unknowns[target.function] += _statement_unknowns(logical_id, resource, resolver)
         elif target.qualifier is None:
             url_auth[target.function] = resolver.text(properties.get("AuthType"))
     functions = {
@@ -230,7 +263,40 @@ def read_template(
         )
         for lid in function_ids
     }
-    return TemplateModels(functions, tuple(unattributed))
+    return TemplateModels(
+        functions,
+        tuple(unattributed),
+        unknowns={lid: tuple(found) for lid, found in unknowns.items()},
+        sources={lid: tuple(ids) for lid, ids in sources.items()},
+    )
+
+
+def _owner(logical_id: str, resource: Any, resolver: _Resolver) -> _Target | None:
+    """The function an alias, version or EventInvokeConfig belongs to (None for other types).
+
+    An EventInvokeConfig sets retries and destinations, which no rule reads (the DLQ rule reads
+    DeadLetterConfig, as AWS Config's item and AWS's lambda-dlq-check do): it is attributed to
+    its function, never a qualifier of it."""
+    kind = _type(resource)
+    if kind in (ALIAS, VERSION):
+        target = resolver.target({"Ref": logical_id})
+        return target if target is not None and target.qualifier is not None else None
+    if kind == EVENT_INVOKE_CONFIG:
+        invoked = resolver.target(_properties(resource).get("FunctionName"), qualified=False)
+        return _Target(invoked.function, None) if invoked is not None else None
+    return None
+
+
+def _refuse_untransformed(template: Mapping[str, Any], resources: Mapping[str, Any]) -> None:
+    serverless = sorted(
+        lid for lid, resource in resources.items() if str(_type(resource)).startswith(SAM_PREFIX)
+    )
+    if serverless:
+        raise UntransformedTemplateError(
+            f"the template holds SAM resources ({', '.join(serverless)}): check it after the SAM "
+            "transform (sam validate --debug, or the processed template CloudFormation shows), "
+            "whose AWS::Lambda::* resources the rules read"
+        )
 
 
 def _type(resource: Any) -> Any:
@@ -253,7 +319,8 @@ def _function(
 ) -> LambdaFunction:
     # ``Ref AWS::NoValue`` removes a property: it is absent, not an unresolved value.
     properties = {key: value for key, value in properties.items() if not _is_no_value(value)}
-    vpc = properties.get("VpcConfig") or {}
+    vpc = _literal_object(properties.get("VpcConfig"))
+    dead_letter = _literal_object(properties.get("DeadLetterConfig"))
     tags = {t.get("Key"): t.get("Value") for t in properties.get("Tags") or [] if "Key" in t}
     return LambdaFunction(
         name=resolver.name(logical_id),
@@ -264,20 +331,117 @@ def _function(
         runtime=_optional(resolver.text(properties.get("Runtime"))),
         role=_optional(resolver.text(properties.get("Role"))),
         package_type=str(properties.get("PackageType", "Zip")),
-        subnet_ids=tuple(resolver.texts(vpc.get("SubnetIds"))),
+        subnet_ids=tuple(resolver.texts(_unless_maybe_absent(vpc.get("SubnetIds")))),
         security_group_ids=tuple(resolver.texts(vpc.get("SecurityGroupIds"))),
         dead_letter_target_arn=_optional(
-            resolver.text((properties.get("DeadLetterConfig") or {}).get("TargetArn"))
+            resolver.text(_unless_maybe_absent(dead_letter.get("TargetArn")))
         ),
-        kms_key_arn=_optional(resolver.text(properties.get("KmsKeyArn"))),
+        kms_key_arn=_optional(resolver.text(_unless_maybe_absent(properties.get("KmsKeyArn")))),
         kms_key_manager=resolver.key_manager(properties.get("KmsKeyArn")),
         environment_variable_names=_variable_names(properties.get("Environment")),
-        reserved_concurrency=_integer(properties.get("ReservedConcurrentExecutions")),
+        reserved_concurrency=_reserved(properties.get("ReservedConcurrentExecutions"), resolver),
         policy=policy,
         qualified_policies=qualified_policies,
         function_url_auth_type=url_auth_type,
         tags=tags_from(tags),
     )
+
+
+def _literal_object(value: Any) -> Mapping[str, Any]:
+    """A property object as written; {} when absent or computed (an intrinsic decides it, and
+    ``_function_unknowns`` records that)."""
+    if isinstance(value, JSON_OBJECT) and not _is_intrinsic(value):
+        return value
+    return {}
+
+
+def _maybe_absent(value: Any) -> bool:
+    """Whether an intrinsic may remove the value: ``Fn::If`` with a branch that is
+    ``AWS::NoValue``, empty, or itself maybe absent."""
+    if not (isinstance(value, JSON_OBJECT) and len(value) == 1 and "Fn::If" in value):
+        return False
+    branches = value["Fn::If"]
+    if not isinstance(branches, list) or len(branches) != 3:
+        return True  # malformed: nothing says the value is there
+    return any(
+        _is_no_value(branch) or branch in ("", [], {}) or _maybe_absent(branch)
+        for branch in branches[1:]
+    )
+
+
+def _unless_maybe_absent(value: Any) -> Any:
+    """None (absent, the worst case) for a value an intrinsic may remove; else the value."""
+    return None if _maybe_absent(value) else value
+
+
+def _function_unknowns(
+    logical_id: str, properties: Mapping[str, Any], resolver: _Resolver
+) -> list[UnresolvedValue]:
+    """What a check may read that the template leaves to deploy time, as the model holds it:
+    a value an intrinsic may remove is absent there, any other one an unresolved marker."""
+    properties = {key: value for key, value in properties.items() if not _is_no_value(value)}
+    found: list[UnresolvedValue] = []
+
+    def note(path: str, value: Any, model_field: ModelField, *, whole: bool = False) -> None:
+        if value is None or _is_no_value(value):
+            return
+        if whole or _maybe_absent(value):
+            found.append(UnresolvedValue(logical_id, path, describe_intrinsic(value), model_field))
+            return
+        for text in resolver.texts(value):
+            for source in unresolved_sources(text):
+                found.append(UnresolvedValue(logical_id, path, source, model_field))
+
+    for prop, inner, model_field in (
+        ("VpcConfig", "SubnetIds", ModelField.SUBNETS),
+        ("DeadLetterConfig", "TargetArn", ModelField.DEAD_LETTER),
+    ):
+        outer = properties.get(prop)
+        if not (isinstance(outer, JSON_OBJECT) and _is_intrinsic(outer)):
+            note(f"{prop}.{inner}", _literal_object(outer).get(inner), model_field)
+        else:  # the whole object is computed (Fn::If ...): its subnets / target are unknown
+            note(prop, outer, model_field, whole=True)
+    note("KmsKeyArn", properties.get("KmsKeyArn"), ModelField.KMS_KEY)
+    environment = properties.get("Environment")
+    if _variable_names(environment) is None:
+        variables = environment.get("Variables") if isinstance(environment, JSON_OBJECT) else None
+        inner_unknown = isinstance(environment, JSON_OBJECT) and not _is_intrinsic(environment)
+        path, value = (
+            ("Environment.Variables", variables) if inner_unknown else ("Environment", environment)
+        )
+        found.append(
+            UnresolvedValue(logical_id, path, describe_intrinsic(value), ModelField.ENVIRONMENT)
+        )
+    reserved = properties.get("ReservedConcurrentExecutions")
+    if isinstance(reserved, JSON_OBJECT) and _reserved(reserved, resolver) is None:
+        found.append(
+            UnresolvedValue(
+                logical_id,
+                "ReservedConcurrentExecutions",
+                describe_intrinsic(reserved),
+                ModelField.RESERVED_CONCURRENCY,
+            )
+        )
+    return found
+
+
+def _statement_unknowns(
+    logical_id: str, resource: Mapping[str, Any], resolver: _Resolver
+) -> list[UnresolvedValue]:
+    """A permission's unresolved principal or condition values, and its ``Condition``: a
+    statement that exists only when a template condition holds."""
+    found: list[UnresolvedValue] = []
+    properties = _properties(resource)
+    for prop in ("Principal", *STATEMENT_CONDITIONS):
+        if prop in properties and not _is_no_value(properties[prop]):
+            for source in unresolved_sources(resolver.text(properties[prop])):
+                found.append(UnresolvedValue(logical_id, prop, source, ModelField.POLICY))
+    condition = resource.get("Condition")
+    if isinstance(condition, str):
+        found.append(
+            UnresolvedValue(logical_id, "Condition", f"Condition {condition}", ModelField.STATEMENT)
+        )
+    return found
 
 
 def _variable_names(environment: Any) -> tuple[str, ...] | None:
@@ -319,15 +483,12 @@ def _statement(
     else:
         principals = (Principal("AWS", principal),)
     conditions = []
-    for prop, operator, key in (
-        ("SourceAccount", "StringEquals", "AWS:SourceAccount"),
-        ("SourceArn", "ArnLike", "AWS:SourceArn"),
-        ("PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"),
-        ("EventSourceToken", "StringEquals", "lambda:EventSourceToken"),
-        ("FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"),
-    ):
+    for prop, (operator, key) in STATEMENT_CONDITIONS.items():
         if prop in properties:
-            conditions.append(Condition(operator, key, (resolver.text(properties[prop]),)))
+            value = properties[prop]
+            # A Boolean property: Lambda writes the condition value as text ("true").
+            text = str(value).lower() if isinstance(value, bool) else resolver.text(value)
+            conditions.append(Condition(operator, key, (text,)))
     return PolicyStatement(
         position=position,
         sid=logical_id,
@@ -351,6 +512,14 @@ def _integer(value: Any) -> int | None:
     return None
 
 
+def _reserved(value: Any, resolver: _Resolver) -> int | None:
+    """The reservation; None when unset or computed at deploy time (an unknown then)."""
+    if isinstance(value, JSON_OBJECT):
+        text = resolver.text(value)
+        return None if unresolved_sources(text) else _integer(text)
+    return _integer(value)
+
+
 def _get_att(argument: Any) -> tuple[str, str] | None:
     """``[LogicalId, Attribute]`` or the short ``"LogicalId.Attribute"``."""
     if isinstance(argument, list) and len(argument) == 2:
@@ -372,7 +541,7 @@ def describe_intrinsic(value: Any) -> str:
 
 
 def _described(value: Any) -> str:
-    if isinstance(value, JSON_OBJECT) and len(value) == 1:
+    if isinstance(value, JSON_OBJECT) and _is_intrinsic(value):
         ((function, argument),) = value.items()
         return f"{function} {_described_argument(argument)}"
     return _described_argument(value)
@@ -383,8 +552,10 @@ def _described_argument(argument: Any) -> str:
         return argument
     if isinstance(argument, list):
         return "[" + ", ".join(_described_argument(item) for item in argument) + "]"
-    if isinstance(argument, JSON_OBJECT):
+    if isinstance(argument, JSON_OBJECT) and _is_intrinsic(argument):
         return "(" + _described(argument) + ")"
+    if isinstance(argument, JSON_OBJECT):  # a literal object (``{}``, a variables map)
+        return "{" + ", ".join(f"{k}: {_described_argument(v)}" for k, v in argument.items()) + "}"
     return json.dumps(argument)
 
 
