@@ -6,8 +6,9 @@ default:
 
 - A value the template computes only at deploy time (a ``Ref`` to a parameter, ``Fn::If``, an
   imported value) that decides a verdict: NON_COMPLIANT with an annotation naming it, and
-  ``decided_by_unknown`` set, so a caller that asks for it can report an UNKNOWN level instead.
-  A check that cannot decide without such a value (``UnknownFieldError``) is the same.
+  ``decided_by_unknown`` set, so a caller that asks for it can report an UNKNOWN level instead
+  (the adapter's semantics: ``evaluate_template_function`` takes unknowns at their worst and
+  names those that decide).
 - A permission or function URL whose function is not in the template (an imported function):
   judged on what it holds, as if it were the function's only grant, by the public-access rule.
   Its other grants are judged where the function is.
@@ -15,8 +16,7 @@ default:
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +27,10 @@ from rules.adapters.cloudformation import (
     UnattributedResource,
     read_template,
 )
-from rules.errors import InvalidInputError, UnknownFieldError
-from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, LambdaFunction, Verdict
+from rules.adapters.cloudformation_unknowns import evaluate_template_function
+from rules.errors import InvalidInputError
+from rules.model import Evaluation
 from rules.parameters import Parameters
-from rules.policy import unresolved_sources
 from rules.rule import Rule
 
 PUBLIC_ACCESS = "lambda-function-public-access-prohibited"
@@ -45,8 +45,11 @@ class TemplateResult:
 
     logical_id: str
     evaluation: Evaluation
-    # NON_COMPLIANT because a value known only at deploy time decided it.
-    decided_by_unknown: bool = False
+
+    @property
+    def decided_by_unknown(self) -> bool:
+        """NON_COMPLIANT because a value known only at deploy time decided it."""
+        return self.evaluation.decided_by_unresolved
 
     @property
     def level(self) -> str:
@@ -64,13 +67,20 @@ def evaluate_template(
     """Every rule on every function of ``template``, then the public-access rule on each
     permission/URL whose function is not in it. ``InvalidInputError`` for a template that is no
     CloudFormation template (no ``Resources`` object)."""
-    resources = template.get("Resources")
-    if not isinstance(resources, Mapping):
+    if not isinstance(template.get("Resources"), Mapping):
         raise InvalidInputError("not a CloudFormation template: no Resources object")
-    _refuse_untransformed(template, resources)
-    models = read_template(template, environment)
+    models = read_template(template, environment)  # refuses an untransformed SAM template
     results = [
-        _evaluate(rule, logical_id, function, parameters[rule.id])
+        TemplateResult(
+            logical_id,
+            evaluate_template_function(
+                rule,
+                function,
+                models.unknowns.get(logical_id, ()),
+                parameters[rule.id],
+                resource_id=logical_id,
+            ),
+        )
         for logical_id, function in models.functions.items()
         for rule in rules
     ]
@@ -81,64 +91,6 @@ def evaluate_template(
             for item in models.unattributed
         ]
     return results
-
-
-def _refuse_untransformed(template: Mapping[str, Any], resources: Mapping[str, Any]) -> None:
-    """A SAM template before its transform holds no ``AWS::Lambda::Function`` to judge."""
-    serverless = sorted(
-        logical_id
-        for logical_id, resource in resources.items()
-        if isinstance(resource, Mapping)
-        and str(resource.get("Type", "")).startswith("AWS::Serverless::")
-    )
-    if serverless:
-        raise InvalidInputError(
-            f"{', '.join(serverless)}: AWS::Serverless::* resources (transform "
-            f"{template.get('Transform')!r}) must be transformed first: check the processed "
-            "template (sam build, or aws cloudformation get-template --template-stage Processed)"
-        )
-
-
-def _evaluate(
-    rule: Rule, logical_id: str, function: LambdaFunction, parameters: Parameters
-) -> TemplateResult:
-    try:
-        verdict = rule.check(function, parameters)
-    except UnknownFieldError as error:
-        # Only a value the template computes leaves a field unknown here (an Environment given
-        # by Fn::If, a key given by a parameter): it decides, so it fails closed.
-        verdict = Verdict(
-            Compliance.NON_COMPLIANT,
-            f"{error.reason}; the template sets it only at deploy time, so it counts as "
-            "non-compliant",
-        )
-        return TemplateResult(logical_id, _evaluation(rule, logical_id, verdict), True)
-    unknown = verdict.compliance is Compliance.NON_COMPLIANT and _names_unresolved(
-        verdict.annotation, function
-    )
-    return TemplateResult(logical_id, _evaluation(rule, logical_id, verdict), unknown)
-
-
-def _names_unresolved(annotation: str, function: LambdaFunction) -> bool:
-    """Whether the annotation names a value of the model the template leaves unresolved."""
-    return bool(unresolved_sources(annotation)) or any(
-        source in annotation for source in _unresolved_in(function)
-    )
-
-
-def _unresolved_in(value: Any) -> Iterator[str]:
-    """The description of every unresolved value held anywhere in a model."""
-    if isinstance(value, str):
-        yield from unresolved_sources(value)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            yield from _unresolved_in(getattr(value, field.name))
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from _unresolved_in(item)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _unresolved_in(item)
 
 
 def _unattributed(
@@ -159,8 +111,10 @@ def _unattributed(
     resource["Properties"] = {**resource.get("Properties", {}), target: {"Ref": stand_in}}
     resources[item.logical_id] = resource
     resources[stand_in] = {"Type": FUNCTION, "Properties": {}}
-    function = read_template({**template, "Resources": resources}, environment).functions[stand_in]
-    verdict = rule.check(function, parameters)
+    models = read_template({**template, "Resources": resources}, environment)
+    verdict = evaluate_template_function(
+        rule, models.functions[stand_in], models.unknowns.get(stand_in, ()), parameters
+    )
     annotation = (
         f"{item.describe()}: the function is not in this template, so this grant is judged "
         f"alone: {verdict.annotation.replace(stand_in, item.target)}"
@@ -171,18 +125,6 @@ def _unattributed(
         resource_type=item.resource_type,
         compliance=verdict.compliance,
         annotation=annotation,
+        unresolved=verdict.unresolved,
     )
-    unknown = verdict.compliance is Compliance.NON_COMPLIANT and _names_unresolved(
-        verdict.annotation, function
-    )
-    return TemplateResult(item.logical_id, evaluation, unknown)
-
-
-def _evaluation(rule: Rule, logical_id: str, verdict: Verdict) -> Evaluation:
-    return Evaluation(
-        rule_id=rule.id,
-        resource_id=logical_id,
-        resource_type=LAMBDA_FUNCTION,
-        compliance=verdict.compliance,
-        annotation=verdict.annotation,
-    )
+    return TemplateResult(item.logical_id, evaluation)

@@ -183,7 +183,7 @@ def test_rule_parameters_apply(tmp_path: Path) -> None:
         (
             "Transform: AWS::Serverless-2016-10-31\nResources:\n"
             "  Fn: {Type: AWS::Serverless::Function}\n",
-            "must be transformed first",
+            "check it after the SAM transform",
         ),
     ],
 )
