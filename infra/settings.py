@@ -244,6 +244,15 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "region): `ALL` (every region, new ones too) or a list of the regions to link. Empty: "
         "none. An account has at most one finding aggregator: set this on one stack only.",
     ),
+    # --- Shift left (issue 12): the CloudFormation deployment hook ---
+    ContextKey(
+        "deploymentHook",
+        "off",
+        "`warn` or `fail`: a CloudFormation Lambda hook that judges every "
+        "`AWS::Lambda::Function`, `Permission` and `Url` before CloudFormation or Cloud Control "
+        "creates or updates it, with the enabled rules and `ruleParameters` (FailureMode WARN or "
+        "FAIL). `off`: none. Modes `account` and `stacksets` (one per account and region).",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -280,6 +289,8 @@ class Settings:
     execution_role_name_setting: str | None = None
     # None: no finding aggregator; "ALL", or the regions to link.
     security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
+    # "off", "warn" or "fail" (issue 12: the deployment hook and its FailureMode).
+    deployment_hook: str = "off"
 
     @property
     def execution_role_name(self) -> str:
@@ -365,6 +376,7 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         security_hub_aggregation_regions=_aggregation_regions(
             value("securityHubAggregationRegions")
         ),
+        deployment_hook=_deployment_hook(value("deploymentHook"), value("deploymentMode")),
     )
 
 
@@ -629,3 +641,22 @@ def _aggregation_regions(raw: Any) -> Literal["ALL"] | tuple[str, ...] | None:
     if len(set(regions)) != len(regions):
         raise SettingsError(f"{key}: a region is listed twice ({', '.join(regions)})")
     return regions
+
+
+# --- Shift left (issue 12): the CloudFormation deployment hook ---
+DEPLOYMENT_HOOK_MODES = ("off", "warn", "fail")
+
+
+def _deployment_hook(raw: Any, mode: Any) -> str:
+    hook = _text("deploymentHook", raw).lower() or "off"
+    if hook not in DEPLOYMENT_HOOK_MODES:
+        raise SettingsError(
+            f"deploymentHook: {hook!r} is not one of {', '.join(DEPLOYMENT_HOOK_MODES)}"
+        )
+    if hook != "off" and mode == "organization":
+        # The organization mode deploys no stack into the member accounts, where a hook gates.
+        raise SettingsError(
+            "deploymentHook: the organization mode deploys no stack into the member accounts; "
+            "use deploymentMode account or stacksets for a hook in every account"
+        )
+    return hook

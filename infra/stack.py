@@ -21,6 +21,7 @@ from constructs import Construct
 from infra import code
 from infra.alarms import GuardrailsAlarms
 from infra.dashboard import GuardrailsDashboard
+from infra.hook import DeploymentHook
 from infra.nag import NIST, acknowledge
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
 from infra.security_hub import FindingAggregator, GuardrailsInsights
@@ -210,6 +211,17 @@ class GuardrailsStack(cdk.Stack):
             )
             for rule_id in settings.rule_ids
         }
+        # Issue 12: the CloudFormation deployment hook (context deploymentHook), same options.
+        self.deployment_hook: DeploymentHook | None = None
+        if settings.deployment_hook != "off":
+            self.deployment_hook = DeploymentHook(
+                self,
+                "DeploymentHook",
+                options=options,
+                mode=settings.deployment_hook,
+                rule_ids=settings.rule_ids,
+                rule_parameters=settings.rule_parameters,
+            )
         self.alarms = GuardrailsAlarms(
             self,
             "Alarms",

@@ -1,0 +1,253 @@
+"""The deployment hook: a CloudFormation Lambda hook that runs the rules before every Lambda
+function, permission and function URL CloudFormation or Cloud Control creates or updates.
+
+One construct: the hook's function (the ``rules`` package's ``rules.hook.lambda_handler``, with
+the rule functions' code, layer, key, dead-letter queue, concurrency and subnets, so it passes
+the rules it runs), its role (logs, X-Ray, the queue and the key only: it reads nothing from
+AWS), the execution role CloudFormation hooks assume to invoke it, and the
+``AWS::CloudFormation::LambdaHook``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudformation as cloudformation
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import code
+from infra.nag import NIST, acknowledge
+from infra.rule_construct import (
+    DLQ_ACTIONS,
+    KMS_ACTIONS,
+    LOG_ACTIONS,
+    MEMORY_MB,
+    POWERTOOLS_METRICS_NAMESPACE,
+    VPC_ACTIONS,
+    VPC_WHY,
+    XRAY_ACTIONS,
+    XRAY_WHY,
+    RuleFunctionOptions,
+)
+from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE
+
+HANDLER = "rules.hook.lambda_handler"
+HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
+TARGET_NAMES = ("AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Lambda::Url")
+# CloudFormation stacks and Cloud Control API calls: a function created outside a stack through
+# Cloud Control is gated too. (STACK and CHANGE_SET hooks get the whole template instead.)
+TARGET_OPERATIONS = ("RESOURCE", "CLOUD_CONTROL")
+ACTIONS = ("CREATE", "UPDATE")
+INVOCATION_POINTS = ("PRE_PROVISION",)
+FAILURE_MODES = {"warn": "WARN", "fail": "FAIL"}
+# CloudFormation waits 30 seconds for the function's answer: it must answer before that.
+TIMEOUT = cdk.Duration.seconds(25)
+ENVIRONMENT_LIMIT = 4096  # bytes: Lambda's limit on all of a function's variables together
+# The hook's alias is "<organization>::<service>::<name>", letters and digits only, 2-64 each,
+# unique per account and region, never starting with "AWS". The name holds the stack id's UUID
+# (without its hyphens): unique per stack, so two instances or a second deployment never collide,
+# and stable across the stack's updates (the alias can only be set on creation).
+ALIAS_PREFIX = ("LambdaGuardrails", "DeploymentHook")
+ALIAS_NAME_PREFIX = "Stack"
+
+
+def stack_uuid() -> str:
+    """The stack id's UUID without hyphens (32 hexadecimal digits), resolved by CloudFormation."""
+    stack_part = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
+    joined: str = cdk.Fn.join("", cdk.Fn.split("-", stack_part))
+    return joined
+
+
+def hook_alias() -> str:
+    alias: str = cdk.Fn.join("::", [*ALIAS_PREFIX, ALIAS_NAME_PREFIX + stack_uuid()])
+    return alias
+
+
+def hook_arns() -> list[str]:
+    """The hook's type ARN as the execution role's trust sees it in aws:SourceArn:
+    ``arn:<partition>:cloudformation:<region>:<account>:type/hook/<alias, "::" as "-">``, and
+    the same with a version after it."""
+    name = "-".join(ALIAS_PREFIX) + "-" + ALIAS_NAME_PREFIX + stack_uuid()
+    arn = (
+        f"arn:{cdk.Aws.PARTITION}:cloudformation:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
+        f"type/hook/{name}"
+    )
+    return [arn, f"{arn}/*"]
+
+
+def hook_environment(
+    rule_ids: Sequence[str], rule_parameters: Mapping[str, Mapping[str, str]], mode: str
+) -> dict[str, str]:
+    """What ``rules.hook`` reads: the enabled rules, their parameters (the same context keys as
+    the Config rules'), the mode. Raises ValueError beyond Lambda's 4 KB."""
+    variables = {
+        RULES_VARIABLE: ",".join(rule_ids),
+        PARAMETERS_VARIABLE: json.dumps(
+            {
+                rule_id: dict(rule_parameters[rule_id])
+                for rule_id in rule_ids
+                if rule_id in rule_parameters
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        ),
+        MODE_VARIABLE: mode,
+    }
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
+    if size > ENVIRONMENT_LIMIT // 2:  # room for the Powertools variables beside them
+        raise ValueError(
+            f"deploymentHook: ruleParameters make the hook function's environment {size} bytes; "
+            f"Lambda allows {ENVIRONMENT_LIMIT} for all its variables"
+        )
+    return variables
+
+
+class DeploymentHook(Construct):
+    """The hook function, its roles and the ``AWS::CloudFormation::LambdaHook``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        options: RuleFunctionOptions,
+        mode: str,
+        rule_ids: Sequence[str],
+        rule_parameters: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if mode not in FAILURE_MODES:
+            raise ValueError(f"deployment hook mode {mode!r} is not one of {list(FAILURE_MODES)}")
+        in_vpc = bool(options.subnet_ids)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=options.log_retention,
+            encryption_key=options.key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn]
+            ),
+            iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]),
+            iam.PolicyStatement(
+                actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
+            ),
+            iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
+        ]
+        if in_vpc:
+            statements.append(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="What the deployment hook's function calls (no AWS reads)",
+            statements=statements,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Runs the Lambda Guardrails deployment hook's function",
+            managed_policies=[self.policy],
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Lambda Guardrails deployment hook: the rules before CloudFormation",
+            runtime=code.RUNTIME,
+            architecture=code.ARCHITECTURE,
+            handler=HANDLER,
+            code=options.code,
+            layers=[options.layer],
+            role=self.role.without_policy_updates(),
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            reserved_concurrent_executions=options.reserved_concurrency,
+            dead_letter_queue=options.dead_letter_queue,
+            environment_encryption=options.key,
+            environment={
+                **hook_environment(rule_ids, rule_parameters, mode),
+                "POWERTOOLS_SERVICE_NAME": options.service_name,
+                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": options.log_level,
+            },
+        )
+        if in_vpc:
+            cfn_function = self.function.node.default_child
+            assert isinstance(cfn_function, lambda_.CfnFunction)
+            cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+                subnet_ids=list(options.subnet_ids),
+                security_group_ids=list(options.security_group_ids),
+            )
+        # The hook is active once created: its role (which references its invoke policy, so is
+        # created after it) must already be allowed to invoke; the hook references the role.
+        self.execution_role = self._execution_role()
+        self.hook = cloudformation.CfnLambdaHook(
+            self,
+            "Hook",
+            alias=hook_alias(),
+            execution_role=self.execution_role.role_arn,
+            failure_mode=FAILURE_MODES[mode],
+            hook_status="ENABLED",
+            lambda_function=self.function.function_arn,
+            target_operations=list(TARGET_OPERATIONS),
+            # Each (type, action) spelled out: CDK's TargetFilters takes the Targets form.
+            target_filters=cloudformation.CfnLambdaHook.TargetFiltersProperty(
+                targets=[
+                    cloudformation.CfnLambdaHook.HookTargetProperty(
+                        target_name=name, action=action, invocation_point=point
+                    )
+                    for name in TARGET_NAMES
+                    for action in ACTIONS
+                    for point in INVOCATION_POINTS
+                ]
+            ),
+        )
+        self._acknowledge(in_vpc)
+
+    def _execution_role(self) -> iam.Role:
+        """Trusts only CloudFormation hooks of this account, as this hook; may invoke the
+        hook's function and nothing else."""
+        invoke = iam.ManagedPolicy(
+            self,
+            "InvokePolicy",
+            description="CloudFormation hooks invoke the deployment hook's function",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[self.function.function_arn]
+                )
+            ],
+        )
+        return iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal(HOOK_SERVICE).with_conditions(
+                {
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": hook_arns()},
+                }
+            ),
+            description="CloudFormation hooks assume it to invoke the deployment hook's function",
+            managed_policies=[invoke],
+        )
+
+    def _acknowledge(self, in_vpc: bool) -> None:
+        why = "; ".join(filter(None, (XRAY_WHY, VPC_WHY if in_vpc else None)))
+        acknowledge(self.policy, "IAM5", "Resource::*", why)
+        if not in_vpc:
+            acknowledge(
+                self.function,
+                "LambdaInsideVPC",
+                None,
+                "Outside a VPC by configuration (no subnetIds), like the rule functions; the "
+                "synth warns and the README recommends subnets",
+                pack=NIST,
+            )

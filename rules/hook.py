@@ -1,0 +1,335 @@
+"""The CloudFormation Lambda hook entry point: the same rules, before a deployment.
+
+CloudFormation (and Cloud Control) calls ``lambda_handler`` before it creates or updates an
+``AWS::Lambda::Function``, ``AWS::Lambda::Permission`` or ``AWS::Lambda::Url``. The request holds
+that one resource's properties, resolved; the CloudFormation adapter turns them into the model,
+the registry's checks judge it:
+
+- a Function: every enabled rule but the public-access one (a function resource holds no
+  resource policy);
+- a Permission: the public-access rule, on the statement Lambda would add for it (the function
+  it grants on is not in the request, so only the statement is judged);
+- a Url: the public-access rule; ``AuthType NONE`` is judged as the grant it needs to be called
+  (``lambda:InvokeFunctionUrl`` for ``*``), ``AWS_IAM`` passes.
+
+A value still unresolved in the request is read as the adapter reads it: never a fixed value,
+named in the annotation. A field a check needs and the request cannot tell (who manages a KMS
+key given by ARN is only known to ``kms:DescribeKey``, which this function may not call) is
+judged as the offline ``evaluate`` CLI judges it. Any NON_COMPLIANT verdict answers FAILED with
+``NonCompliant`` and the annotations; anything that stops a verdict (a request or setting it
+cannot read, an exception) answers FAILED with ``InternalFailure``, never SUCCESS.
+
+Settings come from the function's environment, written at synth time from the same context
+keys as the Config rules: ``HOOK_RULES`` (the enabled rule ids, comma-separated),
+``HOOK_RULE_PARAMETERS`` (``ruleParameters`` as JSON) and ``DEPLOYMENT_HOOK_MODE`` (``warn`` or
+``fail``: the hook's FailureMode, said in every message).
+
+Environment variable values in a Function's properties are never logged nor answered: the model
+keeps names only, and every text this function logs or returns is scrubbed of the request's
+values besides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rules.adapters.cloudformation import (
+    FUNCTION,
+    PERMISSION,
+    URL,
+    StackEnvironment,
+    describe_intrinsic,
+    read_template,
+)
+from rules.adapters.common import JSON_OBJECT, arn_field
+from rules.adapters.hook_request import (
+    Action,
+    HookErrorCode,
+    HookRequest,
+    HookStatus,
+    client_request_token,
+    parse_request,
+    response,
+)
+from rules.checks import public_access
+from rules.errors import GuardrailsError, UnknownFieldError
+from rules.model import Compliance, LambdaFunction, Verdict
+from rules.observability import count, logger, metrics
+from rules.parameters import Parameters, parse_parameters
+from rules.registry import RULES_BY_ID
+from rules.rule import Rule
+
+RULES_VARIABLE = "HOOK_RULES"
+PARAMETERS_VARIABLE = "HOOK_RULE_PARAMETERS"
+MODE_VARIABLE = "DEPLOYMENT_HOOK_MODE"
+MODES = ("warn", "fail")
+TARGET_TYPES = (FUNCTION, PERMISSION, URL)
+PUBLIC_ACCESS = public_access.RULE.id
+# Stands for the function a Permission or Url targets: the request does not hold it.
+STAND_IN = "HookTarget"
+REDACTED = "<redacted>"
+SUBJECT = "Lambda Guardrails"
+
+
+class HookSettingsError(GuardrailsError):
+    """The function's environment does not say which rules to run, with which parameters."""
+
+
+@dataclass(frozen=True, slots=True)
+class HookSettings:
+    rules: tuple[Rule, ...]
+    parameters: Mapping[str, Parameters]
+    mode: str
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> HookSettings:
+        mode = env.get(MODE_VARIABLE, "")
+        if mode not in MODES:
+            raise HookSettingsError(f"{MODE_VARIABLE} is {mode!r}, not one of {', '.join(MODES)}")
+        if RULES_VARIABLE not in env or PARAMETERS_VARIABLE not in env:
+            raise HookSettingsError(f"{RULES_VARIABLE} and {PARAMETERS_VARIABLE} must be set")
+        ids = [item.strip() for item in env[RULES_VARIABLE].split(",") if item.strip()]
+        unknown = sorted(set(ids) - set(RULES_BY_ID))
+        if not ids or unknown:
+            raise HookSettingsError(f"{RULES_VARIABLE}: no rule or unknown rule id(s) {unknown}")
+        try:
+            raw = json.loads(env[PARAMETERS_VARIABLE])
+        except json.JSONDecodeError as error:
+            raise HookSettingsError(f"{PARAMETERS_VARIABLE} is not JSON ({error})") from None
+        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+            raise HookSettingsError(f"{PARAMETERS_VARIABLE}: expected {{rule id: {{name: value}}}}")
+        extra = sorted(set(raw) - set(ids))
+        if extra:
+            raise HookSettingsError(f"{PARAMETERS_VARIABLE}: parameters of rules not run {extra}")
+        rules = tuple(RULES_BY_ID[rule_id] for rule_id in ids)
+        # InvalidParameterError propagates: a bad parameter is no verdict, not "no constraint".
+        parameters = {rule.id: parse_parameters(rule, raw.get(rule.id)) for rule in rules}
+        return cls(rules=rules, parameters=parameters, mode=mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the rules say of one resource: ``(rule id, verdict)`` in registry order."""
+
+    resource: str
+    verdicts: tuple[tuple[str, Verdict], ...]
+    # Why no rule judged it (a deletion, a type the hook does not judge, no rule enabled).
+    skipped: str | None = None
+
+    @property
+    def violations(self) -> tuple[tuple[str, Verdict], ...]:
+        return tuple(
+            (rule_id, verdict)
+            for rule_id, verdict in self.verdicts
+            if verdict.compliance is Compliance.NON_COMPLIANT
+        )
+
+
+def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -> Judgement:
+    """The enabled rules' verdicts on the request's resource."""
+    label = f"{request.target_type} {request.logical_id or '(no logical id: Cloud Control)'}"
+    if request.action is Action.DELETE:
+        return Judgement(label, (), "deleting a resource is not gated")
+    if request.target_type not in TARGET_TYPES:
+        return Judgement(label, (), f"the hook judges {', '.join(TARGET_TYPES)} only")
+    if request.target_type == FUNCTION:
+        rules = [rule for rule in settings.rules if rule.id != PUBLIC_ACCESS]
+    else:
+        rules = [rule for rule in settings.rules if rule.id == PUBLIC_ACCESS]
+    if not rules:
+        return Judgement(label, (), f"no enabled rule judges {request.target_type}")
+    if request.target_type == URL:
+        verdict = _url_verdict(request, env, settings.parameters[PUBLIC_ACCESS])
+        return Judgement(label, ((PUBLIC_ACCESS, verdict),))
+    function = _model(request, env)
+    return Judgement(
+        label,
+        tuple((rule.id, _verdict(rule, function, settings.parameters[rule.id])) for rule in rules),
+    )
+
+
+def _logical_id(request: HookRequest) -> str:
+    return request.logical_id or "Resource"
+
+
+def _stand_in(logical_id: str) -> str:
+    return STAND_IN if logical_id != STAND_IN else f"{STAND_IN}Function"
+
+
+def _model(request: HookRequest, env: StackEnvironment) -> LambdaFunction:
+    """The model of a Function, or of the unseen function holding a Permission's statement."""
+    logical_id = _logical_id(request)
+    properties = dict(request.properties)
+    if request.target_type == FUNCTION:
+        resources = {logical_id: {"Type": FUNCTION, "Properties": properties}}
+        return read_template({"Resources": resources}, env).functions[logical_id]
+    stand_in = _stand_in(logical_id)
+    # The permission is judged on its statement: the function it names is not in the request.
+    properties["FunctionName"] = {"Ref": stand_in}
+    return _holding(stand_in, logical_id, properties, env)
+
+
+def _holding(
+    stand_in: str, logical_id: str, permission: Mapping[str, Any], env: StackEnvironment
+) -> LambdaFunction:
+    resources = {
+        stand_in: {"Type": FUNCTION, "Properties": {}},
+        logical_id: {"Type": PERMISSION, "Properties": dict(permission)},
+    }
+    return read_template({"Resources": resources}, env).functions[stand_in]
+
+
+def _url_verdict(request: HookRequest, env: StackEnvironment, parameters: Parameters) -> Verdict:
+    """``AWS_IAM`` passes; ``NONE`` or a value unresolved in the request is judged as the
+    public grant a URL of auth type NONE needs (Principal ``*``, lambda:InvokeFunctionUrl)."""
+    auth_type = request.properties.get("AuthType")
+    if auth_type == "AWS_IAM":
+        return Verdict(Compliance.COMPLIANT, "function URL auth type is AWS_IAM")
+    if auth_type != "NONE" and not isinstance(auth_type, JSON_OBJECT):
+        raise GuardrailsError("AuthType of the function URL is missing or not AWS_IAM or NONE")
+    logical_id = _logical_id(request)
+    stand_in = _stand_in(logical_id)
+    grant = {
+        "FunctionName": {"Ref": stand_in},
+        "Action": "lambda:InvokeFunctionUrl",
+        "Principal": "*",
+        "FunctionUrlAuthType": auth_type,
+    }
+    verdict = public_access.RULE.check(_holding(stand_in, logical_id, grant, env), parameters)
+    return Verdict(
+        verdict.compliance,
+        f"function URL with AuthType {describe_intrinsic(auth_type)} is judged as the grant it "
+        f"needs to be called: {verdict.annotation}",
+    )
+
+
+def _verdict(rule: Rule, function: LambdaFunction, parameters: Parameters) -> Verdict:
+    """The rule's verdict; a field the request cannot tell fails closed, as offline."""
+    try:
+        return rule.check(function, parameters)
+    except UnknownFieldError as error:
+        return Verdict(
+            Compliance.NON_COMPLIANT,
+            f"{error.reason}; counted as non-compliant (the hook reads nothing from AWS)",
+        )
+
+
+def message_of(judgement: Judgement, mode: str) -> str:
+    if judgement.skipped is not None:
+        return f"{SUBJECT}: {judgement.resource} not judged: {judgement.skipped}"
+    violations = judgement.violations
+    if not violations:
+        passed = ", ".join(rule_id for rule_id, _ in judgement.verdicts)
+        return f"{SUBJECT}: {judgement.resource} passes {passed}"
+    effect = "blocks" if mode == "fail" else "warns about (deploymentHook=warn, not blocked)"
+    details = "; ".join(f"{rule_id}: {verdict.annotation}" for rule_id, verdict in violations)
+    return f"{SUBJECT} {effect} {judgement.resource}: {len(violations)} rule(s) failed: {details}"
+
+
+def stack_environment(
+    request: HookRequest, invoked_arn: str | None, region: str
+) -> StackEnvironment:
+    """The request's account; the partition and region of this function (a hook runs in the
+    account and region of the stacks it gates)."""
+    return StackEnvironment(
+        account=request.account_id,
+        region=arn_field(invoked_arn, 3) or region,
+        partition=arn_field(invoked_arn, 1) or "aws",
+    )
+
+
+def secret_values(event: Any) -> set[str]:
+    """Every environment variable value of the request's Function properties (new and
+    previous), whatever else the request holds: what no text may repeat."""
+    data = event.get("requestData") if isinstance(event, JSON_OBJECT) else None
+    model = data.get("targetModel") if isinstance(data, JSON_OBJECT) else None
+    if not isinstance(model, JSON_OBJECT):
+        return set()
+    values: set[str] = set()
+    for key in ("resourceProperties", "previousResourceProperties"):
+        properties = model.get(key)
+        environment = properties.get("Environment") if isinstance(properties, JSON_OBJECT) else None
+        variables = environment.get("Variables") if isinstance(environment, JSON_OBJECT) else None
+        if isinstance(variables, JSON_OBJECT):
+            values.update(_strings(variables.values()))
+    return values
+
+
+def _strings(values: Iterable[Any]) -> set[str]:
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, JSON_OBJECT):
+            found.update(_strings(value.values()))
+        elif isinstance(value, list):
+            found.update(_strings(value))
+        elif value is not None and str(value):
+            found.add(str(value))
+    return found
+
+
+def scrubbed(text: str, secrets: set[str]) -> str:
+    # Longest first: a value containing another is removed whole.
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    return handle(event, env=os.environ, invoked_arn=getattr(context, "invoked_function_arn", None))
+
+
+def handle(event: Any, *, env: Mapping[str, str], invoked_arn: str | None) -> dict[str, Any]:
+    """One hook invocation: its answer, whatever happens (an error answers InternalFailure)."""
+    count("HookInvocations")
+    try:
+        return _answer(event, env, invoked_arn)
+    finally:
+        metrics.flush_metrics()
+
+
+def _answer(event: Any, env: Mapping[str, str], invoked_arn: str | None) -> dict[str, Any]:
+    token = client_request_token(event)
+    secrets = secret_values(event)
+    try:
+        settings = HookSettings.from_environment(env)
+        request = parse_request(event)
+        logger.append_keys(
+            target_type=request.target_type,
+            logical_id=request.logical_id,
+            action=request.action.value,
+            stack_id=request.stack_id,
+        )
+        stack_env = stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1"))
+        judgement = judge(request, settings, stack_env)
+        text = scrubbed(message_of(judgement, settings.mode), secrets)
+    except Exception as error:  # noqa: BLE001 - no verdict is InternalFailure, never SUCCESS
+        return _internal_failure(token, error, secrets)
+    verdicts = {rule_id: verdict.compliance.value for rule_id, verdict in judgement.verdicts}
+    if judgement.violations:
+        logger.warning("non-compliant", extra={"verdicts": verdicts, "hook_message": text})
+        count("HookNonCompliant")
+        return response(token, HookStatus.FAILED, text, HookErrorCode.NON_COMPLIANT)
+    logger.info("compliant", extra={"verdicts": verdicts, "hook_message": text})
+    return response(token, HookStatus.SUCCESS, text)
+
+
+def _internal_failure(token: str | None, error: Exception, secrets: set[str]) -> dict[str, Any]:
+    """Logged with the error's type, its (scrubbed) text and where it was raised: no traceback
+    text, which could quote a value."""
+    problem = scrubbed(f"{type(error).__name__}: {error}", secrets)
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
+    logger.error("no verdict", extra={"problem": problem, "raised_at": where})
+    count("HookInternalFailures")
+    return response(
+        token,
+        HookStatus.FAILED,
+        f"{SUBJECT} could not judge the resource ({problem}); see the hook function's log",
+        HookErrorCode.INTERNAL_FAILURE,
+    )
