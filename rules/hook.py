@@ -12,10 +12,11 @@ the registry's checks judge it:
 - a Url: the public-access rule; ``AuthType NONE`` is judged as the grant it needs to be called
   (``lambda:InvokeFunctionUrl`` for ``*``), ``AWS_IAM`` passes.
 
-A value still unresolved in the request is read as the adapter reads it: never a fixed value,
-named in the annotation. A field a check needs and the request cannot tell (who manages a KMS
-key given by ARN is only known to ``kms:DescribeKey``, which this function may not call) is
-judged as the offline ``evaluate`` CLI judges it. Any NON_COMPLIANT verdict answers FAILED with
+Functions and Permissions go through ``rules.template_eval.evaluate_template``, as in the pack
+and ``check-template``: a value still unresolved in the request is taken at its worst and
+named when it decides; a field the request cannot tell (who manages a KMS key given by ARN is
+only known to ``kms:DescribeKey``, which this function may not call) is judged as in a
+template. Any NON_COMPLIANT verdict answers FAILED with
 ``NonCompliant`` and the annotations; anything that stops a verdict (a request or setting it
 cannot read, an exception) answers FAILED with ``InternalFailure``, never SUCCESS.
 
@@ -57,12 +58,13 @@ from rules.adapters.hook_request import (
     response,
 )
 from rules.checks import public_access
-from rules.errors import GuardrailsError, UnknownFieldError
+from rules.errors import GuardrailsError
 from rules.model import Compliance, LambdaFunction, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
 from rules.rule import Rule
+from rules.template_eval import evaluate_template
 
 RULES_VARIABLE = "HOOK_RULES"
 PARAMETERS_VARIABLE = "HOOK_RULE_PARAMETERS"
@@ -146,10 +148,26 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
     if request.target_type == URL:
         verdict = _url_verdict(request, env, settings.parameters[PUBLIC_ACCESS])
         return Judgement(label, ((PUBLIC_ACCESS, verdict),))
-    function = _model(request, env)
+    template = {
+        "Resources": {
+            _logical_id(request): {
+                "Type": request.target_type,
+                "Properties": dict(request.properties),
+            }
+        }
+    }
+    # The same evaluation as the pack and check-template: a Function with its unknowns taken at
+    # their worst; a Permission, whose function is not in the request, judged on its statement.
+    results = evaluate_template(template, rules, settings.parameters, env)
     return Judgement(
         label,
-        tuple((rule.id, _verdict(rule, function, settings.parameters[rule.id])) for rule in rules),
+        tuple(
+            (
+                result.evaluation.rule_id,
+                Verdict(result.evaluation.compliance, result.evaluation.annotation),
+            )
+            for result in results
+        ),
     )
 
 
@@ -159,19 +177,6 @@ def _logical_id(request: HookRequest) -> str:
 
 def _stand_in(logical_id: str) -> str:
     return STAND_IN if logical_id != STAND_IN else f"{STAND_IN}Function"
-
-
-def _model(request: HookRequest, env: StackEnvironment) -> LambdaFunction:
-    """The model of a Function, or of the unseen function holding a Permission's statement."""
-    logical_id = _logical_id(request)
-    properties = dict(request.properties)
-    if request.target_type == FUNCTION:
-        resources = {logical_id: {"Type": FUNCTION, "Properties": properties}}
-        return read_template({"Resources": resources}, env).functions[logical_id]
-    stand_in = _stand_in(logical_id)
-    # The permission is judged on its statement: the function it names is not in the request.
-    properties["FunctionName"] = {"Ref": stand_in}
-    return _holding(stand_in, logical_id, properties, env)
 
 
 def _holding(
@@ -206,17 +211,6 @@ def _url_verdict(request: HookRequest, env: StackEnvironment, parameters: Parame
         f"function URL with AuthType {describe_intrinsic(auth_type)} is judged as the grant it "
         f"needs to be called: {verdict.annotation}",
     )
-
-
-def _verdict(rule: Rule, function: LambdaFunction, parameters: Parameters) -> Verdict:
-    """The rule's verdict; a field the request cannot tell fails closed, as offline."""
-    try:
-        return rule.check(function, parameters)
-    except UnknownFieldError as error:
-        return Verdict(
-            Compliance.NON_COMPLIANT,
-            f"{error.reason}; counted as non-compliant (the hook reads nothing from AWS)",
-        )
 
 
 def message_of(judgement: Judgement, mode: str) -> str:

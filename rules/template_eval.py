@@ -116,7 +116,7 @@ def _unattributed(
         rule, models.functions[stand_in], models.unknowns.get(stand_in, ()), parameters
     )
     annotation = (
-        f"{item.describe()}: the function is not in this template, so this grant is judged "
+        f"{item.describe()}: the function is not among the resources read, so this grant is judged "
         f"alone: {verdict.annotation.replace(stand_in, item.target)}"
     )
     evaluation = Evaluation(
