@@ -244,6 +244,48 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "region): `ALL` (every region, new ones too) or a list of the regions to link. Empty: "
         "none. An account has at most one finding aggregator: set this on one stack only.",
     ),
+    # --- Remediation runbooks (issue 10): one SSM Automation runbook per rule, its triggers ---
+    ContextKey(
+        "remediation",
+        True,
+        "Deploy the remediation runbooks (one SSM Automation document per rule with a runbook), "
+        "their automation roles, Config remediation configurations and the Security Hub custom "
+        "action. `false`: none of them.",
+    ),
+    ContextKey(
+        "autoRemediate",
+        {},
+        "Rules whose runbook runs automatically on a FAILED evaluation, `{rule id: true}`; every "
+        "other rule is remediated manually (a Config remediation, the custom action or "
+        "`aws ssm start-automation-execution`). Refused for `lambda-inside-vpc` (it changes "
+        "networking).",
+    ),
+    ContextKey(
+        "autoRemediateTrigger",
+        "config",
+        "What starts an automatic runbook, never both: `config` (the Config remediation "
+        "configuration is automatic, with `remediationMaximumAttempts` and "
+        "`remediationRetrySeconds`) or `findings` (an EventBridge rule on our FAILED Security "
+        "Hub findings; the Config remediation stays manual; needs `securityHubExport`).",
+    ),
+    ContextKey(
+        "remediationMaximumAttempts",
+        5,
+        "Automatic Config remediation: failed attempts per resource (1-25) within "
+        "`remediationRetrySeconds` before Config records a remediation exception.",
+    ),
+    ContextKey(
+        "remediationRetrySeconds",
+        60,
+        "Automatic Config remediation: the window, in seconds (1-2678000), of "
+        "`remediationMaximumAttempts`.",
+    ),
+    ContextKey(
+        "exemptionTagKey",
+        "guardrails:exempt",
+        "Tag key exempting a function from automatic remediation: the runbooks never change a "
+        "function carrying it automatically, and log the skip.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -280,6 +322,12 @@ class Settings:
     execution_role_name_setting: str | None = None
     # None: no finding aggregator; "ALL", or the regions to link.
     security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
+    remediation: bool = True
+    auto_remediate: tuple[str, ...] = ()  # deployed rule ids remediated automatically
+    auto_remediate_trigger: str = "config"
+    remediation_maximum_attempts: int = 5
+    remediation_retry_seconds: int = 60
+    exemption_tag_key: str = "guardrails:exempt"
 
     @property
     def execution_role_name(self) -> str:
@@ -365,6 +413,7 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         security_hub_aggregation_regions=_aggregation_regions(
             value("securityHubAggregationRegions")
         ),
+        **_remediation(value, rule_ids),
     )
 
 
@@ -629,3 +678,84 @@ def _aggregation_regions(raw: Any) -> Literal["ALL"] | tuple[str, ...] | None:
     if len(set(regions)) != len(regions):
         raise SettingsError(f"{key}: a region is listed twice ({', '.join(regions)})")
     return regions
+
+
+# --- Remediation runbooks (issue 10) ---
+REMEDIATION_TRIGGERS = ("config", "findings")
+MAXIMUM_ATTEMPTS = (1, 25)  # AWS Config's MaximumAutomaticAttempts
+RETRY_SECONDS = (1, 2_678_000)  # AWS Config's RetryAttemptSeconds
+
+
+def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict[str, Any]:
+    enabled = _boolean("remediation", value("remediation"))
+    trigger = _text("autoRemediateTrigger", value("autoRemediateTrigger"))
+    if trigger not in REMEDIATION_TRIGGERS:
+        raise SettingsError(
+            f"autoRemediateTrigger: {trigger!r} is not one of {', '.join(REMEDIATION_TRIGGERS)}"
+        )
+    attempts = _integer("remediationMaximumAttempts", value("remediationMaximumAttempts"))
+    if not MAXIMUM_ATTEMPTS[0] <= attempts <= MAXIMUM_ATTEMPTS[1]:
+        raise SettingsError(
+            f"remediationMaximumAttempts: {attempts} is not within {MAXIMUM_ATTEMPTS[0]}-"
+            f"{MAXIMUM_ATTEMPTS[1]} (AWS Config's limits)"
+        )
+    retry = _integer("remediationRetrySeconds", value("remediationRetrySeconds"))
+    if not RETRY_SECONDS[0] <= retry <= RETRY_SECONDS[1]:
+        raise SettingsError(
+            f"remediationRetrySeconds: {retry} is not within {RETRY_SECONDS[0]}-"
+            f"{RETRY_SECONDS[1]} (AWS Config's limits)"
+        )
+    tag_key = _text("exemptionTagKey", value("exemptionTagKey"))
+    if not TAG_KEY.fullmatch(tag_key) or tag_key.lower().startswith("aws:"):
+        raise SettingsError(f"exemptionTagKey: {tag_key!r} is not a valid tag key")
+    automatic = _auto_remediate(value("autoRemediate"), rule_ids)
+    if automatic and not enabled:
+        raise SettingsError("autoRemediate lists rules but remediation is false")
+    if (
+        automatic
+        and trigger == "findings"
+        and not _boolean("securityHubExport", value("securityHubExport"))
+    ):
+        raise SettingsError(
+            "autoRemediateTrigger findings needs securityHubExport (no findings, no trigger)"
+        )
+    return {
+        "remediation": enabled,
+        # Registry order, as rule_ids.
+        "auto_remediate": automatic,
+        "auto_remediate_trigger": trigger,
+        "remediation_maximum_attempts": attempts,
+        "remediation_retry_seconds": retry,
+        "exemption_tag_key": tag_key,
+    }
+
+
+def _auto_remediate(raw: Any, rule_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The deployed rules switched to automatic (registry order); every listed rule is checked,
+    deployed or not, as ``ruleParameters``."""
+    from infra.runbooks_standin import RUNBOOKS  # the runbook registry imports nothing of infra
+
+    runbooks = {runbook.rule_id: runbook for runbook in RUNBOOKS}
+    data = _json("autoRemediate", raw)
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        raise SettingsError("autoRemediate: expected an object {rule id: true}")
+    automatic: set[str] = set()
+    for rule_id, on in data.items():
+        if rule_id not in RULES_BY_ID:
+            raise SettingsError(
+                f"autoRemediate: unknown rule id {rule_id!r} (known: {', '.join(RULES_BY_ID)})"
+            )
+        if not _boolean(f"autoRemediate.{rule_id}", on):
+            continue
+        runbook = runbooks.get(rule_id)
+        if runbook is None:
+            raise SettingsError(f"autoRemediate: {rule_id} has no remediation runbook")
+        if not runbook.automatic_allowed:
+            raise SettingsError(
+                f"autoRemediate: {rule_id}'s runbook is manual only, never automatic "
+                f"({runbook.description})"
+            )
+        automatic.add(rule_id)
+    return tuple(rule_id for rule_id in rule_ids if rule_id in automatic)

@@ -21,7 +21,9 @@ from infra import code
 from infra.alarms import GuardrailsAlarms
 from infra.dashboard import GuardrailsDashboard
 from infra.nag import NIST, acknowledge
+from infra.remediation import GuardrailsRemediation, remediation_options
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
+from infra.runbooks_standin import RUNBOOKS
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from rules.checks.env_vars_cmk import AWS_MANAGED_ALIAS_PREFIX
@@ -171,6 +173,15 @@ class GuardrailsStack(cdk.Stack):
                 self,
                 "Insights",
                 config_rule_names={rule_id: rule.name for rule_id, rule in self.rules.items()},
+                depends_on=hub,
+            )
+        if settings.remediation:
+            self.remediation = GuardrailsRemediation(
+                self,
+                "Remediation",
+                runbooks=RUNBOOKS,
+                config_rules={i: r.config_rule for i, r in self.rules.items() if r.config_rule},
+                options=remediation_options(settings),
                 depends_on=hub,
             )
         if settings.security_hub_aggregation_regions is not None:
