@@ -87,7 +87,8 @@ class Script:
     """One runbook's script: its rule, the settings it reports, and how it plans the fix."""
 
     rule_id: str
-    describe: Callable[[LambdaFunction], dict[str, str]]
+    # The remediated settings (names only, never values); may read more (aliases' policies).
+    describe: Callable[[Clients, LambdaFunction], dict[str, str]]
     plan: Callable[[Context], Plan]
 
 
@@ -325,13 +326,13 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
         return _output(
             Status.SKIPPED_EXEMPT,
             function,
-            before=script.describe(function),
+            before=script.describe(clients, function),
             after={},
             evaluation=None,
             message=message,
         )
     before = State(function, evaluate(clients, rule, function, inputs))
-    described = script.describe(before.function)
+    described = script.describe(clients, before.function)
     if before.evaluation.compliance is Compliance.COMPLIANT:
         message = f"function {function.name} is already compliant with {rule.id}: nothing changed"
         log(message)
@@ -372,7 +373,7 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
         log(f"changing {function.name}: {change.description}")
         change.apply()
     after = read_state(clients, rule, function.arn, inputs)
-    after_described = script.describe(after.function)
+    after_described = script.describe(clients, after.function)
     if after.evaluation.compliance is not Compliance.COMPLIANT:
         raise RemediationError(
             f"function {function.name}: after {len(changes)} change(s) ({'; '.join(changes)}) "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rules.aws.clients import Clients
 from rules.checks.concurrency import HIGH, LOW
 from rules.model import LambdaFunction
 from rules.remediation.common import Change, Context, Plan, Script, handler, integer_input
@@ -20,7 +21,7 @@ DEFAULT_RESERVED_CONCURRENCY = 10
 MINIMUM_UNRESERVED = 100
 
 
-def describe(function: LambdaFunction) -> dict[str, str]:
+def describe(_clients: Clients, function: LambdaFunction) -> dict[str, str]:
     reserved = function.reserved_concurrency
     return {"reservedConcurrency": "none" if reserved is None else str(reserved)}
 
