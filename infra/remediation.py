@@ -37,11 +37,14 @@ Per runbook of the registry (``rules.remediation.runbooks``), for a deployed rul
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import io
 import json
+import os
 import re
+import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,26 +52,34 @@ import aws_cdk as cdk
 from aws_cdk import aws_config as config
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from infra.code import ROOT, CodeSource, asset_code
 from infra.nag import acknowledge
 from infra.rule_construct import RESOURCE_TYPE, nag_resource, resource_arn
-from infra.runbooks_standin import Runbook, RunbookParameter
 from infra.settings import Settings, SettingsError
 from rules.aws.findings import STATUS
 from rules.model import Compliance
+from rules.remediation.runbooks import (
+    ATTACHMENT_NAME,
+    HANDLER,
+    OUTPUTS,
+    RUNBOOKS,
+    RUNTIME,
+    Runbook,
+    RunbookParameter,
+)
 
 SCHEMA_VERSION = "0.3"
-SCRIPT_RUNTIME = "python3.11"
-SCRIPT_HANDLER = "script_handler"  # the aws:executeScript signature: (events, context)
 STEP_NAME = "Remediate"
 STEP_TIMEOUT_SECONDS = 600  # aws:executeScript's maximum
-RESULT_OUTPUT = "Result"
 FUNCTION_PARAMETER = "FunctionName"
 ASSUME_ROLE_PARAMETER = "AutomationAssumeRole"
 DRY_RUN_PARAMETER = "DryRun"
 EXEMPTION_TAG_PARAMETER = "ExemptionTagKey"
+RULE_PARAMETERS_PARAMETER = "RuleParameters"
 DOCUMENT_SUFFIX = "-remediation"
 # SSM document names: 3-128 of these characters, and never a prefix AWS reserves.
 DOCUMENT_NAME = re.compile(r"[a-zA-Z0-9_\-.]{3,128}")
@@ -89,7 +100,10 @@ UNKNOWN_TYPE_CHECK = "CloudFormation-Validate::F3006"  # CDK's own template vali
 FUNCTION_NAME_PATH = "$.detail.findings[0].Resources[0].Details.AwsLambdaFunction.FunctionName"
 ACTIVE = "ACTIVE"
 SUPPRESSED = "SUPPRESSED"
-SSM_PARAMETER_TYPES = ("String", "StringList", "Integer", "Boolean", "MapList", "StringMap")
+REMEDIATION_NOT_WIRED = "LambdaGuardrails:RemediationNotWired"
+# The rules package as the runbooks' attachment: what infra.code's asset holds.
+ZIP_EXCLUDED_DIRECTORIES = ("__pycache__",)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same package always makes the same zip
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +117,8 @@ class RemediationOptions:
     retry_seconds: int = 60
     exemption_tag_key: str = "guardrails:exempt"
     security_hub: bool = True
+    # rule id -> the Config rule's InputParameters as JSON (the runbook's RuleParameters)
+    rule_parameters: Mapping[str, str] = field(default_factory=dict)
 
 
 def remediation_options(settings: Settings) -> RemediationOptions:
@@ -114,6 +130,10 @@ def remediation_options(settings: Settings) -> RemediationOptions:
         retry_seconds=settings.remediation_retry_seconds,
         exemption_tag_key=settings.exemption_tag_key,
         security_hub=settings.security_hub_export,
+        rule_parameters={
+            rule_id: json.dumps(dict(settings.rule_parameters.get(rule_id, {})), sort_keys=True)
+            for rule_id in settings.rule_ids
+        },
     )
 
 
@@ -139,65 +159,45 @@ def action_target_id(prefix: str) -> str:
     return (ACTION_TARGET_ID_STEM + digest)[:ACTION_TARGET_LIMIT]
 
 
-def script_source(module: str) -> str:
-    """The module's file, byte for byte (no newline translation)."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        raise ValueError(f"runbook module {module!r} has no Python source file")
-    return Path(spec.origin).read_bytes().decode("utf-8")
-
-
-def clickable(runbook: Runbook) -> bool:
-    """A console click gives a runbook only the function: runbooks that need any other
-    parameter (the VPC runbook's subnets) run from the CLI only."""
-    return all(
-        parameter.default is not None
-        for parameter in runbook.parameters
-        if parameter.name != FUNCTION_PARAMETER
+def extra_required(runbook: Runbook) -> tuple[str, ...]:
+    """Required parameters besides the function: a console click or Config's remediation
+    cannot give them (the VPC runbook's subnets, the environment key's KMS key)."""
+    return tuple(
+        parameter.name
+        for parameter in runbook.all_parameters
+        if parameter.required and parameter.name != FUNCTION_PARAMETER
     )
 
 
-def _typed_default(parameter: RunbookParameter) -> Any:
+def _default(parameter: RunbookParameter) -> Any:
     default = parameter.default
-    if default is None:
-        return None
-    if parameter.type == "Boolean":
-        if default.lower() not in ("true", "false"):
-            raise ValueError(f"{parameter.name}: Boolean default {default!r}")
-        return default.lower() == "true"
-    if parameter.type == "Integer":
-        return int(default)
-    if parameter.type == "StringList":
-        return [item.strip() for item in default.split(",") if item.strip()]
-    return default
+    return list(default) if isinstance(default, tuple) else default
 
 
 def document_parameters(
-    runbook: Runbook, *, role_arn: str, exemption_tag_key: str
+    runbook: Runbook, *, role_arn: str, exemption_tag_key: str, rule_parameters: str
 ) -> dict[str, dict[str, Any]]:
-    """The registry's parameters, ``DryRun`` defaulting to true, the exemption tag key and the
-    automation role (defaulting to the runbook's role)."""
-    declared = {parameter.name: parameter for parameter in runbook.parameters}
-    if FUNCTION_PARAMETER not in declared:
-        raise ValueError(f"{runbook.rule_id}: the runbook has no {FUNCTION_PARAMETER} parameter")
+    """The registry's parameters (``DryRun`` defaults to true), the deployment's exemption tag
+    key and the Config rule's parameters as defaults, and the automation role (default: the
+    runbook's own role)."""
+    overrides = {
+        EXEMPTION_TAG_PARAMETER: exemption_tag_key,
+        RULE_PARAMETERS_PARAMETER: rule_parameters,
+    }
     parameters: dict[str, dict[str, Any]] = {}
-    for parameter in runbook.parameters:
-        if parameter.type not in SSM_PARAMETER_TYPES:
-            raise ValueError(f"{runbook.rule_id}.{parameter.name}: type {parameter.type!r}")
-        entry: dict[str, Any] = {"type": parameter.type, "description": parameter.description}
-        default = _typed_default(parameter)
+    for parameter in runbook.all_parameters:
+        entry: dict[str, Any] = {"type": str(parameter.type), "description": parameter.description}
+        default = overrides.get(parameter.name, _default(parameter))
         if default is not None:
             entry["default"] = default
+        if parameter.allowed_pattern is not None:
+            entry["allowedPattern"] = parameter.allowed_pattern
         parameters[parameter.name] = entry
-    dry_run = parameters.setdefault(
-        DRY_RUN_PARAMETER,
-        {"type": "Boolean", "description": "Report what would change, change nothing."},
-    )
-    dry_run["default"] = True  # manual runs report first
-    parameters.setdefault(
-        EXEMPTION_TAG_PARAMETER,
-        {"type": "String", "description": "Tag key exempting a function from automatic runs."},
-    )["default"] = exemption_tag_key
+    for name in (FUNCTION_PARAMETER, DRY_RUN_PARAMETER, *overrides):
+        if name not in parameters:
+            raise ValueError(f"{runbook.rule_id}: the runbook has no {name} parameter")
+    if parameters[DRY_RUN_PARAMETER].get("default") is not True:
+        raise ValueError(f"{runbook.rule_id}: DryRun must default to true (manual runs report)")
     parameters[ASSUME_ROLE_PARAMETER] = {
         "type": "String",
         "description": "The role the automation runs as (default: this runbook's own role).",
@@ -206,18 +206,36 @@ def document_parameters(
     return parameters
 
 
+@dataclass(frozen=True, slots=True)
+class RunbookAttachment:
+    """The rules package zip every runbook attaches (``ATTACHMENT_NAME``): where SSM copies it
+    from when the document is created, and its SHA-256 (the document's ``files`` section)."""
+
+    s3_url: str
+    sha256: str
+
+
 def automation_content(
-    runbook: Runbook, *, role_arn: str, exemption_tag_key: str
+    runbook: Runbook,
+    *,
+    role_arn: str,
+    exemption_tag_key: str,
+    rule_parameters: str,
+    attachment_sha256: str,
 ) -> dict[str, Any]:
     parameters = document_parameters(
-        runbook, role_arn=role_arn, exemption_tag_key=exemption_tag_key
+        runbook,
+        role_arn=role_arn,
+        exemption_tag_key=exemption_tag_key,
+        rule_parameters=rule_parameters,
     )
     payload = {name: f"{{{{ {name} }}}}" for name in parameters if name != ASSUME_ROLE_PARAMETER}
     return {
         "schemaVersion": SCHEMA_VERSION,
-        "description": f"Lambda Guardrails: {runbook.description} ({runbook.rule_id}).",
+        "description": f"Lambda Guardrails, {runbook.rule_id}: {runbook.description}",
         "assumeRole": f"{{{{ {ASSUME_ROLE_PARAMETER} }}}}",
         "parameters": parameters,
+        "files": {ATTACHMENT_NAME: {"checksums": {"sha256": attachment_sha256}}},
         "mainSteps": [
             {
                 "name": STEP_NAME,
@@ -225,16 +243,57 @@ def automation_content(
                 "timeoutSeconds": STEP_TIMEOUT_SECONDS,
                 "isEnd": True,
                 "inputs": {
-                    "Runtime": SCRIPT_RUNTIME,
-                    "Handler": SCRIPT_HANDLER,
-                    "Script": script_source(runbook.module),
+                    "Runtime": RUNTIME,
+                    "Handler": HANDLER,
+                    "Script": runbook.script(),
+                    "Attachment": ATTACHMENT_NAME,
                     "InputPayload": payload,
                 },
-                "outputs": [{"Name": RESULT_OUTPUT, "Selector": "$.Payload", "Type": "StringMap"}],
+                "outputs": [
+                    {"Name": output.name, "Selector": output.selector, "Type": str(output.type)}
+                    for output in OUTPUTS
+                ],
             }
         ],
-        "outputs": [f"{STEP_NAME}.{RESULT_OUTPUT}"],
+        "outputs": [f"{STEP_NAME}.{output.name}" for output in OUTPUTS],
     }
+
+
+def rules_zip(root: Path = ROOT) -> tuple[Path, str]:
+    """The ``rules`` package as a zip with the package at its root (what ``infra.code``'s asset
+    holds: no caches, no dotfiles), byte-identical for the same sources; and its SHA-256."""
+    package = root / "rules"
+    files = sorted(
+        path
+        for path in package.rglob("*")
+        if path.is_file()
+        and path.suffix != ".pyc"
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and not any(part in ZIP_EXCLUDED_DIRECTORIES for part in path.parts)
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(root).as_posix(), ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    target = Path(tempfile.gettempdir()) / "lambda-guardrails-runbooks" / f"rules-{digest}.zip"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_suffix(f".{os.getpid()}.tmp")
+        staging.write_bytes(data)
+        staging.replace(target)  # atomic: parallel synths never read half a file
+    return target, digest
+
+
+def asset_attachment(scope: Construct) -> RunbookAttachment:
+    """The rules zip as a CDK file asset (needs a bootstrapped account, as the rule code)."""
+    path, digest = rules_zip()
+    asset = s3_assets.Asset(scope, "RulesAttachment", path=str(path))
+    return RunbookAttachment(asset.s3_object_url, digest)
 
 
 # --- A small YAML writer (no YAML library is a runtime dependency) ---
@@ -367,17 +426,12 @@ def automation_definition_arn(name: str, version: str = "$DEFAULT") -> str:
 def start_input(role_arn: str) -> events.CfnRule.InputTransformerProperty:
     """StartAutomationExecution's parameters (each a list of strings) from one finding: the
     function's name, the automation role, a real run."""
-    template = (
-        '{"'
-        + FUNCTION_PARAMETER
-        + '":["<function>"],"'
-        + ASSUME_ROLE_PARAMETER
-        + '":["'
-        + role_arn
-        + '"],"'
-        + DRY_RUN_PARAMETER
-        + '":["false"]}'
-    )
+    parameters = {
+        FUNCTION_PARAMETER: ["<function>"],  # a quoted placeholder: EventBridge fills the name
+        ASSUME_ROLE_PARAMETER: [role_arn],
+        DRY_RUN_PARAMETER: ["false"],
+    }
+    template = json.dumps(parameters, separators=(",", ":"))
     return events.CfnRule.InputTransformerProperty(
         input_paths_map={"function": FUNCTION_NAME_PATH}, input_template=template
     )
@@ -395,9 +449,11 @@ class RunbookResources(Construct):
         runbook: Runbook,
         options: RemediationOptions,
         config_rule: config.CfnConfigRule | None,
+        attachment: RunbookAttachment,
     ) -> None:
         super().__init__(scope, construct_id)
         self.runbook = runbook
+        self.rule_parameters = options.rule_parameters.get(runbook.rule_id, "{}")
         self.name = document_name(options.name_prefix, runbook.rule_id)
         statements = [
             iam.PolicyStatement(
@@ -438,6 +494,8 @@ class RunbookResources(Construct):
                 runbook,
                 role_arn=self.role.role_arn,
                 exemption_tag_key=options.exemption_tag_key,
+                rule_parameters=self.rule_parameters,
+                attachment_sha256=attachment.sha256,
             )
         )
         # The role ARN (a token) is ~100 bytes more once resolved.
@@ -453,9 +511,16 @@ class RunbookResources(Construct):
             document_format="YAML",
             content=content,
             update_method="NewVersion",
+            attachments=[
+                ssm.CfnDocument.AttachmentsSourceProperty(
+                    key="S3FileUrl", values=[attachment.s3_url], name=ATTACHMENT_NAME
+                )
+            ],
         )
         self.remediation: config.CfnRemediationConfiguration | None = None
-        if config_rule is not None:
+        # Config's remediation gives the function, the role and static values only: a runbook
+        # that needs more (subnets, a key) runs from the CLI.
+        if config_rule is not None and not extra_required(runbook):
             automatic = runbook.rule_id in options.automatic and options.trigger == "config"
             self.remediation = config.CfnRemediationConfiguration(
                 self,
@@ -468,6 +533,10 @@ class RunbookResources(Construct):
                     FUNCTION_PARAMETER: {"ResourceValue": {"Value": "RESOURCE_ID"}},
                     ASSUME_ROLE_PARAMETER: {"StaticValue": {"Values": [self.role.role_arn]}},
                     DRY_RUN_PARAMETER: {"StaticValue": {"Values": ["false"]}},
+                    EXEMPTION_TAG_PARAMETER: {
+                        "StaticValue": {"Values": [options.exemption_tag_key]}
+                    },
+                    RULE_PARAMETERS_PARAMETER: {"StaticValue": {"Values": [self.rule_parameters]}},
                 },
                 automatic=automatic,
                 maximum_automatic_attempts=options.maximum_attempts if automatic else None,
@@ -551,6 +620,7 @@ class GuardrailsRemediation(Construct):
         runbooks: Sequence[Runbook],
         config_rules: Mapping[str, config.CfnConfigRule],
         options: RemediationOptions,
+        attachment: RunbookAttachment,
         depends_on: Sequence[cdk.CfnResource] = (),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -569,6 +639,7 @@ class GuardrailsRemediation(Construct):
                 runbook=runbook,
                 options=options,
                 config_rule=rule,
+                attachment=attachment,
             )
         self.action_target: cdk.CfnResource | None = None
         if not options.security_hub or not self.runbooks:
@@ -614,13 +685,43 @@ class GuardrailsRemediation(Construct):
             self.action_target.add_resource_dependency(resource)
         self.action_target_arn = cdk.Token.as_string(self.action_target.get_att("ActionTargetArn"))
         for rule_id, resources in self.runbooks.items():
-            if clickable(resources.runbook):
+            if not extra_required(resources.runbook):
                 resources.add_trigger(
                     "OnCustomAction",
                     f"Lambda Guardrails: run {resources.name} for findings sent to the "
                     "custom action",
                     custom_action_pattern(rule_id, prefixes[rule_id], self.action_target_arn),
                 )
+
+
+def add_remediation(
+    stack: cdk.Stack,
+    settings: Settings,
+    rules: Mapping[str, Any],
+    hub: Sequence[cdk.CfnResource],
+    code_source: CodeSource,
+) -> GuardrailsRemediation | None:
+    """``GuardrailsRemediation`` for ``GuardrailsStack`` (``rules``: rule id ->
+    ``ConfigLambdaRule``). The runbooks attach the rules package as a CDK asset: a stack whose
+    code comes from elsewhere (the stacksets member template, which has no assets) gets no
+    runbooks yet, and the synth says so."""
+    if code_source is not asset_code:
+        cdk.Annotations.of(stack).add_warning_v2(
+            REMEDIATION_NOT_WIRED,
+            "Remediation runbooks are not deployed by this template: they attach the rules "
+            "package as a CDK asset, which a template without assets (the stacksets member) "
+            "cannot hold. See the README's Remediation section.",
+        )
+        return None
+    return GuardrailsRemediation(
+        stack,
+        "Remediation",
+        runbooks=RUNBOOKS,
+        config_rules={i: r.config_rule for i, r in rules.items() if r.config_rule is not None},
+        options=remediation_options(settings),
+        attachment=asset_attachment(stack),
+        depends_on=hub,
+    )
 
 
 def _construct_id(rule_id: str) -> str:

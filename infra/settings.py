@@ -733,9 +733,8 @@ def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict
 def _auto_remediate(raw: Any, rule_ids: tuple[str, ...]) -> tuple[str, ...]:
     """The deployed rules switched to automatic (registry order); every listed rule is checked,
     deployed or not, as ``ruleParameters``."""
-    from infra.runbooks_standin import RUNBOOKS  # the runbook registry imports nothing of infra
+    from rules.remediation.runbooks import RUNBOOKS_BY_RULE as runbooks
 
-    runbooks = {runbook.rule_id: runbook for runbook in RUNBOOKS}
     data = _json("autoRemediate", raw)
     if data is None:
         return ()
@@ -756,6 +755,16 @@ def _auto_remediate(raw: Any, rule_ids: tuple[str, ...]) -> tuple[str, ...]:
             raise SettingsError(
                 f"autoRemediate: {rule_id}'s runbook is manual only, never automatic "
                 f"({runbook.description})"
+            )
+        needed = [
+            parameter.name
+            for parameter in runbook.parameters
+            if parameter.required and parameter.name != "FunctionName"
+        ]
+        if needed:
+            raise SettingsError(
+                f"autoRemediate: {rule_id}'s runbook needs {', '.join(needed)}, which an "
+                "automatic run cannot be given (run it with start-automation-execution)"
             )
         automatic.add(rule_id)
     return tuple(rule_id for rule_id in rule_ids if rule_id in automatic)

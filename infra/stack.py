@@ -21,9 +21,8 @@ from infra import code
 from infra.alarms import GuardrailsAlarms
 from infra.dashboard import GuardrailsDashboard
 from infra.nag import NIST, acknowledge
-from infra.remediation import GuardrailsRemediation, remediation_options
+from infra.remediation import add_remediation
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
-from infra.runbooks_standin import RUNBOOKS
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from rules.checks.env_vars_cmk import AWS_MANAGED_ALIAS_PREFIX
@@ -175,15 +174,8 @@ class GuardrailsStack(cdk.Stack):
                 config_rule_names={rule_id: rule.name for rule_id, rule in self.rules.items()},
                 depends_on=hub,
             )
-        if settings.remediation:
-            self.remediation = GuardrailsRemediation(
-                self,
-                "Remediation",
-                runbooks=RUNBOOKS,
-                config_rules={i: r.config_rule for i, r in self.rules.items() if r.config_rule},
-                options=remediation_options(settings),
-                depends_on=hub,
-            )
+        if settings.remediation:  # bundled code only: the runbooks attach it (a CDK asset)
+            self.remediation = add_remediation(self, settings, self.rules, hub, code_source)
         if settings.security_hub_aggregation_regions is not None:
             FindingAggregator(
                 self,
