@@ -95,6 +95,7 @@ ACTION_TARGET_DESCRIPTION = "Remediate with Lambda Guardrails"
 ACTION_TARGET_ID_STEM = "Guardrails"
 ACTION_TARGET_LIMIT = 20
 ACTION_TARGET_TYPE = "AWS::SecurityHub::ActionTarget"
+CREATE_ACTION = "create"  # infra.settings.CREATE
 UNKNOWN_TYPE_CHECK = "CloudFormation-Validate::F3006"  # CDK's own template validation
 # Where EventBridge finds the function in one of our findings (build_finding always writes it).
 FUNCTION_NAME_PATH = "$.detail.findings[0].Resources[0].Details.AwsLambdaFunction.FunctionName"
@@ -117,6 +118,7 @@ class RemediationOptions:
     retry_seconds: int = 60
     exemption_tag_key: str = "guardrails:exempt"
     security_hub: bool = True
+    custom_action: str | None = None  # None, "create" or an existing action's ARN
     # rule id -> the Config rule's InputParameters as JSON (the runbook's RuleParameters)
     rule_parameters: Mapping[str, str] = field(default_factory=dict)
 
@@ -130,6 +132,7 @@ def remediation_options(settings: Settings) -> RemediationOptions:
         retry_seconds=settings.remediation_retry_seconds,
         exemption_tag_key=settings.exemption_tag_key,
         security_hub=settings.security_hub_export,
+        custom_action=settings.remediation_custom_action,
         rule_parameters={
             rule_id: json.dumps(dict(settings.rule_parameters.get(rule_id, {})), sort_keys=True)
             for rule_id in settings.rule_ids
@@ -484,11 +487,15 @@ class RunbookResources(Construct):
             description=f"Runs runbook {self.name}",
             managed_policies=[self.policy],
         )
+        # One acknowledgment per wildcard resource, with every grant's reason for it.
+        wildcards: dict[str, list[str]] = {}
         for grant in runbook.grants:
             if "*" in grant.resource:
-                acknowledge(
-                    self.policy, "IAM5", f"Resource::{nag_resource(grant.resource)}", grant.why
+                wildcards.setdefault(nag_resource(grant.resource), []).append(
+                    f"{', '.join(grant.actions)}: {grant.why}"
                 )
+        for resource, whys in wildcards.items():
+            acknowledge(self.policy, "IAM5", f"Resource::{resource}", "; ".join(whys))
         content = to_yaml(
             automation_content(
                 runbook,
@@ -662,6 +669,25 @@ class GuardrailsRemediation(Construct):
                         "finding (autoRemediate)",
                         imported_pattern(rule_id, prefixes[rule_id]),
                     )
+        if options.custom_action is None:
+            return
+        self.action_target_arn = (
+            self._action_target(depends_on)
+            if options.custom_action == CREATE_ACTION
+            else options.custom_action
+        )
+        for rule_id, resources in self.runbooks.items():
+            if not extra_required(resources.runbook):
+                resources.add_trigger(
+                    "OnCustomAction",
+                    f"Lambda Guardrails: run {resources.name} for findings sent to the "
+                    "custom action",
+                    custom_action_pattern(rule_id, prefixes[rule_id], self.action_target_arn),
+                )
+
+    def _action_target(self, depends_on: Sequence[cdk.CfnResource]) -> str:
+        """The custom action, created by CloudFormation (regions offering the type only)."""
+        options = self.options
         # aws-cdk-lib 2.275 has no L1 class for it: the resource as CloudFormation spells it.
         self.action_target = cdk.CfnResource(
             self,
@@ -683,15 +709,8 @@ class GuardrailsRemediation(Construct):
         )
         for resource in depends_on:
             self.action_target.add_resource_dependency(resource)
-        self.action_target_arn = cdk.Token.as_string(self.action_target.get_att("ActionTargetArn"))
-        for rule_id, resources in self.runbooks.items():
-            if not extra_required(resources.runbook):
-                resources.add_trigger(
-                    "OnCustomAction",
-                    f"Lambda Guardrails: run {resources.name} for findings sent to the "
-                    "custom action",
-                    custom_action_pattern(rule_id, prefixes[rule_id], self.action_target_arn),
-                )
+        arn: str = cdk.Token.as_string(self.action_target.get_att("ActionTargetArn"))
+        return arn
 
 
 def add_remediation(

@@ -281,6 +281,14 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "`remediationMaximumAttempts`.",
     ),
     ContextKey(
+        "remediationCustomAction",
+        "off",
+        "The Security Hub custom action for one-click runs from the console: `off`, `create` "
+        "(the stack creates it: only in regions where CloudFormation offers "
+        "`AWS::SecurityHub::ActionTarget`), or the ARN of one created with "
+        "`aws securityhub create-action-target` (any region).",
+    ),
+    ContextKey(
         "exemptionTagKey",
         "guardrails:exempt",
         "Tag key exempting a function from automatic remediation: the runbooks never change a "
@@ -328,6 +336,8 @@ class Settings:
     remediation_maximum_attempts: int = 5
     remediation_retry_seconds: int = 60
     exemption_tag_key: str = "guardrails:exempt"
+    # None: no custom action; "create", or the ARN of an existing one.
+    remediation_custom_action: str | None = None
 
     @property
     def execution_role_name(self) -> str:
@@ -684,6 +694,22 @@ def _aggregation_regions(raw: Any) -> Literal["ALL"] | tuple[str, ...] | None:
 REMEDIATION_TRIGGERS = ("config", "findings")
 MAXIMUM_ATTEMPTS = (1, 25)  # AWS Config's MaximumAutomaticAttempts
 RETRY_SECONDS = (1, 2_678_000)  # AWS Config's RetryAttemptSeconds
+CREATE = "create"
+ACTION_TARGET_ARN = re.compile(
+    r"arn:aws[a-z-]*:securityhub:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:action/custom/[A-Za-z0-9]{1,20}"
+)
+
+
+def _custom_action(raw: Any) -> str | None:
+    text = _text("remediationCustomAction", raw)
+    if text.lower() in OFF:
+        return None
+    if text.lower() == CREATE or ACTION_TARGET_ARN.fullmatch(text):
+        return text.lower() if text.lower() == CREATE else text
+    raise SettingsError(
+        f"remediationCustomAction: {text!r} is not off, create or a custom action ARN like "
+        "arn:aws:securityhub:eu-west-1:111122223333:action/custom/Remediate"
+    )
 
 
 def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict[str, Any]:
@@ -727,6 +753,7 @@ def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict
         "remediation_maximum_attempts": attempts,
         "remediation_retry_seconds": retry,
         "exemption_tag_key": tag_key,
+        "remediation_custom_action": _custom_action(value("remediationCustomAction")),
     }
 
 
