@@ -216,6 +216,9 @@ def test_the_member_template_is_the_guardrails_stack(
     assert embedded == member.template
     account = json.loads(next(default_synth.outdir.glob("*.template.json")).read_text())
     ours, theirs = normalized(embedded)["Resources"], normalized(account)["Resources"]
+    # Except the remediation runbooks: they attach the rules zip as an asset, which the member
+    # template cannot hold (not wired yet; the member synth warns RemediationNotWired).
+    theirs = {k: v for k, v in theirs.items() if not k.startswith("Remediation")}
     assert {k: v["Type"] for k, v in ours.items()} == {k: v["Type"] for k, v in theirs.items()}
     for logical_id, resource in ours.items():
         expected = theirs[logical_id]
