@@ -4,8 +4,9 @@
 2. synthesize the CDK app and print what it would deploy;
 3. start moto_server on a free 127.0.0.1 port, seed a sample account, enable Security Hub;
 4. run the real rule handlers with Config-shaped change events and one scheduled sweep;
-5. print the compliance matrix and Security Hub's findings by severity, write the HTML report,
-   and stop the server (also on Ctrl-C, an error or SIGTERM).
+5. print the compliance matrix and Security Hub's findings by severity, write the HTML report;
+6. remediate one FAILED finding with its runbook (a dry run, then a real run, then the rule
+   re-evaluates), and stop the server (also on Ctrl-C, an error or SIGTERM).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Sequence
 import boto3
 
 from demo.flow import findings, results_with_arns, run_flow
+from demo.remediate import remediate
 from demo.seed import SeededAccount, seed
 from demo.server import ROOT, MotoServer, pointed_at, stop_on_sigterm
 from demo.synth import describe
@@ -34,7 +36,7 @@ DEFAULT_REPORT = ROOT / "report" / "lambda-guardrails.html"
 
 
 def step(number: int, title: str) -> None:
-    print(f"\n== [{number}/5] {title}", flush=True)
+    print(f"\n== [{number}/6] {title}", flush=True)
 
 
 def ensure_cdk_cli() -> str:
@@ -164,6 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             encoding="utf-8",
         )
         print(f"\nHTML report: {args.report.resolve()}")
+
+        step(6, "Remediation: one FAILED finding, its runbook, PASSED")
+        templates = [] if args.skip_synth else sorted((ROOT / "cdk.out").glob("*.template.json"))
+        print("\n".join(remediate(session, account, outcome, templates)))
         print("Stopping moto_server.")
     print(f"Done in {time.monotonic() - started:.1f} s.")
     return 0

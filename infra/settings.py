@@ -253,6 +253,56 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "creates or updates it, with the enabled rules and `ruleParameters` (FailureMode WARN or "
         "FAIL). `off`: none. Modes `account` and `stacksets` (one per account and region).",
     ),
+    # --- Remediation runbooks (issue 10): one SSM Automation runbook per rule, its triggers ---
+    ContextKey(
+        "remediation",
+        True,
+        "Deploy the remediation runbooks (one SSM Automation document per rule with a runbook), "
+        "their automation roles, Config remediation configurations and the Security Hub custom "
+        "action. `false`: none of them.",
+    ),
+    ContextKey(
+        "autoRemediate",
+        {},
+        "Rules whose runbook runs automatically on a FAILED evaluation, `{rule id: true}`; every "
+        "other rule is remediated manually (a Config remediation, the custom action or "
+        "`aws ssm start-automation-execution`). Refused for `lambda-inside-vpc` (it changes "
+        "networking).",
+    ),
+    ContextKey(
+        "autoRemediateTrigger",
+        "config",
+        "What starts an automatic runbook, never both: `config` (the Config remediation "
+        "configuration is automatic, with `remediationMaximumAttempts` and "
+        "`remediationRetrySeconds`) or `findings` (an EventBridge rule on our FAILED Security "
+        "Hub findings; the Config remediation stays manual; needs `securityHubExport`).",
+    ),
+    ContextKey(
+        "remediationMaximumAttempts",
+        5,
+        "Automatic Config remediation: failed attempts per resource (1-25) within "
+        "`remediationRetrySeconds` before Config records a remediation exception.",
+    ),
+    ContextKey(
+        "remediationRetrySeconds",
+        60,
+        "Automatic Config remediation: the window, in seconds (1-2678000), of "
+        "`remediationMaximumAttempts`.",
+    ),
+    ContextKey(
+        "remediationCustomAction",
+        "off",
+        "The Security Hub custom action for one-click runs from the console: `off`, `create` "
+        "(the stack creates it: only in regions where CloudFormation offers "
+        "`AWS::SecurityHub::ActionTarget`), or the ARN of one created with "
+        "`aws securityhub create-action-target` (any region).",
+    ),
+    ContextKey(
+        "exemptionTagKey",
+        "guardrails:exempt",
+        "Tag key exempting a function from automatic remediation: the runbooks never change a "
+        "function carrying it automatically, and log the skip.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -291,6 +341,14 @@ class Settings:
     security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
     # "off", "warn" or "fail" (issue 12: the deployment hook and its FailureMode).
     deployment_hook: str = "off"
+    remediation: bool = True
+    auto_remediate: tuple[str, ...] = ()  # deployed rule ids remediated automatically
+    auto_remediate_trigger: str = "config"
+    remediation_maximum_attempts: int = 5
+    remediation_retry_seconds: int = 60
+    exemption_tag_key: str = "guardrails:exempt"
+    # None: no custom action; "create", or the ARN of an existing one.
+    remediation_custom_action: str | None = None
 
     @property
     def execution_role_name(self) -> str:
@@ -377,6 +435,7 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
             value("securityHubAggregationRegions")
         ),
         deployment_hook=_deployment_hook(value("deploymentHook"), value("deploymentMode")),
+        **_remediation(value, rule_ids),
     )
 
 
@@ -660,3 +719,110 @@ def _deployment_hook(raw: Any, mode: Any) -> str:
             "use deploymentMode account or stacksets for a hook in every account"
         )
     return hook
+
+
+# --- Remediation runbooks (issue 10) ---
+REMEDIATION_TRIGGERS = ("config", "findings")
+MAXIMUM_ATTEMPTS = (1, 25)  # AWS Config's MaximumAutomaticAttempts
+RETRY_SECONDS = (1, 2_678_000)  # AWS Config's RetryAttemptSeconds
+CREATE = "create"
+ACTION_TARGET_ARN = re.compile(
+    r"arn:aws[a-z-]*:securityhub:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:action/custom/[A-Za-z0-9]{1,20}"
+)
+
+
+def _custom_action(raw: Any) -> str | None:
+    text = _text("remediationCustomAction", raw)
+    if text.lower() in OFF:
+        return None
+    if text.lower() == CREATE or ACTION_TARGET_ARN.fullmatch(text):
+        return text.lower() if text.lower() == CREATE else text
+    raise SettingsError(
+        f"remediationCustomAction: {text!r} is not off, create or a custom action ARN like "
+        "arn:aws:securityhub:eu-west-1:111122223333:action/custom/Remediate"
+    )
+
+
+def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict[str, Any]:
+    enabled = _boolean("remediation", value("remediation"))
+    trigger = _text("autoRemediateTrigger", value("autoRemediateTrigger"))
+    if trigger not in REMEDIATION_TRIGGERS:
+        raise SettingsError(
+            f"autoRemediateTrigger: {trigger!r} is not one of {', '.join(REMEDIATION_TRIGGERS)}"
+        )
+    attempts = _integer("remediationMaximumAttempts", value("remediationMaximumAttempts"))
+    if not MAXIMUM_ATTEMPTS[0] <= attempts <= MAXIMUM_ATTEMPTS[1]:
+        raise SettingsError(
+            f"remediationMaximumAttempts: {attempts} is not within {MAXIMUM_ATTEMPTS[0]}-"
+            f"{MAXIMUM_ATTEMPTS[1]} (AWS Config's limits)"
+        )
+    retry = _integer("remediationRetrySeconds", value("remediationRetrySeconds"))
+    if not RETRY_SECONDS[0] <= retry <= RETRY_SECONDS[1]:
+        raise SettingsError(
+            f"remediationRetrySeconds: {retry} is not within {RETRY_SECONDS[0]}-"
+            f"{RETRY_SECONDS[1]} (AWS Config's limits)"
+        )
+    tag_key = _text("exemptionTagKey", value("exemptionTagKey"))
+    if not TAG_KEY.fullmatch(tag_key) or tag_key.lower().startswith("aws:"):
+        raise SettingsError(f"exemptionTagKey: {tag_key!r} is not a valid tag key")
+    automatic = _auto_remediate(value("autoRemediate"), rule_ids)
+    if automatic and not enabled:
+        raise SettingsError("autoRemediate lists rules but remediation is false")
+    if (
+        automatic
+        and trigger == "findings"
+        and not _boolean("securityHubExport", value("securityHubExport"))
+    ):
+        raise SettingsError(
+            "autoRemediateTrigger findings needs securityHubExport (no findings, no trigger)"
+        )
+    return {
+        "remediation": enabled,
+        # Registry order, as rule_ids.
+        "auto_remediate": automatic,
+        "auto_remediate_trigger": trigger,
+        "remediation_maximum_attempts": attempts,
+        "remediation_retry_seconds": retry,
+        "exemption_tag_key": tag_key,
+        "remediation_custom_action": _custom_action(value("remediationCustomAction")),
+    }
+
+
+def _auto_remediate(raw: Any, rule_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The deployed rules switched to automatic (registry order); every listed rule is checked,
+    deployed or not, as ``ruleParameters``."""
+    from rules.remediation.runbooks import RUNBOOKS_BY_RULE as runbooks
+
+    data = _json("autoRemediate", raw)
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        raise SettingsError("autoRemediate: expected an object {rule id: true}")
+    automatic: set[str] = set()
+    for rule_id, on in data.items():
+        if rule_id not in RULES_BY_ID:
+            raise SettingsError(
+                f"autoRemediate: unknown rule id {rule_id!r} (known: {', '.join(RULES_BY_ID)})"
+            )
+        if not _boolean(f"autoRemediate.{rule_id}", on):
+            continue
+        runbook = runbooks.get(rule_id)
+        if runbook is None:
+            raise SettingsError(f"autoRemediate: {rule_id} has no remediation runbook")
+        if not runbook.automatic_allowed:
+            raise SettingsError(
+                f"autoRemediate: {rule_id}'s runbook is manual only, never automatic "
+                f"({runbook.description})"
+            )
+        needed = [
+            parameter.name
+            for parameter in runbook.parameters
+            if parameter.required and parameter.name != "FunctionName"
+        ]
+        if needed:
+            raise SettingsError(
+                f"autoRemediate: {rule_id}'s runbook needs {', '.join(needed)}, which an "
+                "automatic run cannot be given (run it with start-automation-execution)"
+            )
+        automatic.add(rule_id)
+    return tuple(rule_id for rule_id in rule_ids if rule_id in automatic)

@@ -23,6 +23,7 @@ from infra.alarms import GuardrailsAlarms
 from infra.dashboard import GuardrailsDashboard
 from infra.hook import DeploymentHook
 from infra.nag import NIST, acknowledge
+from infra.remediation import add_remediation
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import LOG_RETENTION_DAYS, Settings
@@ -243,6 +244,8 @@ class GuardrailsStack(cdk.Stack):
                 config_rule_names={rule_id: rule.name for rule_id, rule in self.rules.items()},
                 depends_on=hub,
             )
+        if settings.remediation:  # bundled code only: the runbooks attach it (a CDK asset)
+            self.remediation = add_remediation(self, settings, self.rules, hub, code_source)
         if settings.security_hub_aggregation_regions is not None:
             FindingAggregator(
                 self,

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
+from infra.remediation import UNKNOWN_TYPE_CHECK, document_name, extra_required
 from infra.rule_construct import nag_resource
 from rules.permissions import grants_for
 from rules.registry import RULES
+from rules.remediation.runbooks import RUNBOOKS
 from tests.infra.conftest import Synth
 
 # W3005 (redundant DependsOn): CDK's Function adds DependsOn on its role, which the Role GetAtt
@@ -34,8 +36,36 @@ GRANT_WILDCARDS = {
     for grant in grants_for(rule)
     if "*" in grant.resource
 }
+
+
+def runbook_acknowledgments(rule_ids: set[str], *, custom_action: bool) -> set[str]:
+    """The runbooks' wildcard grants, each start role's versions of its one document (runbooks
+    a click can run, with the custom action), and the ActionTarget type CDK 2.275 lacks."""
+    deployed = [runbook for runbook in RUNBOOKS if runbook.rule_id in rule_ids]
+    found = {
+        iam5(nag_resource(grant.resource))
+        for runbook in deployed
+        for grant in runbook.grants
+        if "*" in grant.resource
+    }
+    if custom_action:
+        found |= {
+            iam5(
+                nag_resource(
+                    "arn:{partition}:ssm:{region}:{account}:automation-definition/"
+                    f"{document_name('guardrails-', runbook.rule_id)}:*"
+                )
+            )
+            for runbook in deployed
+            if not extra_required(runbook)
+        }
+        found.add(UNKNOWN_TYPE_CHECK)
+    return found
+
+
 EXPECTED_ACKNOWLEDGMENTS = {
     "default": GRANT_WILDCARDS
+    | runbook_acknowledgments({rule.id for rule in RULES}, custom_action=False)
     | {
         iam5("*"),  # X-Ray's "*" at least
         "NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",
@@ -43,11 +73,23 @@ EXPECTED_ACKNOWLEDGMENTS = {
     },
     "full": GRANT_WILDCARDS
     | {
+        acknowledgment.replace("guardrails-", "acme_")
+        for acknowledgment in runbook_acknowledgments(
+            {rule.id for rule in RULES} - {"lambda-dlq-check"}, custom_action=False
+        )
+    }
+    | {
         iam5("*"),
         "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
         "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
     },
 }
+# What only the runbooks acknowledge (the stacksets member template has no runbooks yet).
+RUNBOOK_ONLY = (
+    runbook_acknowledgments({rule.id for rule in RULES}, custom_action=False)
+    - GRANT_WILDCARDS
+    - {iam5("*")}
+)
 
 
 @pytest.fixture(params=["default", "full"])

@@ -30,6 +30,7 @@ PUBLIC = "lambda-function-public-access-prohibited"
 REGIONAL_NAMES = {
     ("AWS::Config::ConfigRule", "ConfigRuleName"),
     ("AWS::KMS::Alias", "AliasName"),
+    ("AWS::SSM::Document", "Name"),  # the runbooks: <ruleNamePrefix><rule id>-remediation
 }
 NOT_A_RESOURCE_NAME = {("AWS::CloudWatch::Alarm", "MetricName")}
 
@@ -122,6 +123,9 @@ def test_two_instances_in_one_account_and_region_share_no_name(
     assert all(
         name.startswith("team-b-") for name in team[("AWS::Config::ConfigRule", "ConfigRuleName")]
     )
+    # SSM reserves aws*/amazon*/amzn* document names; ours never start so.
+    for name in first[("AWS::SSM::Document", "Name")] | team[("AWS::SSM::Document", "Name")]:
+        assert not name.lower().startswith(("aws", "amazon", "amzn")), name
     for instance in (instances["eu"], instances["team"]):
         for alarm in resources_of(instance.template, "AWS::CloudWatch::Alarm"):
             assert "AlarmName" not in alarm["Properties"]  # CloudFormation names them

@@ -40,7 +40,12 @@ from infra.stacksets import (
     instance_suffix,
 )
 from tests.infra.conftest import LAYER, SUBNETS, VPC, Synth, cdk_json_context
-from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS, EXPECTED_ACKNOWLEDGMENTS
+from tests.infra.test_checks import (
+    CFN_LINT_IGNORED,
+    CFN_LINT_REGIONS,
+    EXPECTED_ACKNOWLEDGMENTS,
+    RUNBOOK_ONLY,
+)
 from tests.infra.test_instances import REGIONAL_NAMES, literal_names, normalized
 
 ORG = "o-a1b2c3d4e5"
@@ -217,6 +222,9 @@ def test_the_member_template_is_the_guardrails_stack(
     assert embedded == member.template
     account = json.loads(next(default_synth.outdir.glob("*.template.json")).read_text())
     ours, theirs = normalized(embedded)["Resources"], normalized(account)["Resources"]
+    # Except the remediation runbooks: they attach the rules zip as an asset, which the member
+    # template cannot hold (not wired yet; the member synth warns RemediationNotWired).
+    theirs = {k: v for k, v in theirs.items() if not k.startswith("Remediation")}
     assert {k: v["Type"] for k, v in ours.items()} == {k: v["Type"] for k, v in theirs.items()}
     for logical_id, resource in ours.items():
         expected = theirs[logical_id]
@@ -382,6 +390,12 @@ def test_the_stack_set_deploys_after_the_code_buckets_hold_the_code(
     }
 
 
+# The member template has no runbooks yet (they attach an asset): no SSM document names.
+# No runbooks in the member template (yet), and the key alias is the deployed stack's name
+# (StackSet-<name>-<id>), not a literal: it never meets the account mode's alias/LambdaGuardrails.
+MEMBER_NAMES = REGIONAL_NAMES - {("AWS::SSM::Document", "Name"), ("AWS::KMS::Alias", "AliasName")}
+
+
 def test_names_never_collide(delegated: Deployment) -> None:
     """Literal names: per account and region, derived from the stack name or ruleNamePrefix;
     the code bucket's global name holds the account, the region and the instance."""
@@ -391,18 +405,14 @@ def test_names_never_collide(delegated: Deployment) -> None:
             (STACK_SET, "StackSetName"),
             aggregator,
         }
-        # The key alias is the deployed stack's name (StackSet-<name>-<id>), not a literal: it
-        # never meets the account mode's alias/LambdaGuardrails in the same account.
-        assert set(literal_names(delegated.member(instance).template)) == REGIONAL_NAMES - {
-            ("AWS::KMS::Alias", "AliasName")
-        }
+        assert set(literal_names(delegated.member(instance).template)) == MEMBER_NAMES
         for template in delegated.code_stacks(instance).values():
             assert literal_names(template) == {}
     assert delegated.stack_set()["StackSetName"] == f"{STACK_NAME}-Rules"
     assert delegated.stack_set(TEAM)["StackSetName"] == f"{TEAM}-Rules"
     first = literal_names(delegated.member().template)
     team = literal_names(delegated.member(TEAM).template)
-    for where in REGIONAL_NAMES - {("AWS::KMS::Alias", "AliasName")}:
+    for where in MEMBER_NAMES:
         assert not first[where] & team[where], where
     assert instance_suffix(STACK_NAME) != instance_suffix(TEAM)
     admins = [
@@ -451,8 +461,10 @@ def test_cdk_nag_passes_with_reasoned_acknowledgments(
         ]
         assert all(len(v["reason"]) > 20 for v in suppressed)
         acknowledged = {v["acknowledgedId"] for v in suppressed}
-        # The member stack's are the account mode's (IAM5 wildcards, not in a VPC, ...).
-        assert acknowledged == EXPECTED_ACKNOWLEDGMENTS["default"] | MODE_ACKNOWLEDGMENTS
+        # The member stack's are the account mode's (IAM5 wildcards, not in a VPC, ...), but
+        # for the runbooks', which the member template does not deploy yet.
+        expected = (EXPECTED_ACKNOWLEDGMENTS["default"] - RUNBOOK_ONLY) | MODE_ACKNOWLEDGMENTS
+        assert acknowledged == expected
         # The handler's acknowledgments stay on the code stacks' upload function.
         for violation in suppressed:
             if violation["acknowledgedId"] in HANDLER_ACKNOWLEDGMENTS:
