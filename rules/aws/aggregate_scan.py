@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rules.aws.accounts import MemberSessions
 from rules.aws.aggregator import AggregateInventory, read_aggregate
 from rules.aws.evaluate import evaluate_with_reads
+from rules.aws.fanout import unexpected
 from rules.engine import evaluate_function
 from rules.errors import GuardrailsError, UnknownFieldError
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, LambdaFunction
@@ -201,6 +202,9 @@ def _evaluate(
             continue
         except (BotoCoreError, ClientError) as error:
             problems.append(problem(f"rule {rule.id}: AWS call failed: {error}"))
+            continue
+        except Exception as error:  # one function's surprise must not abort the whole scan
+            problems.append(problem(f"rule {rule.id}: {unexpected(error)}"))
             continue
         results.append(Result(evaluation, function.arn))
     return _Outcome(results, problems, decided)
