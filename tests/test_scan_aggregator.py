@@ -25,9 +25,10 @@ import rules.scan
 from demo.config_events import configuration_item, now
 from rules.aws.aggregate_scan import evaluate_recorded
 from rules.aws.aggregator import (
-    BACKOFF_SECONDS,
+    BACKOFF_CAP_SECONDS,
     UNPROCESSED_ATTEMPTS,
     FunctionKey,
+    backoff_delays,
     read_aggregate,
 )
 from rules.aws.clients import Clients
@@ -125,7 +126,9 @@ def test_pages_retries_and_stale_sources_never_drop_a_function() -> None:
         expect_batch(stubber, [payments, inventory], [inventory], [payments])
         for _ in range(UNPROCESSED_ATTEMPTS - 2):
             expect_batch(stubber, [payments], [], [payments])
-        inventory_read = read_aggregate(client, AGGREGATOR, "aws", sleep=sleeps.append)
+        inventory_read = read_aggregate(
+            client, AGGREGATOR, "aws", sleep=sleeps.append, jitter=lambda: 0.5
+        )
         stubber.assert_no_pending_responses()
     assert [f.name for f in inventory_read.functions] == ["orders", "inventory"]
     assert inventory_read.listed == 5
@@ -137,8 +140,22 @@ def test_pages_retries_and_stale_sources_never_drop_a_function() -> None:
     assert {u.arn for u in inventory_read.unread} >= {
         "arn:aws:lambda:eu-west-1:444455556666:function:billing-worker"
     }
-    assert sleeps == [BACKOFF_SECONDS * 2**n for n in range(UNPROCESSED_ATTEMPTS - 1)]
+    assert sleeps == list(backoff_delays(UNPROCESSED_ATTEMPTS, lambda: 0.5))
     assert inventory_read.stale_sources == ("444455556666/eu-west-1: OUTDATED",)
+
+
+def test_unprocessed_retries_back_off_for_up_to_about_30_seconds_capped_and_jittered() -> None:
+    """Config leaves identifiers unprocessed when it throttles: the retries must outlast a
+    throttling burst (the old 0.1..0.8 s gave up after 1.5 s), each wait capped, and jittered so
+    parallel scans do not retry in step."""
+    least = list(backoff_delays(UNPROCESSED_ATTEMPTS, lambda: 0.0))
+    most = list(backoff_delays(UNPROCESSED_ATTEMPTS, lambda: 0.999999))
+    assert len(least) == UNPROCESSED_ATTEMPTS - 1
+    assert 15 <= sum(least) and 25 <= sum(most) <= 32
+    assert max(most) <= BACKOFF_CAP_SECONDS
+    assert least == sorted(least) and all(a < b for a, b in zip(least, most, strict=True))
+    # Two scans drawing different numbers wait different times.
+    assert list(backoff_delays(3, lambda: 0.1)) != list(backoff_delays(3, lambda: 0.9))
 
 
 def test_batches_hold_at_most_100_identifiers_and_a_source_without_status_is_stale() -> None:
