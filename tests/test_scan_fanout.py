@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-import rules.aws.fanout as fanout
+from rules.aws import fanout
 from rules.aws.fanout import scan_places
 from rules.registry import RULES
 from rules.scan import RegionScan
@@ -62,7 +62,7 @@ def test_keyboard_interrupt_still_stops_the_fan_out(monkeypatch: pytest.MonkeyPa
 def test_an_unexpected_exception_in_one_rule_of_the_aggregator_scan_is_that_functions_problem(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import rules.aws.aggregate_scan as aggregate_scan
+    from rules.aws import aggregate_scan
     from rules.parameters import NO_PARAMETERS
     from tests.factories import function
 

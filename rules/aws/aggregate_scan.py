@@ -203,7 +203,7 @@ def _evaluate(
         except (BotoCoreError, ClientError) as error:
             problems.append(problem(f"rule {rule.id}: AWS call failed: {error}"))
             continue
-        except Exception as error:  # one function's surprise must not abort the whole scan
+        except Exception as error:  # noqa: BLE001 -- reported as this function's problem, scan goes on
             problems.append(problem(f"rule {rule.id}: {unexpected(error)}"))
             continue
         results.append(Result(evaluation, function.arn))

@@ -74,7 +74,7 @@ def scan_places(
             return ScanProblem(account, region, "", str(error))
         except (BotoCoreError, ClientError) as error:  # AWS kept failing after the retries
             return ScanProblem(account, region, "", f"AWS call failed: {_first_line(error)}")
-        except Exception as error:  # anything else: this place's problem, not the whole scan's
+        except Exception as error:  # noqa: BLE001 -- reported as this place's problem, scan goes on
             return ScanProblem(account, region, "", unexpected(error))
         return replace(scan, account_id=account)
 
