@@ -126,8 +126,9 @@ def add_organization_arguments(scan: Any) -> None:
     where.add_argument(
         "--role-name",
         metavar="NAME",
-        help="role assumed in each account (regional STS, 900 s sessions); with --aggregator, "
-        "reads environment variables and alias/version policies Config does not record",
+        help="role assumed in each account (regional STS, 900 s sessions renewed before they "
+        "expire); with --aggregator, reads environment variables and alias/version policies "
+        "Config does not record, and checks recorders that may not record Lambda functions",
     )
     where.add_argument(
         "--parallel",
@@ -330,9 +331,9 @@ def _document(
                 f"{scan.place}: {len(scan.functions)} function(s) from {scan.source_explanation}."
                 for scan in scans
             ),
-            *(f"No verdict: {problem.describe()}" for problem in problems),
         ]
-        return with_problems(fmt, render(fmt, results, notes=notes), problems)
+        document = render(fmt, results, notes=notes, problems=problems)
+        return with_problems(fmt, document, problems)
     from rules.scan import findings_for
 
     now = datetime.now(UTC)
@@ -346,8 +347,9 @@ def _document(
 def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> str:
     """The rendered document plus what got no verdict, in the format's own terms: a JSON line
     per problem (``error``, ``account_id``, ``region``, ``resource``), a table section, a SARIF
-    tool execution notification; the HTML page lists them among its notes."""
-    if not problems:
+    tool execution notification. ``csv`` (a ``NO_VERDICT`` row each) and ``html`` (a "No
+    verdict" table, in its CSV export too) already hold them: ``render`` wrote them."""
+    if not problems or fmt in ("csv", "html"):
         return document
     if fmt == "jsonl":
         return document + "".join(json.dumps(p.as_json()) + "\n" for p in problems)
@@ -364,7 +366,7 @@ def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> s
             invocations[0]["executionSuccessful"] = False
             invocations[0].setdefault("toolExecutionNotifications", []).extend(notifications)
         return json.dumps(log, indent=2) + "\n"
-    return document
+    raise ValueError(f"no way to report problems in {fmt!r}")
 
 
 def _fail(message: str) -> int:
