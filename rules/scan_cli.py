@@ -235,9 +235,11 @@ def report(
     out: TextIO,
     *,
     problems: Sequence[ScanProblem] = (),
+    notes: Sequence[str] = (),
 ) -> int:
-    """Write the document, report every problem (in the document and on stderr), and give the
-    exit status: 2 when anything got no verdict, else 1 when ``--fail-on`` is met, else 0."""
+    """Write the document (``notes``: more lines for the HTML page), report every problem (in
+    the document and on stderr), and give the exit status: 2 when anything got no verdict, else
+    1 when ``--fail-on`` is met, else 0."""
     from rules.scan import ScanProblem
 
     results = [result for scan in scans for result in scan.results]
@@ -246,7 +248,9 @@ def report(
         for scan in scans
         for resource, message in scan.problems
     ] + list(problems)
-    document = _document(fmt, scans, results, session, args.rule_name_prefix, problems=every)
+    document = _document(
+        fmt, scans, results, session, args.rule_name_prefix, problems=every, notes=notes
+    )
     if args.output:
         # newline="": the document's line ends as rendered (CSV's CRLF stays CRLF everywhere).
         with open(args.output, "w", encoding="utf-8", newline="") as handle:
@@ -323,16 +327,18 @@ def _document(
     prefix: str,
     *,
     problems: Sequence[ScanProblem] = (),
+    notes: Sequence[str] = (),
 ) -> str:
     if fmt != "asff":
-        notes = [
+        lines = [
             f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
             *(
                 f"{scan.place}: {len(scan.functions)} function(s) from {scan.source_explanation}."
                 for scan in scans
             ),
+            *notes,
         ]
-        document = render(fmt, results, notes=notes, problems=problems)
+        document = render(fmt, results, notes=lines, problems=problems)
         return with_problems(fmt, document, problems)
     from rules.scan import findings_for
 

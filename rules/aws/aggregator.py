@@ -82,6 +82,14 @@ class AggregateInventory:
     unread: tuple[Unread, ...]
     listed: int
     stale_sources: tuple[str, ...]  # "account/region: status" of every source not SUCCEEDED
+    freshness: SourceFreshness
+
+    @property
+    def listed_places(self) -> set[tuple[str, str]]:
+        """(account, Region) of every function listed, read or not."""
+        return {(f.account_id, f.region) for f in self.functions} | {
+            (u.key.account_id, u.key.region) for u in self.unread
+        }
 
 
 def key_of(identifier: Mapping[str, Any]) -> FunctionKey:
@@ -127,6 +135,13 @@ class SourceFreshness:
             if status.get("LastUpdateStatus") != SUCCEEDED:
                 return _describe_stale(status)
         return None
+
+    def regions(self, account_id: str | None) -> list[str]:
+        """The Regions with a status of the organization source (``account_id`` None) or of
+        that account's source: the Regions an AllAwsRegions source aggregates."""
+        if account_id is None:
+            return sorted(region for region in self._by_region if region)
+        return sorted(region for account, region in self._by_account if account == account_id)
 
     def stale_sources(self) -> tuple[str, ...]:
         every = [s for group in self._by_account.values() for s in group] + [
@@ -250,7 +265,9 @@ def read_aggregate(
         ]
         if progress:
             progress(len(functions), len(keys))
-    return AggregateInventory(tuple(functions), tuple(unread), len(keys), freshness.stale_sources())
+    return AggregateInventory(
+        tuple(functions), tuple(unread), len(keys), freshness.stale_sources(), freshness
+    )
 
 
 def _functions(
