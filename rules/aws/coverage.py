@@ -205,6 +205,8 @@ def _source_regions(source: Source, freshness: SourceFreshness) -> Iterable[str]
 
 def _organization_accounts(organizations: Any) -> tuple[list[str] | None, str | None]:
     """The ACTIVE accounts, or why they cannot be listed."""
+    if organizations is None:
+        return None, "coverage not checked: no Organizations client to list the accounts with"
     try:
         return [account.id for account in active_accounts(organizations)], None
     except (GuardrailsError, ClientError, BotoCoreError) as error:
