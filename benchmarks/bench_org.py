@@ -237,6 +237,50 @@ def stubbed_config(items: list[dict[str, Any]], accounts: tuple[str, ...]) -> tu
                 "ResourceIdentifiers": [asked(i) for i in page],
             },
         )
+    # The coverage check: the aggregator's sources (the organization, both Regions), then what
+    # it holds per Region by account.
+    stubber.add_response(
+        "describe_configuration_aggregators",
+        {
+            "ConfigurationAggregators": [
+                {
+                    "ConfigurationAggregatorName": AGGREGATOR,
+                    "OrganizationAggregationSource": {
+                        "RoleArn": "arn:aws:iam::123456789012:role/aggregator",
+                        "AwsRegions": list(REGIONS),
+                    },
+                }
+            ]
+        },
+    )
+    for region in REGIONS:
+        stubber.add_response(
+            "get_aggregate_discovered_resource_counts",
+            {
+                "TotalDiscoveredResources": len(items),
+                "GroupedResourceCounts": [
+                    {"GroupName": a, "ResourceCount": len(items)} for a in accounts
+                ],
+            },
+            {
+                "ConfigurationAggregatorName": AGGREGATOR,
+                "Filters": {"Region": region},
+                "GroupByKey": "ACCOUNT_ID",
+                "Limit": 1000,
+            },
+        )
+    return client, stubber
+
+
+def stubbed_organizations(accounts: tuple[str, ...]) -> tuple[Any, Stubber]:
+    client = botocore.session.get_session().create_client(
+        "organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    stubber = Stubber(client)
+    stubber.add_response(
+        "list_accounts",
+        {"Accounts": [{"Id": a, "Name": a, "State": "ACTIVE"} for a in accounts]},
+    )
     return client, stubber
 
 
@@ -247,10 +291,12 @@ def aggregator_scan(
 
     calls = Calls()
     config, stubber = stubbed_config(items, accounts)
+    organizations, organizations_stubber = stubbed_organizations(accounts)
     config.meta.events.register_first("before-call.*.*", calls)
+    organizations.meta.events.register_first("before-call.*.*", calls)
     members = _members(server, calls) if role else None
     KEY_MANAGERS.clear()
-    with stubber:
+    with stubber, organizations_stubber:
         start = time.perf_counter()
         scan = scan_aggregator(
             config,
@@ -259,6 +305,7 @@ def aggregator_scan(
             {r.id: NO_PARAMETERS for r in RULES},
             region="us-east-1",
             partition="aws",
+            organizations=organizations,
             members=members,
         )
         seconds = time.perf_counter() - start

@@ -126,8 +126,9 @@ def add_organization_arguments(scan: Any) -> None:
     where.add_argument(
         "--role-name",
         metavar="NAME",
-        help="role assumed in each account (regional STS, 900 s sessions); with --aggregator, "
-        "reads environment variables and alias/version policies Config does not record",
+        help="role assumed in each account (regional STS, 900 s sessions renewed before they "
+        "expire); with --aggregator, reads environment variables and alias/version policies "
+        "Config does not record, and checks recorders that may not record Lambda functions",
     )
     where.add_argument(
         "--parallel",
@@ -234,9 +235,11 @@ def report(
     out: TextIO,
     *,
     problems: Sequence[ScanProblem] = (),
+    notes: Sequence[str] = (),
 ) -> int:
-    """Write the document, report every problem (in the document and on stderr), and give the
-    exit status: 2 when anything got no verdict, else 1 when ``--fail-on`` is met, else 0."""
+    """Write the document (``notes``: more lines for the HTML page), report every problem (in
+    the document and on stderr), and give the exit status: 2 when anything got no verdict, else
+    1 when ``--fail-on`` is met, else 0."""
     from rules.scan import ScanProblem
 
     results = [result for scan in scans for result in scan.results]
@@ -245,7 +248,9 @@ def report(
         for scan in scans
         for resource, message in scan.problems
     ] + list(problems)
-    document = _document(fmt, scans, results, session, args.rule_name_prefix, problems=every)
+    document = _document(
+        fmt, scans, results, session, args.rule_name_prefix, problems=every, notes=notes
+    )
     if args.output:
         # newline="": the document's line ends as rendered (CSV's CRLF stays CRLF everywhere).
         with open(args.output, "w", encoding="utf-8", newline="") as handle:
@@ -322,17 +327,19 @@ def _document(
     prefix: str,
     *,
     problems: Sequence[ScanProblem] = (),
+    notes: Sequence[str] = (),
 ) -> str:
     if fmt != "asff":
-        notes = [
+        lines = [
             f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
             *(
                 f"{scan.place}: {len(scan.functions)} function(s) from {scan.source_explanation}."
                 for scan in scans
             ),
-            *(f"No verdict: {problem.describe()}" for problem in problems),
+            *notes,
         ]
-        return with_problems(fmt, render(fmt, results, notes=notes), problems)
+        document = render(fmt, results, notes=lines, problems=problems)
+        return with_problems(fmt, document, problems)
     from rules.scan import findings_for
 
     now = datetime.now(UTC)
@@ -346,8 +353,9 @@ def _document(
 def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> str:
     """The rendered document plus what got no verdict, in the format's own terms: a JSON line
     per problem (``error``, ``account_id``, ``region``, ``resource``), a table section, a SARIF
-    tool execution notification; the HTML page lists them among its notes."""
-    if not problems:
+    tool execution notification. ``csv`` (a ``NO_VERDICT`` row each) and ``html`` (a "No
+    verdict" table, in its CSV export too) already hold them: ``render`` wrote them."""
+    if not problems or fmt in ("csv", "html"):
         return document
     if fmt == "jsonl":
         return document + "".join(json.dumps(p.as_json()) + "\n" for p in problems)
@@ -364,7 +372,7 @@ def with_problems(fmt: str, document: str, problems: Sequence[ScanProblem]) -> s
             invocations[0]["executionSuccessful"] = False
             invocations[0].setdefault("toolExecutionNotifications", []).extend(notifications)
         return json.dumps(log, indent=2) + "\n"
-    return document
+    raise ValueError(f"no way to report problems in {fmt!r}")
 
 
 def _fail(message: str) -> int:

@@ -83,6 +83,7 @@ def _aggregator(
             parameters,
             region=region,
             partition=clients.partition,
+            organizations=clients.client("organizations"),
             members=members,
             workers=args.workers,
             progress=progress,
@@ -99,7 +100,24 @@ def _aggregator(
             + ", ".join(inventory.stale_sources),
             file=sys.stderr,
         )
-    return report(args, fmt, [scan.as_region_scan()], session, out, problems=scan.problems)
+    if scan.coverage is not None:
+        print(
+            f"rules scan: aggregator covers {scan.coverage.expected} account/Region(s); "
+            f"{len(scan.coverage.gaps)} without anything recorded or not checked, "
+            f"{len(scan.coverage.without_functions)} with other resources but no function",
+            file=sys.stderr,
+        )
+    for note in scan.notes:
+        print(f"rules scan: note: {note}", file=sys.stderr)
+    return report(
+        args,
+        fmt,
+        [scan.as_region_scan()],
+        session,
+        out,
+        problems=scan.problems,
+        notes=scan.notes,
+    )
 
 
 def _organization(

@@ -17,6 +17,7 @@ from rules.model import Compliance
 from rules.reports import render
 from rules.reports.common import SEVERITY_ORDER, Result, by_place
 from rules.reports.csv_export import render_csv
+from rules.scan import ScanProblem
 from tests.reports_helpers import organization_results
 from tests.reports_html_tree import Element, parse_html
 
@@ -35,8 +36,10 @@ def as_json(node: Element | str) -> Any:
     return {"tag": node.tag, "attrs": node.attrs, "children": [as_json(c) for c in node.children]}
 
 
-def run(results: list[Result], actions: list[list[str]]) -> list[dict[str, Any]]:
-    root = parse_html(render("html", results))
+def run(
+    results: list[Result], actions: list[list[str]], problems: list[ScanProblem] | None = None
+) -> list[dict[str, Any]]:
+    root = parse_html(render("html", results, problems=problems or []))
     [html] = root.find("html")
     [script] = root.find("script")
     payload = json.dumps({"tree": as_json(html), "script": script.text(), "actions": actions})
@@ -169,3 +172,27 @@ def test_export_writes_the_filtered_rows_as_the_csv_format_does(results: list[Re
     ]
     assert download["text"] == render_csv(shown)  # same columns, quoting and formula guard
     assert '\'=cmd|"" /C calc""!A0' in download["text"]
+
+
+def test_export_adds_every_no_verdict_row_whatever_the_filters(results: list[Result]) -> None:
+    """What got no verdict is in the export as in ``--format csv``: NO_VERDICT rows after the
+    rows shown, even those of an account the filters hide (never a clean-looking CSV)."""
+    problems = [
+        ScanProblem(ACCOUNTS[0], "us-east-1", "", "cannot assume arn:aws:iam::1:role/R"),
+        ScanProblem(
+            ACCOUNTS[1],
+            "eu-west-1",
+            f"arn:aws:lambda:eu-west-1:{ACCOUNTS[1]}:function:=calc",
+            'source is OUTDATED, "quoted", multi\nline',
+        ),
+    ]
+    [download] = run(
+        results,
+        [["select", "region", "us-east-1"], ["click", "export"], ["download"]],
+        problems,
+    )
+    shown = [r for r in in_page_order(results) if r.region == "us-east-1"]
+    assert download["text"] == render_csv(shown, problems)
+    assert "NO_VERDICT,'=calc," in download["text"]
+    [alone] = run([], [["click", "export"], ["download"]], problems)
+    assert alone["text"] == render_csv([], problems)

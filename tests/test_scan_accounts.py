@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.session
@@ -111,6 +111,95 @@ def test_one_session_per_account_and_region_through_that_regions_sts(
     clients = members.clients("444455556666", "eu-west-1")
     assert (clients.account_id, clients.region) == ("444455556666", "eu-west-1")
     assert clients.principal == "arn:aws:iam::444455556666:role/Scanner"
+
+
+class FakeClock:
+    """The time MemberSessions' credentials see; tests move it forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def session_credentials(key: str, expiration: datetime) -> dict[str, Any]:
+    return {
+        "Credentials": {
+            "AccessKeyId": key,
+            "SecretAccessKey": "x" * 40,
+            "SessionToken": f"token-{key}",
+            "Expiration": expiration,
+        }
+    }
+
+
+def test_sessions_are_assumed_again_before_they_expire_and_calls_keep_working(
+    mocked: None, calls: CallLog
+) -> None:
+    """A scan at organization scale outlasts the 900 s sessions: the credentials are refreshed
+    (one new AssumeRole, through the same regional STS) instead of failing with ExpiredToken.
+    STS is stubbed so that its expirations follow the fake clock; Lambda is moto's."""
+    session = new_session()
+    session.register("before-parameter-build", calls)
+    clock = FakeClock()
+    own = Clients(session, ClientOptions("eu-west-1"))
+    expected = {
+        "RoleArn": "arn:aws:iam::444455556666:role/Scanner",
+        "RoleSessionName": "scan-x",
+        "DurationSeconds": 900,
+    }
+    with Stubber(own.client("sts")) as sts:
+        sts.add_response(
+            "assume_role",
+            session_credentials("ASIAFIRST0000000000", clock.now + timedelta(seconds=900)),
+            expected,
+        )
+        members = MemberSessions(lambda region: own, "Scanner", "scan-x", clock=clock)
+        clients = members.clients("444455556666", "eu-west-1")
+        lam = clients.client("lambda")
+        lam.list_functions()
+        clock.now += timedelta(seconds=500)  # 400 s left: no refresh yet
+        lam.list_functions()
+        sts.assert_no_pending_responses()
+        clock.now += timedelta(seconds=320)  # 80 s left: every caller waits for a new session
+        sts.add_response(
+            "assume_role",
+            session_credentials("ASIASECOND000000000", clock.now + timedelta(seconds=900)),
+            expected,
+        )
+        lam.list_functions()
+        lam.list_functions()
+        sts.assert_no_pending_responses()
+    renewed = clients.session.get_credentials().get_frozen_credentials()
+    assert renewed.access_key == "ASIASECOND000000000"
+    assert len(calls.of("sts:AssumeRole")) == 2
+    assert len(calls.of("lambda:ListFunctions")) == 4
+    # The caller's own session keeps its own credentials.
+    assert not session.get_credentials().access_key.startswith(("ASIAFIRST", "ASIASECOND"))
+    assert members.clients("444455556666", "eu-west-1") is clients
+
+
+def test_a_refresh_that_fails_names_the_role_and_the_cause(aws_env: None) -> None:
+    session = new_session()
+    own = Clients(session, ClientOptions("us-east-1"))
+    clock = FakeClock()
+    expiry = clock.now + timedelta(seconds=900)
+    with Stubber(own.client("sts")) as stubber:
+        stubber.add_response("assume_role", session_credentials("ASIAFIRSTSESSION000", expiry))
+        stubber.add_client_error(
+            "assume_role", "AccessDenied", "the role no longer trusts the caller", 403
+        )
+        members = MemberSessions(lambda region: own, "Scanner", "scan-x", clock=clock)
+        clients = members.clients("444455556666", "us-east-1")
+        credentials = clients.session.get_credentials()
+        assert credentials.get_frozen_credentials().access_key == "ASIAFIRSTSESSION000"
+        clock.now = expiry - timedelta(seconds=30)
+        with pytest.raises(RoleUnavailableError) as error:
+            credentials.get_frozen_credentials()
+        stubber.assert_no_pending_responses()
+    assert "arn:aws:iam::444455556666:role/Scanner" in str(error.value)
+    assert "no longer trusts the caller" in str(error.value)
 
 
 def test_a_role_that_cannot_be_assumed_is_asked_once_and_names_the_cause(

@@ -25,9 +25,10 @@ import rules.scan
 from demo.config_events import configuration_item, now
 from rules.aws.aggregate_scan import evaluate_recorded
 from rules.aws.aggregator import (
-    BACKOFF_SECONDS,
+    BACKOFF_CAP_SECONDS,
     UNPROCESSED_ATTEMPTS,
     FunctionKey,
+    backoff_delays,
     read_aggregate,
 )
 from rules.aws.clients import Clients
@@ -125,7 +126,9 @@ def test_pages_retries_and_stale_sources_never_drop_a_function() -> None:
         expect_batch(stubber, [payments, inventory], [inventory], [payments])
         for _ in range(UNPROCESSED_ATTEMPTS - 2):
             expect_batch(stubber, [payments], [], [payments])
-        inventory_read = read_aggregate(client, AGGREGATOR, "aws", sleep=sleeps.append)
+        inventory_read = read_aggregate(
+            client, AGGREGATOR, "aws", sleep=sleeps.append, jitter=lambda: 0.5
+        )
         stubber.assert_no_pending_responses()
     assert [f.name for f in inventory_read.functions] == ["orders", "inventory"]
     assert inventory_read.listed == 5
@@ -137,8 +140,22 @@ def test_pages_retries_and_stale_sources_never_drop_a_function() -> None:
     assert {u.arn for u in inventory_read.unread} >= {
         "arn:aws:lambda:eu-west-1:444455556666:function:billing-worker"
     }
-    assert sleeps == [BACKOFF_SECONDS * 2**n for n in range(UNPROCESSED_ATTEMPTS - 1)]
+    assert sleeps == list(backoff_delays(UNPROCESSED_ATTEMPTS, lambda: 0.5))
     assert inventory_read.stale_sources == ("444455556666/eu-west-1: OUTDATED",)
+
+
+def test_unprocessed_retries_back_off_for_up_to_about_30_seconds_capped_and_jittered() -> None:
+    """Config leaves identifiers unprocessed when it throttles: the retries must outlast a
+    throttling burst (the old 0.1..0.8 s gave up after 1.5 s), each wait capped, and jittered so
+    parallel scans do not retry in step."""
+    least = list(backoff_delays(UNPROCESSED_ATTEMPTS, lambda: 0.0))
+    most = list(backoff_delays(UNPROCESSED_ATTEMPTS, lambda: 0.999999))
+    assert len(least) == UNPROCESSED_ATTEMPTS - 1
+    assert sum(least) >= 15 and 25 <= sum(most) <= 32
+    assert max(most) <= BACKOFF_CAP_SECONDS
+    assert least == sorted(least) and all(a < b for a, b in zip(least, most, strict=True))
+    # Two scans drawing different numbers wait different times.
+    assert list(backoff_delays(3, lambda: 0.1)) != list(backoff_delays(3, lambda: 0.9))
 
 
 def test_batches_hold_at_most_100_identifiers_and_a_source_without_status_is_stale() -> None:
@@ -295,10 +312,51 @@ def aggregate_scan(*arguments: str) -> tuple[int, list[dict[str, Any]]]:
     return code, [json.loads(line) for line in out.getvalue().splitlines()]
 
 
+def expect_aggregator(stubber: Stubber, aggregator: dict[str, Any]) -> None:
+    stubber.add_response(
+        "describe_configuration_aggregators",
+        {"ConfigurationAggregators": [{"ConfigurationAggregatorName": AGGREGATOR, **aggregator}]},
+        {"ConfigurationAggregatorNames": [AGGREGATOR]},
+    )
+
+
+def expect_counts(stubber: Stubber, region: str, counts: dict[str, int]) -> None:
+    """GetAggregateDiscoveredResourceCounts in ``region`` by account (every resource type)."""
+    stubber.add_response(
+        "get_aggregate_discovered_resource_counts",
+        {
+            "TotalDiscoveredResources": sum(counts.values()),
+            "GroupByKey": "ACCOUNT_ID",
+            "GroupedResourceCounts": [
+                {"GroupName": account, "ResourceCount": count} for account, count in counts.items()
+            ],
+        },
+        {
+            "ConfigurationAggregatorName": AGGREGATOR,
+            "Filters": {"Region": region},
+            "GroupByKey": "ACCOUNT_ID",
+            "Limit": 1000,
+        },
+    )
+
+
+def account_source(*accounts: str, regions: tuple[str, ...] = (REGION,)) -> dict[str, Any]:
+    return {
+        "AccountAggregationSources": [{"AccountIds": list(accounts), "AwsRegions": list(regions)}]
+    }
+
+
+def expect_coverage(stubber: Stubber, counts: dict[str, int]) -> None:
+    """An aggregator of the account sources in ``counts``, in REGION, holding that much."""
+    expect_aggregator(stubber, account_source(*counts))
+    expect_counts(stubber, REGION, counts)
+
+
 def serve(stubber: Stubber, items: list[dict[str, Any]], status: dict[str, Any]) -> None:
     expect_status(stubber, status)
     expect_list(stubber, items)
     expect_batch(stubber, items, items)
+    expect_coverage(stubber, {MEMBER: 7})
 
 
 def test_without_role_the_gaps_fail_closed(
@@ -362,6 +420,7 @@ def test_a_stale_source_gives_no_verdict_and_exits_2(
         },
     )
     expect_list(aggregate_config, [member_function])
+    expect_coverage(aggregate_config, {MEMBER: 7})
     code, rows = aggregate_scan()
     assert code == 2
     assert [r for r in rows if "rule" in r] == []
@@ -397,3 +456,114 @@ def test_flags_that_do_not_go_with_aggregator_are_refused(
         code = int(exit_.code or 0)
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+# Coverage: accounts and Regions the aggregator holds nothing of, or no function of ----------
+def in_account(account: str) -> boto3.Session:
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def start_recorder(account: str, group: dict[str, Any]) -> None:
+    session = in_account(account)
+    session.client("s3").create_bucket(Bucket=f"config-{account}")
+    config = session.client("config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{account}:role/config",
+            "recordingGroup": group,
+        }
+    )
+    config.put_delivery_channel(
+        DeliveryChannel={"name": "default", "s3BucketName": f"config-{account}"}
+    )
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
+def covering(stubber: Stubber, item: dict[str, Any], counts: dict[str, int]) -> None:
+    """The member's function, its source fresh; the aggregator covers ``counts``' accounts."""
+    expect_status(stubber, succeeded([(account, REGION) for account in counts]))
+    expect_list(stubber, [item])
+    expect_batch(stubber, [item], [item])
+    expect_coverage(stubber, counts)
+
+
+def test_an_account_with_nothing_recorded_gets_no_verdict_in_every_format(
+    aggregate_config: Stubber,
+    member_function: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Any,
+) -> None:
+    """An account whose recorder is missing or stopped lists no function: never "no functions"."""
+    covering(aggregate_config, member_function, {MEMBER: 7, A: 0})
+    code, rows = aggregate_scan()
+    assert code == 2
+    [error] = [r for r in rows if "error" in r]
+    assert (error["account_id"], error["region"], error["resource"]) == (A, REGION, None)
+    assert error["error"].startswith("AWS Config records nothing here that the aggregator holds")
+    assert f"{A}/{REGION}: not scanned: AWS Config records nothing here" in capsys.readouterr().err
+    covering(aggregate_config, member_function, {MEMBER: 7, A: 0})
+    out = tmp_path / "scan.csv"
+    code = main(
+        ["scan", "--aggregator", AGGREGATOR, "--region", REGION, "--format", "csv", "-o", str(out)],
+        io.StringIO(),
+    )
+    assert code == 2
+    [problem] = [row for row in out.read_text().splitlines() if ",NO_VERDICT," in row]
+    assert problem.startswith(f"{A},{REGION},,,NO_VERDICT,,,")
+    assert "not scanned: AWS Config records nothing here" in problem
+
+
+def test_without_role_a_place_with_other_resources_but_no_function_is_a_note(
+    aggregate_config: Stubber,
+    member_function: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    covering(aggregate_config, member_function, {MEMBER: 7, A: 12})
+    code, rows = aggregate_scan()
+    assert code == 0
+    assert not [r for r in rows if "error" in r]
+    err = capsys.readouterr().err
+    assert "note: 1 account/Region(s) where AWS Config holds other resources" in err
+    assert f"{A}/{REGION}" in err
+    assert "not evaluated unless the recorder there records AWS::Lambda::Function" in err
+
+
+@pytest.mark.parametrize(
+    ("group", "problem"),
+    [
+        (None, "no AWS Config recorder in this Region"),
+        ({"allSupported": False, "resourceTypes": ["AWS::S3::Bucket"]}, "does not record"),
+        ({"allSupported": True}, None),
+    ],
+)
+def test_with_role_the_recorder_of_a_place_without_functions_is_checked_there(
+    aggregate_config: Stubber,
+    member_function: dict[str, Any],
+    calls: CallLog,
+    group: dict[str, Any] | None,
+    problem: str | None,
+) -> None:
+    if group is not None:
+        start_recorder(A, group)
+    covering(aggregate_config, member_function, {MEMBER: 7, A: 12})
+    code, rows = aggregate_scan("--role-name", SCAN_ROLE)
+    errors = [r for r in rows if "error" in r]
+    assumed = {call["RoleArn"] for call in calls.of("sts:AssumeRole")}
+    assert f"arn:aws:iam::{A}:role/{SCAN_ROLE}" in assumed
+    if problem is None:
+        assert (code, errors) == (0, [])
+        return
+    assert code == 2
+    [error] = errors
+    assert (error["account_id"], error["region"], error["resource"]) == (A, REGION, None)
+    assert "holds other resources here but no Lambda function" in error["error"]
+    assert problem in error["error"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import jsonschema
 from rules.model import Compliance, Evaluation
 from rules.reports import render
 from rules.reports.common import Result
+from rules.reports.csv_export import COLUMNS
 from rules.scan import ScanProblem
 from rules.scan_cli import with_problems
 
@@ -75,3 +78,61 @@ def test_sarif_marks_the_run_failed_and_stays_valid() -> None:
 def test_nothing_changes_without_problems() -> None:
     document = render("sarif", RESULTS)
     assert with_problems("sarif", document, []) == document
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_csv_gets_a_no_verdict_row_per_problem_with_the_cause_in_the_annotation() -> None:
+    """A security team importing the CSV must see what was not evaluated, not a clean
+    organization."""
+    text = with_problems("csv", render("csv", RESULTS, problems=PROBLEMS), PROBLEMS)
+    header, evaluation, place, function = csv_rows(text)
+    assert header == list(COLUMNS)
+    assert evaluation[COLUMNS.index("compliance")] == "NON_COMPLIANT"
+    assert dict(zip(COLUMNS, place, strict=True)) == {
+        "account_id": "111122223333",
+        "region": "us-east-1",
+        "rule": "",
+        "severity": "",
+        "compliance": "NO_VERDICT",
+        "resource_id": "",
+        "resource_arn": "",
+        "annotation": "not scanned: cannot assume arn:aws:iam::111122223333:role/R",
+    }
+    assert dict(zip(COLUMNS, function, strict=True)) == {
+        "account_id": "444455556666",
+        "region": "eu-west-1",
+        "rule": "",
+        "severity": "",
+        "compliance": "NO_VERDICT",
+        "resource_id": "billing",
+        "resource_arn": ARN,
+        "annotation": "source is OUTDATED",
+    }
+    assert text.endswith("\r\n") and text.count("\r\n") == 4
+
+
+def test_csv_problem_cells_go_through_the_formula_guard() -> None:
+    hostile = ScanProblem("111122223333", "us-east-1", '=HYPERLINK("x")', "-1+cmd|' /C calc'!A0")
+    [_, row] = csv_rows(render("csv", [], problems=[hostile]))
+    assert row[COLUMNS.index("resource_id")] == '\'=HYPERLINK("x")'
+    assert row[COLUMNS.index("annotation")] == "'-1+cmd|' /C calc'!A0"
+    place = ScanProblem("111122223333", "us-east-1", "", "=1+1")
+    [_, row] = csv_rows(render("csv", [], problems=[place]))
+    assert row[COLUMNS.index("annotation")] == "not scanned: =1+1"  # no longer a formula
+    [_, row] = csv_rows(render("csv", [], problems=[ScanProblem(None, None, "@x", "+y")]))
+    assert (row[COLUMNS.index("resource_id")], row[COLUMNS.index("annotation")]) == ("'@x", "'+y")
+
+
+def test_html_shows_them_in_a_no_verdict_table_before_the_evaluations() -> None:
+    page = render("html", RESULTS, problems=PROBLEMS)
+    section = page.index('<table id="no-verdict">')
+    assert "<h2>No verdict (2)</h2>" in page
+    assert section < page.index('<table id="evaluations">')
+    assert f'<td title="{ARN}">billing</td>' in page
+    assert "not scanned: cannot assume arn:aws:iam::111122223333:role/R" in page
+    # Only problems: the page still has the controls (their export writes the problems).
+    alone = render("html", [], problems=PROBLEMS)
+    assert 'id="export"' in alone and 'id="no-verdict"' in alone

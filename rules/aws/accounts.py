@@ -7,12 +7,14 @@ scale.
   2026-09-09); ``Status`` is read only from a response that has no ``State``.
 - ``MemberSessions``: one ``AssumeRole`` per account and Region through that Region's STS
   endpoint, 900 s sessions (the shortest STS grants), a ``RoleSessionName`` naming the scan;
-  reused for the rest of the scan. A role that cannot be assumed raises ``RoleUnavailableError``
-  with STS's cause.
+  reused for the rest of the scan and assumed again before they expire (botocore's
+  ``RefreshableCredentials``: a scan of hundreds of accounts outlasts 900 s). A role that cannot
+  be assumed raises ``RoleUnavailableError`` with STS's cause, also from a refresh.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rules.aws.clients import ASSUMED_SESSION_SECONDS, ClientOptions, Clients, role_arn
@@ -35,6 +38,18 @@ REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 ROLE_NAME = re.compile(r"(/?[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 ACTIVE = "ACTIVE"
 SESSION_PREFIX = "lambda-guardrails-scan"
+# Assume the role again when a session has less than this left (botocore's defaults, 15 and 10
+# minutes, exceed a 900 s session: every call would assume the role again). Advisory: one
+# thread refreshes while the others keep signing; mandatory: every caller waits for it.
+ADVISORY_REFRESH_SECONDS = 5 * 60
+MANDATORY_REFRESH_SECONDS = 2 * 60
+
+# The current time, timezone-aware (botocore compares it with STS's Expiration).
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class InvalidScanInputError(GuardrailsError):
@@ -161,10 +176,13 @@ class MemberSessions:
         own: Callable[[str], Clients],
         role: str,
         name: str,
+        *,
+        clock: Clock = _now,
     ) -> None:
         self._own = own
         self.role = role
         self.session_name = name
+        self._clock = clock
         self._clients: dict[tuple[str, str], Clients] = {}
         # A role that could not be assumed is asked once: every later ask gets the same error.
         self._failed: dict[tuple[str, str], RoleUnavailableError] = {}
@@ -204,30 +222,63 @@ class MemberSessions:
     def _assume(self, account_id: str, region: str) -> Clients:
         own = self._own(region)
         arn = role_arn(own.partition, account_id, self.role)
-        try:
-            response = own.client("sts").assume_role(
-                RoleArn=arn,
-                RoleSessionName=self.session_name,
-                DurationSeconds=ASSUMED_SESSION_SECONDS,
-            )
-        except AccessDeniedError as error:
-            raise RoleUnavailableError(account_id, region, arn, error.aws_message) from None
-        except ClientError as error:
-            raise RoleUnavailableError(account_id, region, arn, _describe(error)) from None
-        except BotoCoreError as error:
-            raise RoleUnavailableError(account_id, region, arn, str(error)) from None
-        credentials = response["Credentials"]
+        sts = own.client("sts")
+
+        def fetch() -> dict[str, str]:
+            """A new session's credentials in botocore's metadata shape (also its refresh)."""
+            try:
+                response = sts.assume_role(
+                    RoleArn=arn,
+                    RoleSessionName=self.session_name,
+                    DurationSeconds=ASSUMED_SESSION_SECONDS,
+                )
+            except AccessDeniedError as error:
+                raise RoleUnavailableError(account_id, region, arn, error.aws_message) from None
+            except ClientError as error:
+                raise RoleUnavailableError(account_id, region, arn, _describe(error)) from None
+            except BotoCoreError as error:
+                raise RoleUnavailableError(account_id, region, arn, str(error)) from None
+            credentials = response["Credentials"]
+            return {
+                "access_key": credentials["AccessKeyId"],
+                "secret_key": credentials["SecretAccessKey"],
+                "token": credentials["SessionToken"],
+                "expiry_time": _expiry(credentials["Expiration"]),
+            }
+
+        first = fetch()  # now: a role that cannot be assumed fails here, not on a later call
+        credentials = RefreshableCredentials(
+            first["access_key"],
+            first["secret_key"],
+            first["token"],
+            datetime.fromisoformat(first["expiry_time"]),
+            fetch,
+            "assume-role",
+            time_fetcher=self._clock,
+            advisory_timeout=ADVISORY_REFRESH_SECONDS,
+            mandatory_timeout=MANDATORY_REFRESH_SECONDS,
+        )
         return Clients(
-            own.session,
+            _session_with(own.session, credentials),
             ClientOptions(region, own.options.retry_mode, own.options.max_attempts),
-            credentials={
-                "aws_access_key_id": credentials["AccessKeyId"],
-                "aws_secret_access_key": credentials["SecretAccessKey"],
-                "aws_session_token": credentials["SessionToken"],
-            },
             principal=arn,
             account_id=account_id,
         )
+
+
+def _expiry(value: Any) -> str:
+    """STS's Expiration (a datetime from botocore) as the ISO text botocore's metadata takes."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _session_with(session: Any, credentials: RefreshableCredentials) -> Any:
+    """``session`` (its endpoint, config, event hooks and loaded service models shared) whose
+    clients sign with ``credentials``. botocore's ``create_client`` only takes static keys, which
+    would expire with the 900 s session; a client created without keys asks the session, so
+    the copy holds the refreshable credentials instead."""
+    assumed = copy.copy(session)
+    assumed._credentials = credentials
+    return assumed
 
 
 def _describe(error: ClientError) -> str:

@@ -6,10 +6,17 @@ NON_COMPLIANT, the annotation naming the gap; a verdict they cannot change stand
 ``--role-name`` the missing fields are read through that role in the function's own account and
 Region (``evaluate_with_reads``, one assumed session per account and Region), so every verdict
 is complete.
+
+The aggregator's coverage is checked too (``rules.aws.coverage``): an account and Region it
+should hold but holds nothing of is a problem; one holding other resources but no function is a
+note (functions there, if any, are evaluated only if its recorder records
+``AWS::Lambda::Function``), or, with ``--role-name``, the recorder is checked there
+(``recorder_health`` through the assumed role) and one not recording Lambda is a problem.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,8 +24,11 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rules.aws.accounts import MemberSessions
-from rules.aws.aggregator import AggregateInventory, read_aggregate
+from rules.aws.aggregator import AggregateInventory, Sleep, read_aggregate
+from rules.aws.coverage import Coverage, check_coverage
 from rules.aws.evaluate import evaluate_with_reads
+from rules.aws.fanout import unexpected
+from rules.aws.inventory import recorder_health
 from rules.engine import evaluate_function
 from rules.errors import GuardrailsError, UnknownFieldError
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, LambdaFunction
@@ -42,6 +52,8 @@ class AggregatorScan:
     problems: tuple[ScanProblem, ...]
     gap_decided: int  # verdicts a recorded-items gap decided (failed closed)
     role_name: str | None
+    coverage: Coverage | None = None
+    notes: tuple[str, ...] = ()  # what the report should say that is not a problem
 
     def as_region_scan(self) -> RegionScan:
         """The shape the CLI renders and builds findings from."""
@@ -122,21 +134,33 @@ def scan_aggregator(
     *,
     region: str,
     partition: str,
+    organizations: object = None,
     members: MemberSessions | None = None,
     workers: int = WORKERS,
     progress: Progress | None = None,
+    sleep: Sleep = time.sleep,
 ) -> AggregatorScan:
-    """Read the aggregator's functions (``config`` is the aggregator account's Config client),
-    then evaluate each: from the items alone, or with ``members``' reads."""
+    """Read the aggregator's functions (``config`` is the aggregator account's Config client,
+    ``organizations`` its Organizations client), check the aggregator's coverage, then evaluate
+    each function: from the items alone, or with ``members``' reads."""
 
     def read(done: int, total: int) -> None:
         if progress:
             progress("reading", done, total)
 
-    inventory = read_aggregate(config, aggregator, partition, progress=read)
+    inventory = read_aggregate(config, aggregator, partition, progress=read, sleep=sleep)
     problems = [
         ScanProblem(u.key.account_id, u.key.region, u.arn, u.cause) for u in inventory.unread
     ]
+    coverage = check_coverage(
+        config, organizations, aggregator, inventory.freshness, inventory.listed_places
+    )
+    problems += [ScanProblem(g.account_id, g.region, "", g.message) for g in coverage.gaps]
+    notes: list[str] = []
+    if members is None:
+        notes += _without_functions_note(coverage)
+    else:
+        problems += _recorders_without_lambda(members, coverage, workers)
 
     def evaluate(function: LambdaFunction) -> _Outcome:
         return _evaluate(function, rules, parameters, members)
@@ -159,7 +183,52 @@ def scan_aggregator(
         tuple(problems),
         decided,
         members.role if members else None,
+        coverage,
+        tuple(notes),
     )
+
+
+def _without_functions_note(coverage: Coverage) -> list[str]:
+    if not coverage.without_functions:
+        return []
+    places = ", ".join(f"{account}/{region}" for account, region in coverage.without_functions)
+    return [
+        f"{len(coverage.without_functions)} account/Region(s) where AWS Config holds other "
+        f"resources but no Lambda function: {places}. Functions there, if any, are not "
+        f"evaluated unless the recorder there records {LAMBDA_FUNCTION} "
+        "(scan --role-name checks each recorder)"
+    ]
+
+
+def _recorders_without_lambda(
+    members: MemberSessions, coverage: Coverage, workers: int
+) -> list[ScanProblem]:
+    """Each place holding no function, checked through the scan role: a recorder that does not
+    record Lambda continuously and healthily there is a problem."""
+
+    def check(place: tuple[str, str]) -> ScanProblem | None:
+        account, region = place
+        try:
+            health = recorder_health(members.clients(account, region).client("config"))
+        except GuardrailsError as error:
+            return ScanProblem(account, region, "", f"recorder not checked: {error}")
+        except (BotoCoreError, ClientError) as error:
+            return ScanProblem(
+                account, region, "", f"recorder not checked: AWS call failed: {error}"
+            )
+        if health.usable:
+            return None  # it records functions: there are none
+        return ScanProblem(
+            account,
+            region,
+            "",
+            f"AWS Config holds other resources here but no Lambda function, and {health.reason}: "
+            "functions here, if any, are not evaluated",
+        )
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        found = list(pool.map(check, coverage.without_functions))
+    return [problem for problem in found if problem is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +270,9 @@ def _evaluate(
             continue
         except (BotoCoreError, ClientError) as error:
             problems.append(problem(f"rule {rule.id}: AWS call failed: {error}"))
+            continue
+        except Exception as error:  # noqa: BLE001 -- reported as this function's problem, scan goes on
+            problems.append(problem(f"rule {rule.id}: {unexpected(error)}"))
             continue
         results.append(Result(evaluation, function.arn))
     return _Outcome(results, problems, decided)

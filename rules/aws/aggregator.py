@@ -14,8 +14,9 @@ all) each become a ``Unread`` naming the function and the cause; such a function
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,15 +25,26 @@ from rules.errors import GuardrailsError
 from rules.model import LAMBDA_FUNCTION, LambdaFunction
 
 IDENTIFIERS_PER_CALL = 100  # the API's maximum for both the page and the batch
-UNPROCESSED_ATTEMPTS = 5
-BACKOFF_SECONDS = 0.1
+# Unprocessed identifiers are Config throttling the batch: back off exponentially from
+# BACKOFF_BASE_SECONDS, each wait capped at BACKOFF_CAP_SECONDS and jittered (half fixed, half
+# random, so parallel scans do not retry in step), about 16-32 s over all attempts.
+UNPROCESSED_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
 SUCCEEDED = "SUCCEEDED"
 ORGANIZATION = "ORGANIZATION"
 NOT_RECORDED = "ResourceNotRecorded"
 
+MAX_BACKOFF_SECONDS = sum(
+    min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**retry)
+    for retry in range(UNPROCESSED_ATTEMPTS - 1)
+)
+
 # progress(functions read so far, functions listed)
 Progress = Callable[[int, int], None]
 Sleep = Callable[[float], None]
+# A number in [0, 1): random.random, or a fixed one in tests.
+Jitter = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,14 @@ class AggregateInventory:
     unread: tuple[Unread, ...]
     listed: int
     stale_sources: tuple[str, ...]  # "account/region: status" of every source not SUCCEEDED
+    freshness: SourceFreshness
+
+    @property
+    def listed_places(self) -> set[tuple[str, str]]:
+        """(account, Region) of every function listed, read or not."""
+        return {(f.account_id, f.region) for f in self.functions} | {
+            (u.key.account_id, u.key.region) for u in self.unread
+        }
 
 
 def key_of(identifier: Mapping[str, Any]) -> FunctionKey:
@@ -116,6 +136,13 @@ class SourceFreshness:
                 return _describe_stale(status)
         return None
 
+    def regions(self, account_id: str | None) -> list[str]:
+        """The Regions with a status of the organization source (``account_id`` None) or of
+        that account's source: the Regions an AllAwsRegions source aggregates."""
+        if account_id is None:
+            return sorted(region for region in self._by_region if region)
+        return sorted(region for account, region in self._by_account if account == account_id)
+
     def stale_sources(self) -> tuple[str, ...]:
         every = [s for group in self._by_account.values() for s in group] + [
             s for group in self._by_region.values() for s in group
@@ -160,22 +187,34 @@ def list_function_keys(config: Any, aggregator: str) -> list[FunctionKey]:
     return list(dict.fromkeys(keys))
 
 
+def backoff_delays(
+    attempts: int = UNPROCESSED_ATTEMPTS, jitter: Jitter = random.random
+) -> Iterator[float]:
+    """The waits before the 2nd, 3rd, ... attempt: exponential from ``BACKOFF_BASE_SECONDS``,
+    capped at ``BACKOFF_CAP_SECONDS``, each between half and all of its ceiling."""
+    for retry in range(attempts - 1):
+        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**retry)
+        yield ceiling / 2 + ceiling / 2 * jitter()
+
+
 def batch_get(
     config: Any,
     aggregator: str,
     keys: Sequence[FunctionKey],
     *,
     sleep: Sleep = time.sleep,
+    jitter: Jitter = random.random,
 ) -> tuple[list[Mapping[str, Any]], list[FunctionKey]]:
     """The items of ``keys`` (at most 100) and the keys still unprocessed after
-    ``UNPROCESSED_ATTEMPTS`` calls, retried with exponential backoff."""
+    ``UNPROCESSED_ATTEMPTS`` calls, retried after ``backoff_delays``."""
     if len(keys) > IDENTIFIERS_PER_CALL:
         raise ValueError(f"{len(keys)} identifiers: at most {IDENTIFIERS_PER_CALL} a call")
     items: list[Mapping[str, Any]] = []
     pending = list(keys)
+    delays = backoff_delays(UNPROCESSED_ATTEMPTS, jitter)
     for attempt in range(UNPROCESSED_ATTEMPTS):
         if attempt:
-            sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+            sleep(next(delays))
         response = config.batch_get_aggregate_resource_config(
             ConfigurationAggregatorName=aggregator,
             ResourceIdentifiers=[key.identifier() for key in pending],
@@ -194,6 +233,7 @@ def read_aggregate(
     *,
     progress: Progress | None = None,
     sleep: Sleep = time.sleep,
+    jitter: Jitter = random.random,
 ) -> AggregateInventory:
     """Every function the aggregator recorded, or why it cannot be read. Functions of a stale
     source are not fetched: no verdict can rest on them."""
@@ -210,7 +250,7 @@ def read_aggregate(
             fresh.append(key)
     for start in range(0, len(fresh), IDENTIFIERS_PER_CALL):
         chunk = fresh[start : start + IDENTIFIERS_PER_CALL]
-        items, unprocessed = batch_get(config, aggregator, chunk, sleep=sleep)
+        items, unprocessed = batch_get(config, aggregator, chunk, sleep=sleep, jitter=jitter)
         read, problems = _functions(items, chunk, partition)
         functions += read
         unread += problems
@@ -219,13 +259,15 @@ def read_aggregate(
                 key,
                 key.arn(partition),
                 f"BatchGetAggregateResourceConfig left it unprocessed after "
-                f"{UNPROCESSED_ATTEMPTS} attempts",
+                f"{UNPROCESSED_ATTEMPTS} attempts (backing off up to {MAX_BACKOFF_SECONDS:.0f} s)",
             )
             for key in unprocessed
         ]
         if progress:
             progress(len(functions), len(keys))
-    return AggregateInventory(tuple(functions), tuple(unread), len(keys), freshness.stale_sources())
+    return AggregateInventory(
+        tuple(functions), tuple(unread), len(keys), freshness.stale_sources(), freshness
+    )
 
 
 def _functions(

@@ -8,7 +8,10 @@ AWS throttles, so the fan-out stays within each account's API rate limits.
 
 A place that cannot be scanned (the role cannot be assumed, a read is denied, Config's inventory
 is unhealthy where it was asked for, AWS keeps failing) becomes a ``ScanProblem`` with the
-cause; the other places are still scanned.
+cause; the other places are still scanned. So does a place where anything else goes wrong (a
+bug, an answer no adapter expected): one place's exception never aborts the fan-out, it becomes
+that place's problem naming the exception's type and message. ``BaseException``s that are not
+``Exception``s (KeyboardInterrupt, SystemExit) still stop the scan.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ def scan_places(
             return ScanProblem(account, region, "", str(error))
         except (BotoCoreError, ClientError) as error:  # AWS kept failing after the retries
             return ScanProblem(account, region, "", f"AWS call failed: {_first_line(error)}")
+        except Exception as error:  # noqa: BLE001 -- reported as this place's problem, scan goes on
+            return ScanProblem(account, region, "", unexpected(error))
         return replace(scan, account_id=account)
 
     outcomes: dict[tuple[str, str], RegionScan | ScanProblem] = {}
@@ -90,6 +95,13 @@ def scan_places(
 
 def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+
+
+def unexpected(error: Exception) -> str:
+    """An exception no reader anticipated, as a problem: its type and the first line of its
+    message (as botocore's own errors are reported; no value is read from the environment)."""
+    message = str(error).splitlines()[0][:300] if str(error) else "no message"
+    return f"unexpected error {type(error).__name__}: {message}"
 
 
 class _Finished:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 from rules.adapters.common import arn_field
 from rules.model import Compliance, Evaluation
@@ -57,6 +57,35 @@ class Result:
     def severity(self) -> Severity | None:
         rule = self.rule
         return rule.severity if rule else None
+
+
+NO_VERDICT = "NO_VERDICT"  # the compliance column of something that got no verdict
+
+
+class Unevaluated(Protocol):
+    """Something that got no verdict (``rules.scan.ScanProblem`` is one): a function
+    (``resource`` its ARN or name) or a whole account and Region (``resource`` empty)."""
+
+    @property
+    def account_id(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def resource(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+def no_verdict_cells(problem: Unevaluated) -> tuple[str, str, str]:
+    """(resource id, resource ARN, annotation) of a problem as the CSV and the HTML page show
+    it: the function's name and ARN when the resource is an ARN, the resource as given
+    otherwise; the cause as the annotation ("not scanned: ..." for a whole account and Region)."""
+    resource = problem.resource
+    arn = resource if resource.startswith("arn:") else ""
+    parts = arn.split(":")
+    name = parts[6] if len(parts) > 6 and parts[5] == "function" else resource
+    annotation = problem.message if resource else f"not scanned: {problem.message}"
+    return name, arn, annotation
 
 
 def as_results(evaluations: Iterable[Evaluation | Result]) -> list[Result]:

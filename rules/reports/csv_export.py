@@ -1,4 +1,7 @@
-"""CSV (RFC 4180: comma, double quotes doubled, CRLF) for spreadsheets, one row per evaluation.
+"""CSV (RFC 4180: comma, double quotes doubled, CRLF) for spreadsheets: one row per evaluation,
+then one row per thing that got no verdict (compliance ``NO_VERDICT``, the cause in the
+annotation), so a spreadsheet of an organization where some account could not be read never
+looks clean.
 
 Spreadsheets run a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 as a formula, and function names and annotations (policy Sids, template values) are text an
@@ -12,7 +15,7 @@ import csv
 import io
 from typing import Sequence
 
-from rules.reports.common import Result
+from rules.reports.common import NO_VERDICT, Result, Unevaluated, no_verdict_cells
 
 COLUMNS = (
     "account_id",
@@ -27,11 +30,12 @@ COLUMNS = (
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def render_csv(results: Sequence[Result]) -> str:
+def render_csv(results: Sequence[Result], problems: Sequence[Unevaluated] = ()) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     writer.writerows([guard_formula(cell) for cell in row(r)] for r in results)
+    writer.writerows([guard_formula(cell) for cell in problem_row(p)] for p in problems)
     return buffer.getvalue()
 
 
@@ -48,6 +52,21 @@ def row(result: Result) -> tuple[str, ...]:
         evaluation.resource_id,
         result.arn or "",
         evaluation.annotation,
+    )
+
+
+def problem_row(problem: Unevaluated) -> tuple[str, ...]:
+    """The cells of something that got no verdict: no rule, no severity, ``NO_VERDICT``."""
+    resource_id, arn, annotation = no_verdict_cells(problem)
+    return (
+        problem.account_id or "",
+        problem.region or "",
+        "",
+        "",
+        NO_VERDICT,
+        resource_id,
+        arn,
+        annotation,
     )
 
 

@@ -1,10 +1,13 @@
 """A self-contained HTML report: one row per evaluation, grouped by account then Region.
 
-Above the rows: counts per severity, per rule, and per account and Region. One inline script
-(``rules.reports.html_script``) adds sorting, filters, search, counts that follow them and a CSV
-export; the Content-Security-Policy allows that script and the style sheet by their SHA-256 and
-nothing else (no remote code, no inline handlers, no eval). Without JavaScript every row shows,
-grouped. Every value from AWS (names, ARNs, annotations) is attacker-influenced text and escaped.
+What got no verdict (a function Config could not give, an account whose role could not be
+assumed) comes first, in its own table. Above the rows: counts per severity, per rule, and per
+account and Region. One inline script (``rules.reports.html_script``) adds sorting, filters,
+search, counts that follow them and a CSV export (the rows the filters leave, then every
+no-verdict row); the Content-Security-Policy allows that script and the style sheet by their
+SHA-256 and nothing else (no remote code, no inline handlers, no eval). Without JavaScript
+every row shows, grouped. Every value from AWS (names, ARNs, annotations) is
+attacker-influenced text and escaped.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from rules.reports.common import (
     SEVERITY_ORDER,
     Place,
     Result,
+    Unevaluated,
     by_place,
     counts_by_rule,
     failures_by_severity,
+    no_verdict_cells,
     rules_in,
 )
 from rules.reports.html_script import SCRIPT
@@ -91,8 +96,10 @@ def render_html(
     *,
     title: str = "Lambda Guardrails report",
     notes: Sequence[str] = (),
+    problems: Sequence[Unevaluated] = (),
 ) -> str:
-    """``notes``: lines about the run (when, which account, which source), shown under the title."""
+    """``notes``: lines about the run (when, which account, which source), shown under the title;
+    ``problems``: what got no verdict, in a table of its own above everything else."""
     csp = content_security_policy(SCRIPT, STYLE)
     parts = [
         "<!DOCTYPE html>",
@@ -101,18 +108,46 @@ def render_html(
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         *(f"<p>{escape(note)}</p>" for note in notes),
+        *_no_verdict(problems),
     ]
-    if not results:
+    if not results and not problems:
         parts.append("<p>No evaluations.</p></body></html>")
         return "\n".join(parts) + "\n"
     groups = by_place(results)
-    parts += _severity_summary(results)
-    parts += _rule_summary(results)
-    parts += _place_summary(groups)
+    if results:
+        parts += _severity_summary(results)
+        parts += _rule_summary(results)
+        parts += _place_summary(groups)
+    else:  # only problems: keep the controls, whose export writes them
+        parts.append("<p>No evaluations.</p>")
     parts += _controls(results, groups)
     parts += _evaluations(groups)
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _no_verdict(problems: Sequence[Unevaluated]) -> list[str]:
+    """What got no verdict: account, Region, function (its ARN as the title) and the cause,
+    the cells the CSV export reads."""
+    if not problems:
+        return []
+    rows = []
+    for problem in problems:
+        name, arn, annotation = no_verdict_cells(problem)
+        rows.append(
+            f"<tr><td>{escape(problem.account_id or '')}</td><td>{escape(problem.region or '')}"
+            f'</td><td title="{escape(arn)}">{escape(name)}</td>'
+            f'<td class="note">{escape(annotation)}</td></tr>'
+        )
+    return [
+        f"<h2>No verdict ({len(problems)})</h2>",
+        "<p>These functions, accounts or Regions were not evaluated: the counts below do not "
+        "include them. The CSV export lists each as compliance NO_VERDICT.</p>",
+        '<table id="no-verdict"><thead><tr><th>account</th><th>Region</th><th>function</th>'
+        "<th>cause</th></tr></thead><tbody>",
+        *rows,
+        "</tbody></table>",
+    ]
 
 
 def _count(group: str, compliance: str, value: int) -> str:

@@ -3,8 +3,11 @@
 The page's Content-Security-Policy allows exactly this text (``script-src 'sha256-...'``
 computed from it when the page is rendered), so the script is constant: it reads everything from
 the table (``textContent``, ``title``, ``data-*``), never writes markup (no ``innerHTML``), never
-evaluates text (no ``eval``, no string timers) and loads nothing. The pure part (``guardrails``:
-CSV cells, matching, ordering, counting) touches no DOM, so ``node`` can run it in the tests.
+evaluates text (no ``eval``, no string timers) and loads nothing. The export writes the rows
+the filters leave, then every row of the "No verdict" table (compliance ``NO_VERDICT``, no
+rule, no severity), whatever the filters: what was not evaluated is never left out. The pure
+part (``guardrails``: CSV cells, matching, ordering, counting) touches no DOM, so ``node`` can
+run it in the tests.
 Without JavaScript the page shows every row, grouped, and hides the controls.
 """
 
@@ -94,6 +97,18 @@ if (typeof document !== "undefined") {
         byRow.set(row, record);
       }
     });
+    const problems = [];
+    const noVerdict = document.getElementById("no-verdict");
+    for (const body of noVerdict ? noVerdict.tBodies : []) {
+      for (const row of body.rows) {
+        const cells = row.cells;
+        problems.push({
+          account: cells[0].textContent, region: cells[1].textContent, rule: "", severity: "",
+          compliance: "NO_VERDICT", resource: cells[2].textContent, arn: cells[2].title,
+          annotation: cells[3].textContent,
+        });
+      }
+    }
     const selects = Array.from(controls.querySelectorAll("select[name]"));
     const search = controls.querySelector("input[type=search]");
 
@@ -133,7 +148,8 @@ if (typeof document !== "undefined") {
       return shown;
     }
     function exportCsv() {
-      const blob = new Blob([guardrails.csvText(visibleInOrder())], {type: "text/csv"});
+      const rows = [...visibleInOrder(), ...problems];
+      const blob = new Blob([guardrails.csvText(rows)], {type: "text/csv"});
       const url = URL.createObjectURL(blob);
       const link = document.createElement("a");
       link.href = url;
