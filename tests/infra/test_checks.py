@@ -21,7 +21,11 @@ from tests.infra.conftest import Synth
 # already implies. Harmless, and not ours to remove.
 CFN_LINT_IGNORED = ["W3005"]
 CFN_LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
-ASSET_LIMIT = 150 * 1024  # bytes, zipped
+# Bytes, zipped: a guard against the asset taking in more than the package (tests, caches,
+# data). The package itself grew with the CLIs' reports, the template checks and the hook
+# (about 153 KB in November 2026); modules the handler does not import cost download bytes,
+# not cold-start time.
+ASSET_LIMIT = 256 * 1024
 
 
 def iam5(resource: str) -> str:
