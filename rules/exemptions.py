@@ -47,7 +47,9 @@ ALLOWED = re.compile(r"[\w +\-=.:/@]*")
 FIELD = re.compile(r"(?:^| )(rules|reason|until)=", re.IGNORECASE)
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-EXAMPLE = "rules=lambda-inside-vpc+lambda-dlq-check reason=public webhook behind WAF until=2027-01-31"
+EXAMPLE = (
+    "rules=lambda-inside-vpc+lambda-dlq-check reason=public webhook behind WAF until=2027-01-31"
+)
 
 
 def tag_key_problem(key: str) -> str | None:

@@ -65,8 +65,8 @@ from rules.aws.times import parse_time
 from rules.aws.workflow import sync_workflow
 from rules.engine import evaluate_item, scope_verdict
 from rules.errors import GuardrailsError, InvalidInputError, InvalidParameterError
-from rules.exemptions import DEFAULT_TAG_KEY, ExemptionPolicy, tag_key_problem
 from rules.events import OVERSIZED, SCHEDULED, RuleEvent, RuleParametersError, parse_rule_event
+from rules.exemptions import DEFAULT_TAG_KEY, ExemptionPolicy, tag_key_problem
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation, LambdaFunction
 from rules.observability import count, logger, metrics, traced
 from rules.parameters import EXECUTION_ROLE_NAME, Parameters, parse_parameters
@@ -232,14 +232,16 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
         if not isinstance(account, str) or not account:
             raise InvalidInputError("ScheduledNotification names no account (accountId)")
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
-        results, problems = _sweep(rule, rule_event, parameters, aws, account, exemptions)
+        results, problems = _sweep(
+            rule, rule_event, parameters, aws, account, exemptions=exemptions
+        )
         ordering = parse_time(rule_event.notification_time) or now
     else:
         item = _event_item(rule_event)
         account = item.account_id or rule_event.account_id or ""
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
         logger.append_keys(resource_id=item.resource_id)
-        results = [_evaluate_change(rule, rule_event, item, parameters, aws, exemptions)]
+        results = [_evaluate_change(rule, rule_event, item, parameters, aws, exemptions=exemptions)]
         problems = []
         ordering = parse_time(item.capture_time) or parse_time(rule_event.notification_time) or now
     summary = _publish(
@@ -312,6 +314,7 @@ def _evaluate_change(
     item: ConfigurationItem,
     parameters: Parameters,
     aws: Clients,
+    *,
     exemptions: ExemptionPolicy,
 ) -> Result:
     if scope_verdict(item, rule_event.event_left_scope) is not None:
@@ -373,6 +376,7 @@ def _sweep(
     parameters: Parameters,
     aws: Clients,
     account: str,
+    *,
     exemptions: ExemptionPolicy,
 ) -> tuple[list[Result], list[tuple[str, str]]]:
     inventory = read_functions(aws, [rule])
