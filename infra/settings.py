@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rules.errors import InvalidParameterError
+from rules.exemptions import DEFAULT_TAG_KEY, tag_key_problem
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
@@ -253,6 +254,22 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "creates or updates it, with the enabled rules and `ruleParameters` (FailureMode WARN or "
         "FAIL). `off`: none. Modes `account` and `stacksets` (one per account and region).",
     ),
+    # --- Exemptions (issue 11): a function's own waiver of named rules, in one tag ---
+    ContextKey(
+        "exemptionTagKey",
+        DEFAULT_TAG_KEY,
+        "The tag a function names its exemptions in (`rules=<id>+<id> reason=<text> "
+        "[until=YYYY-MM-DD]`, see docs/rules.md). A Lambda tag key: 1-128 characters, not "
+        "`aws:`.",
+    ),
+    ContextKey(
+        "exemptionsDisabled",
+        [],
+        "Rule ids whose exemptions are never honoured (e.g. "
+        "`lambda-function-public-access-prohibited` when policy forbids public access): the "
+        "rule judges an exempted function anyway and its annotation says the exemption is not "
+        "honoured by policy.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -291,6 +308,8 @@ class Settings:
     security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
     # "off", "warn" or "fail" (issue 12: the deployment hook and its FailureMode).
     deployment_hook: str = "off"
+    exemption_tag_key: str = DEFAULT_TAG_KEY
+    exemptions_disabled: frozenset[str] = frozenset()
 
     @property
     def execution_role_name(self) -> str:
@@ -377,7 +396,27 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
             value("securityHubAggregationRegions")
         ),
         deployment_hook=_deployment_hook(value("deploymentHook"), value("deploymentMode")),
+        exemption_tag_key=_exemption_tag_key(value("exemptionTagKey")),
+        exemptions_disabled=_exemptions_disabled(value("exemptionsDisabled")),
     )
+
+
+def _exemption_tag_key(raw: Any) -> str:
+    key = _text("exemptionTagKey", raw)
+    if problem := tag_key_problem(key):
+        raise SettingsError(f"exemptionTagKey: {key!r}: {problem}")
+    return key
+
+
+def _exemptions_disabled(raw: Any) -> frozenset[str]:
+    ids = _list("exemptionsDisabled", raw)
+    unknown = [rule_id for rule_id in ids if rule_id not in RULES_BY_ID]
+    if unknown:
+        raise SettingsError(
+            f"exemptionsDisabled: unknown rule(s) {', '.join(unknown)} "
+            f"(known: {', '.join(RULES_BY_ID)})"
+        )
+    return frozenset(ids)
 
 
 def _deployment(value: Callable[[str], Any]) -> dict[str, Any]:
