@@ -491,10 +491,11 @@ def _publish(
         count("FindingsImported", imported)
         if rule.exemptible:
             synced = sync_workflow(aws.client("securityhub"), findings)
-            if synced.suppressed:
-                count("FindingsSuppressed", synced.suppressed)
-            if synced.reinstated:
-                count("FindingsReinstated", synced.reinstated)
+            if synced.suppressed or synced.reinstated:
+                logger.info(
+                    "finding workflow updated",
+                    extra={"suppressed": synced.suppressed, "reinstated": synced.reinstated},
+                )
     return {
         "rule": rule.id,
         "messageType": rule_event.message_type,
