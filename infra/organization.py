@@ -287,6 +287,8 @@ class OrganizationStack(cdk.Stack):
             log_retention=retention_days(settings.log_retention_days),
             log_level=settings.log_level,
             security_hub_export=settings.security_hub_export,
+            exemption_tag_key=settings.exemption_tag_key,
+            exemptions_disabled=settings.exemptions_disabled,
             subnet_ids=settings.subnet_ids,
             security_group_ids=settings.security_group_ids,
         )

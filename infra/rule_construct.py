@@ -20,6 +20,7 @@ from constructs import Construct
 
 from infra import code
 from infra.nag import acknowledge
+from rules.exemptions import DEFAULT_TAG_KEY
 from rules.permissions import Grant, grants_for
 from rules.rule import Rule
 
@@ -74,6 +75,9 @@ class RuleFunctionOptions:
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
     service_name: str = DEPLOYMENT_SERVICE_NAME
+    exemption_tag_key: str = DEFAULT_TAG_KEY
+    # Rule ids whose exemptions the functions refuse (context exemptionsDisabled).
+    exemptions_disabled: frozenset[str] = frozenset()
 
 
 def rule_grants(rule: Rule, *, security_hub_export: bool) -> tuple[Grant, ...]:
@@ -198,6 +202,10 @@ class ConfigLambdaRule(Construct):
             environment={
                 "RULE_ID": rule.id,
                 "SECURITY_HUB_EXPORT": "true" if options.security_hub_export else "false",
+                "EXEMPTION_TAG_KEY": options.exemption_tag_key,
+                "EXEMPTIONS_DISABLED": "true"
+                if rule.id in options.exemptions_disabled
+                else "false",
                 "POWERTOOLS_SERVICE_NAME": options.service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": options.log_level,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rules.errors import InvalidParameterError
+from rules.exemptions import DEFAULT_TAG_KEY, tag_key_problem
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
@@ -297,11 +298,21 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "`AWS::SecurityHub::ActionTarget`), or the ARN of one created with "
         "`aws securityhub create-action-target` (any region).",
     ),
+    # --- Exemptions (issue 11): a function's own waiver of named rules, in one tag ---
     ContextKey(
         "exemptionTagKey",
-        "guardrails:exempt",
-        "Tag key exempting a function from automatic remediation: the runbooks never change a "
-        "function carrying it automatically, and log the skip.",
+        DEFAULT_TAG_KEY,
+        "The tag a function names its exemptions in (`rules=<id>+<id> reason=<text> "
+        "[until=YYYY-MM-DD]`, see docs/rules.md); the remediation runbooks never change an "
+        "exempted function. A Lambda tag key: 1-128 characters, not `aws:`.",
+    ),
+    ContextKey(
+        "exemptionsDisabled",
+        [],
+        "Rule ids whose exemptions are never honoured (e.g. "
+        "`lambda-function-public-access-prohibited` when policy forbids public access): the "
+        "rule judges an exempted function anyway and its annotation says the exemption is not "
+        "honoured by policy.",
     ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
@@ -346,9 +357,10 @@ class Settings:
     auto_remediate_trigger: str = "config"
     remediation_maximum_attempts: int = 5
     remediation_retry_seconds: int = 60
-    exemption_tag_key: str = "guardrails:exempt"
     # None: no custom action; "create", or the ARN of an existing one.
     remediation_custom_action: str | None = None
+    exemption_tag_key: str = DEFAULT_TAG_KEY
+    exemptions_disabled: frozenset[str] = frozenset()
 
     @property
     def execution_role_name(self) -> str:
@@ -436,7 +448,27 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         ),
         deployment_hook=_deployment_hook(value("deploymentHook"), value("deploymentMode")),
         **_remediation(value, rule_ids),
+        exemption_tag_key=_exemption_tag_key(value("exemptionTagKey")),
+        exemptions_disabled=_exemptions_disabled(value("exemptionsDisabled")),
     )
+
+
+def _exemption_tag_key(raw: Any) -> str:
+    key = _text("exemptionTagKey", raw)
+    if problem := tag_key_problem(key):
+        raise SettingsError(f"exemptionTagKey: {key!r}: {problem}")
+    return key
+
+
+def _exemptions_disabled(raw: Any) -> frozenset[str]:
+    ids = _list("exemptionsDisabled", raw)
+    unknown = [rule_id for rule_id in ids if rule_id not in RULES_BY_ID]
+    if unknown:
+        raise SettingsError(
+            f"exemptionsDisabled: unknown rule(s) {', '.join(unknown)} "
+            f"(known: {', '.join(RULES_BY_ID)})"
+        )
+    return frozenset(ids)
 
 
 def _deployment(value: Callable[[str], Any]) -> dict[str, Any]:
@@ -762,9 +794,6 @@ def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict
             f"remediationRetrySeconds: {retry} is not within {RETRY_SECONDS[0]}-"
             f"{RETRY_SECONDS[1]} (AWS Config's limits)"
         )
-    tag_key = _text("exemptionTagKey", value("exemptionTagKey"))
-    if not TAG_KEY.fullmatch(tag_key) or tag_key.lower().startswith("aws:"):
-        raise SettingsError(f"exemptionTagKey: {tag_key!r} is not a valid tag key")
     automatic = _auto_remediate(value("autoRemediate"), rule_ids)
     if automatic and not enabled:
         raise SettingsError("autoRemediate lists rules but remediation is false")
@@ -783,7 +812,6 @@ def _remediation(value: Callable[[str], Any], rule_ids: tuple[str, ...]) -> dict
         "auto_remediate_trigger": trigger,
         "remediation_maximum_attempts": attempts,
         "remediation_retry_seconds": retry,
-        "exemption_tag_key": tag_key,
         "remediation_custom_action": _custom_action(value("remediationCustomAction")),
     }
 

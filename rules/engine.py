@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from rules.adapters.config_item import STATUSES_WITHOUT_CONFIGURATION
 from rules.errors import InvalidInputError, UnknownFieldError
+from rules.exemptions import ExemptionPolicy
 from rules.model import (
     LAMBDA_FUNCTION,
     Compliance,
@@ -39,12 +40,15 @@ def evaluate_item(
     parameters: Parameters,
     *,
     event_left_scope: bool = False,
+    exemptions: ExemptionPolicy | None = None,
 ) -> Evaluation:
     verdict = scope_verdict(item, event_left_scope)
     if verdict is None:
         if item.function is None:  # the adapter builds one for every in-scope item
             raise InvalidInputError(f"configuration item {item.resource_id} has no function")
-        return evaluate_function(rule, item.function, parameters, resource_id=item.resource_id)
+        return evaluate_function(
+            rule, item.function, parameters, resource_id=item.resource_id, exemptions=exemptions
+        )
     return _evaluation(rule, item.resource_id, item.resource_type, verdict)
 
 
@@ -81,10 +85,26 @@ def evaluate_function(
     parameters: Parameters,
     *,
     resource_id: str | None = None,
+    exemptions: ExemptionPolicy | None = None,
 ) -> Evaluation:
-    """Run ``rule``'s check. Errors (unreadable input, unknown fields) propagate: no verdict."""
+    """Run ``rule``'s check. Errors (unreadable input, unknown fields) propagate: no verdict.
+
+    With ``exemptions``, the function's exemption tag is decided first: an honoured one gives
+    NOT_APPLICABLE without running the check (nothing is read for it); any other that concerns
+    the rule (expired, malformed, refused) is added to the check's annotation."""
+    decision = exemptions.decide(function.tags, rule.id) if exemptions else None
+    name = resource_id or function.name
+    if decision is not None and decision.exempt and decision.exemption is not None:
+        return replace(
+            _evaluation(
+                rule, name, LAMBDA_FUNCTION, Verdict(Compliance.NOT_APPLICABLE, decision.note or "")
+            ),
+            exempted_because=decision.exemption.summary,
+        )
     verdict = rule.check(function, parameters)
-    return _evaluation(rule, resource_id or function.name, LAMBDA_FUNCTION, verdict)
+    if decision is not None and decision.note:
+        verdict = Verdict(verdict.compliance, f"{verdict.annotation}; {decision.note}")
+    return _evaluation(rule, name, LAMBDA_FUNCTION, verdict)
 
 
 def _evaluation(rule: Rule, resource_id: str, resource_type: str, verdict: Verdict) -> Evaluation:

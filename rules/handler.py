@@ -14,7 +14,13 @@ after a structured log line and a metric; no unread input is ever reported COMPL
 Settings (environment): ``RULE_ID`` (required), ``SECURITY_HUB_EXPORT`` (default true),
 ``ASSUME_EVENT_EXECUTION_ROLE`` (default false: assume the event's ``executionRoleArn`` when no
 ``ExecutionRoleName`` parameter is set), ``AWS_RETRY_MODE`` (standard|adaptive, default
-standard), ``AWS_MAX_ATTEMPTS`` (default 8).
+standard), ``AWS_MAX_ATTEMPTS`` (default 8), ``EXEMPTION_TAG_KEY`` (default
+``guardrails:exempt``: the tag ``rules.exemptions`` reads), ``EXEMPTIONS_DISABLED`` (default
+false: true refuses every exemption of the rule, context ``exemptionsDisabled``).
+
+An exempted function's evaluation is NOT_APPLICABLE and its finding carries Workflow SUPPRESSED
+and a Note; since a re-import cannot change either, ``rules.aws.workflow`` sets them with
+BatchUpdateFindings, and sets NEW again when the exemption ends.
 """
 
 from __future__ import annotations
@@ -56,9 +62,11 @@ from rules.aws.inventory import (
 )
 from rules.aws.publish import import_findings, put_evaluations
 from rules.aws.times import parse_time
+from rules.aws.workflow import sync_workflow
 from rules.engine import evaluate_item, scope_verdict
 from rules.errors import GuardrailsError, InvalidInputError, InvalidParameterError
 from rules.events import OVERSIZED, SCHEDULED, RuleEvent, RuleParametersError, parse_rule_event
+from rules.exemptions import DEFAULT_TAG_KEY, ExemptionPolicy, tag_key_problem
 from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation, LambdaFunction
 from rules.observability import count, logger, metrics, traced
 from rules.parameters import EXECUTION_ROLE_NAME, Parameters, parse_parameters
@@ -85,6 +93,13 @@ class Settings:
     assume_event_role: bool = False
     retry_mode: str = "standard"
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    exemption_tag_key: str = DEFAULT_TAG_KEY
+    exemptions_disabled: bool = False
+
+    def exemptions(self, now: datetime) -> ExemptionPolicy:
+        """The exemption policy of an invocation at ``now``: expiries are judged in UTC."""
+        disabled = frozenset({self.rule.id}) if self.exemptions_disabled else frozenset()
+        return ExemptionPolicy(now.astimezone(UTC).date(), self.exemption_tag_key, disabled)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +113,9 @@ class Settings:
         retry_mode = env.get("AWS_RETRY_MODE", "standard")
         if retry_mode not in RETRY_MODES:
             raise SettingsError(f"AWS_RETRY_MODE={retry_mode!r} is not one of {RETRY_MODES}")
+        tag_key = env.get("EXEMPTION_TAG_KEY", DEFAULT_TAG_KEY)
+        if problem := tag_key_problem(tag_key):
+            raise SettingsError(f"EXEMPTION_TAG_KEY={tag_key!r}: {problem}")
         return cls(
             rule=rule,
             region=region,
@@ -105,6 +123,8 @@ class Settings:
             assume_event_role=env.get("ASSUME_EVENT_EXECUTION_ROLE", "false").lower() not in FALSE,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
+            exemption_tag_key=tag_key,
+            exemptions_disabled=env.get("EXEMPTIONS_DISABLED", "false").lower() not in FALSE,
         )
 
 
@@ -206,19 +226,22 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     if not rule_event.result_token:
         raise InvalidInputError("event has no resultToken: evaluations could not be reported")
     accounts = Accounts(clients, f"guardrails-{rule.id}")
+    exemptions = settings.exemptions(now)
     if rule_event.message_type == SCHEDULED:
         account = rule_event.account_id or rule_event.invoking_event.get("awsAccountId")
         if not isinstance(account, str) or not account:
             raise InvalidInputError("ScheduledNotification names no account (accountId)")
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
-        results, problems = _sweep(rule, rule_event, parameters, aws, account)
+        results, problems = _sweep(
+            rule, rule_event, parameters, aws, account, exemptions=exemptions
+        )
         ordering = parse_time(rule_event.notification_time) or now
     else:
         item = _event_item(rule_event)
         account = item.account_id or rule_event.account_id or ""
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
         logger.append_keys(resource_id=item.resource_id)
-        results = [_evaluate_change(rule, rule_event, item, parameters, aws)]
+        results = [_evaluate_change(rule, rule_event, item, parameters, aws, exemptions=exemptions)]
         problems = []
         ordering = parse_time(item.capture_time) or parse_time(rule_event.notification_time) or now
     summary = _publish(
@@ -291,6 +314,8 @@ def _evaluate_change(
     item: ConfigurationItem,
     parameters: Parameters,
     aws: Clients,
+    *,
+    exemptions: ExemptionPolicy,
 ) -> Result:
     if scope_verdict(item, rule_event.event_left_scope) is not None:
         evaluation = evaluate_item(
@@ -298,21 +323,21 @@ def _evaluate_change(
         )
         return Result(evaluation, item)
     if rule_event.message_type == OVERSIZED:
-        return _evaluate_oversized(rule, rule_event, item, parameters, aws)
+        return _evaluate_oversized(rule, item, parameters, aws, exemptions)
     if item.function is None:  # the adapter builds one for every in-scope item
         raise InvalidInputError(f"configuration item {item.resource_id} has no function")
     evaluation = evaluate_with_reads(
-        rule, item.function, parameters, aws, resource_id=item.resource_id
+        rule, item.function, parameters, aws, resource_id=item.resource_id, exemptions=exemptions
     )
     return Result(evaluation, item.function)
 
 
 def _evaluate_oversized(
     rule: Rule,
-    rule_event: RuleEvent,
     summary: ConfigurationItem,
     parameters: Parameters,
     aws: Clients,
+    exemptions: ExemptionPolicy,
 ) -> Result:
     """The item from the configuration history; when Config no longer has it, the function
     from the Lambda API; NOT_APPLICABLE when neither has it."""
@@ -327,7 +352,12 @@ def _evaluate_oversized(
         if scope_verdict(item) is not None or item.function is None:
             return Result(evaluate_item(rule, item, parameters), item)
         evaluation = evaluate_with_reads(
-            rule, item.function, parameters, aws, resource_id=item.resource_id
+            rule,
+            item.function,
+            parameters,
+            aws,
+            resource_id=item.resource_id,
+            exemptions=exemptions,
         )
         return Result(evaluation, item.function)
     logger.warning("configuration history is gone; reading the function from the Lambda API")
@@ -335,7 +365,7 @@ def _evaluate_oversized(
     if function is None:
         return Result(gone(rule, summary.resource_id), summary)
     evaluation = evaluate_with_reads(
-        rule, function, parameters, aws, resource_id=summary.resource_id
+        rule, function, parameters, aws, resource_id=summary.resource_id, exemptions=exemptions
     )
     return Result(evaluation, function)
 
@@ -346,6 +376,8 @@ def _sweep(
     parameters: Parameters,
     aws: Clients,
     account: str,
+    *,
+    exemptions: ExemptionPolicy,
 ) -> tuple[list[Result], list[tuple[str, str]]]:
     inventory = read_functions(aws, [rule])
     logger.info(
@@ -360,7 +392,9 @@ def _sweep(
     results: list[Result] = []
     for function in inventory.functions:
         try:
-            evaluation = evaluate_with_reads(rule, function, parameters, aws, periodic=True)
+            evaluation = evaluate_with_reads(
+                rule, function, parameters, aws, periodic=True, exemptions=exemptions
+            )
         except AccessDeniedError:
             raise
         except GuardrailsError as error:
@@ -455,6 +489,13 @@ def _publish(
             count("FindingsFailed", len(error.failures))
             raise
         count("FindingsImported", imported)
+        if rule.exemptible:
+            synced = sync_workflow(aws.client("securityhub"), findings)
+            if synced.suppressed or synced.reinstated:
+                logger.info(
+                    "finding workflow updated",
+                    extra={"suppressed": synced.suppressed, "reinstated": synced.reinstated},
+                )
     return {
         "rule": rule.id,
         "messageType": rule_event.message_type,

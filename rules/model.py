@@ -167,6 +167,9 @@ class Evaluation:
     # NON_COMPLIANT verdict: resolved favourably, the verdict would differ. Empty when the
     # verdict holds whatever they resolve to (``rules.adapters.cloudformation_unknowns``).
     unresolved: tuple[str, ...] = ()
+    # The honoured exemption's reason and expiry (``rules.exemptions``) when the function's
+    # exemption tag waived the rule: the verdict is NOT_APPLICABLE and the finding suppressed.
+    exempted_because: str | None = None
 
     @property
     def decided_by_unresolved(self) -> bool:

@@ -74,6 +74,12 @@ LAMBDA_QUALIFIERS = Grant(
     "permissions added with a qualifier live only there (GetPolicy with Qualifier, covered by "
     "function:*)",
 )
+LAMBDA_TAGS = Grant(
+    ("lambda:ListTags",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "tags in the Lambda API fallback (ListFunctions and GetFunctionConfiguration carry none): "
+    "the exemption tag of an exemptible rule",
+)
 KMS_DESCRIBE_KEY = Grant(
     ("kms:DescribeKey",),
     "arn:{partition}:kms:{region}:{account}:key/*",
@@ -87,6 +93,14 @@ SECURITY_HUB_IMPORT = Grant(
     "findings go to the account's default product",
 )
 
+SECURITY_HUB_WORKFLOW = Grant(
+    ("securityhub:GetFindings", "securityhub:BatchUpdateFindings"),
+    "arn:{partition}:securityhub:{region}:{account}:hub/default",
+    "exemptible rules: an exempted function's finding gets Workflow SUPPRESSED and a Note, and "
+    "NEW again when the exemption ends; re-imports cannot change either (rules.aws.workflow "
+    "reads the findings it suppressed, then updates them)",
+)
+SECURITY_HUB_GRANTS = (SECURITY_HUB_IMPORT, SECURITY_HUB_WORKFLOW)
 
 # Organization mode only: the member-account role named by the ExecutionRoleName parameter.
 ASSUME_EXECUTION_ROLE = Grant(
@@ -96,7 +110,11 @@ ASSUME_EXECUTION_ROLE = Grant(
     "account's execution role (regional STS, 900 s session)",
 )
 
-LAMBDA_READ_GRANTS = {"GetPolicy": LAMBDA_POLICY, "GetFunctionConcurrency": LAMBDA_CONCURRENCY}
+LAMBDA_READ_GRANTS = {
+    "GetPolicy": LAMBDA_POLICY,
+    "GetFunctionConcurrency": LAMBDA_CONCURRENCY,
+    "ListTags": LAMBDA_TAGS,
+}
 
 
 def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
@@ -115,12 +133,14 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
         LAMBDA_CONFIGURATION,
         SECURITY_HUB_IMPORT,
     )
-    reads = [LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads]
+    reads = [LAMBDA_READ_GRANTS[read] for read in rule.api_reads]
     if Field.QUALIFIED_POLICIES in rule.periodic_reads:
         reads += [LAMBDA_POLICY, LAMBDA_QUALIFIERS]
     # Only a rule whose check may ask who manages a key may call DescribeKey.
     if Field.KEY_MANAGER in rule.may_need:
         reads.append(KMS_DESCRIBE_KEY)
+    if rule.exemptible:
+        reads.append(SECURITY_HUB_WORKFLOW)
     unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once
     return base + unique + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 
@@ -134,11 +154,11 @@ def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:
 def member_role_grants(rules: Sequence[Rule], *, security_hub_export: bool) -> tuple[Grant, ...]:
     """What the organization mode's member role (``ExecutionRoleName``) holds: every grant the
     ``rules`` need in the evaluated account (``grants_for``), once each, without the central
-    ``sts:AssumeRole`` and, when export is off, without the Security Hub import."""
+    ``sts:AssumeRole`` and, when export is off, without the Security Hub grants."""
     grants = (
         grant
         for rule in rules
         for grant in grants_for(rule)
-        if security_hub_export or grant is not SECURITY_HUB_IMPORT
+        if security_hub_export or grant not in SECURITY_HUB_GRANTS
     )
     return tuple(dict.fromkeys(grants))

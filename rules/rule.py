@@ -54,3 +54,14 @@ class Rule:
     # deployed rule gets even when the stack's periodicFrequency is off: for what Config sends
     # no change event about. None: change-triggered only, unless the stack adds one.
     default_periodic_frequency: str | None = None
+    # Whether a function's exemption tag (``rules.exemptions``) can waive this rule. A rule
+    # whose verdict must never be waived, whatever a function's owner writes, sets False.
+    exemptible: bool = True
+
+    @property
+    def api_reads(self) -> tuple[str, ...]:
+        """The Lambda API reads the function needs when Config has not recorded it:
+        ``lambda_api_reads``, plus ``ListTags`` for an exemptible rule (ListFunctions and
+        GetFunctionConfiguration carry no tags, and the exemption tag is one)."""
+        extra = ("ListTags",) if self.exemptible else ()
+        return tuple(dict.fromkeys((*self.lambda_api_reads, *extra)))

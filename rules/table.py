@@ -62,18 +62,11 @@ def render_rules(rules: Iterable[Rule]) -> str:
 
 
 def render_rules_markdown(rules: Iterable[Rule]) -> str:
-    """The README's rule table (a test keeps the README equal to this output)."""
-    lines = [
-        "| Rule id | Severity | Checks | Parameters (all optional) |",
-        "|---|---|---|---|",
-    ]
-    for rule in rules:
-        parameters = "<br>".join(f"`{s.name}` ({s.kind.value})" for s in rule.parameters) or "none"
-        lines.append(
-            f"| [`{rule.id}`]({rule.documentation_url}) | {rule.severity.value} "
-            f"| {rule.description} | {parameters} |"
-        )
-    return "\n".join(lines) + "\n"
+    """The README's short rule table, linking to docs/rules.md (a test keeps the README equal
+    to this output)."""
+    from rules.docs import render_summary_table
+
+    return render_summary_table(rules)
 
 
 def _wrap_annotation(text: str) -> list[str]:

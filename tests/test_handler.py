@@ -99,7 +99,12 @@ def test_a_change_makes_one_put_evaluations_one_import_and_no_reads(
     clients: Clients, calls: CallLog, rule_id: str, item: str, changes: dict[str, str]
 ) -> None:
     run(change_event(config_item(item, **changes)), clients, rule_id)
-    assert calls.counts() == {"config:PutEvaluations": 1, "securityhub:BatchImportFindings": 1}
+    # GetFindings: which findings this product suppressed for an exemption (rules.aws.workflow).
+    assert calls.counts() == {
+        "config:PutEvaluations": 1,
+        "securityhub:BatchImportFindings": 1,
+        "securityhub:GetFindings": 1,
+    }
 
 
 def test_unknown_environment_is_read_once_and_values_never_logged(
@@ -254,6 +259,7 @@ def test_an_oversized_item_is_fetched_from_the_configuration_history(
         "config:GetResourceConfigHistory": 1,
         "config:PutEvaluations": 1,
         "securityhub:BatchImportFindings": 1,
+        "securityhub:GetFindings": 1,
     }
 
 

@@ -124,6 +124,8 @@ def test_the_sweep_reads_an_environment_error_from_list_functions(
     ):
         config.add_response("describe_configuration_recorders", {"ConfigurationRecorders": []})
         lam.add_response("list_functions", {"Functions": listed})
+        for _ in listed:  # the exemption tag: ListFunctions carries no tags
+            lam.add_response("list_tags", {"Tags": {}})
         kms.add_response("describe_key", _key_metadata(keyed, "CUSTOMER"), {"KeyId": keyed})
         config.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": []})
         config.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
@@ -212,6 +214,8 @@ def test_in_a_sweep_a_denied_key_fails_only_its_function(clients: Clients, calls
     ):
         config.add_response("describe_configuration_recorders", {"ConfigurationRecorders": []})
         lam.add_response("list_functions", {"Functions": listed})
+        for _ in listed:  # the exemption tag: ListFunctions carries no tags
+            lam.add_response("list_tags", {"Tags": {}})
         kms.add_client_error("describe_key", "AccessDeniedException", DENIAL, 400)
         config.add_response("get_compliance_details_by_config_rule", {"EvaluationResults": []})
         config.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)

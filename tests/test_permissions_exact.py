@@ -128,8 +128,25 @@ def _organization(clients: Clients, rule: Rule) -> None:
     run(event, _fresh(clients), rule.id)
 
 
+def _exempted_change(clients: Clients, rule: Rule) -> None:
+    """An exempted function: its finding is suppressed with BatchUpdateFindings (moto 5.2.5
+    lacks it, so the Security Hub client is stubbed)."""
+    aws = _fresh(clients)
+    item = config_item("lambda_ci_noncompliant.json")
+    item["tags"] = {"guardrails:exempt": f"rules={rule.id} reason=permissions test"}
+    with Stubber(aws.client("securityhub")) as stub:
+        stub.add_response("batch_import_findings", {"SuccessCount": 1, "FailedCount": 0})
+        stub.add_response("get_findings", {"Findings": []})
+        stub.add_response(
+            "batch_update_findings", {"ProcessedFindings": [], "UnprocessedFindings": []}
+        )
+        run(change_event(item), aws, rule.id)
+        stub.assert_no_pending_responses()
+
+
 SCENARIOS = (
     _change,
+    _exempted_change,
     _change_with_own_account_key,
     _oversized,
     _oversized_history_gone,

@@ -170,6 +170,7 @@ def test_a_stopped_recorder_makes_scan_read_the_lambda_api_and_say_why() -> None
     functions = clients.stubbers["lambda"]
     functions.add_response("list_functions", {"Functions": [PUBLIC_FUNCTION]})
     functions.add_response("get_policy", PUBLIC_POLICY)
+    functions.add_response("list_tags", {"Tags": {}})  # the exemption tag (Rule.api_reads)
     functions.add_response("list_aliases", {"Aliases": []})
     with clients.stubbers["config"], functions:
         scan = scan_region(clients, PUBLIC_RULE, {r.id: NO_PARAMETERS for r in PUBLIC_RULE})  # type: ignore[arg-type]
@@ -195,6 +196,7 @@ def test_scan_auto_on_a_stopped_recorder_fails_on_the_public_function(
     functions = stubbed_cli.stubbers["lambda"]
     functions.add_response("list_functions", {"Functions": [PUBLIC_FUNCTION]})
     functions.add_response("get_policy", PUBLIC_POLICY)
+    functions.add_response("list_tags", {"Tags": {}})  # the exemption tag (Rule.api_reads)
     functions.add_response("list_aliases", {"Aliases": []})
     with stubbed_cli.stubbers["config"], functions:
         code = main(

@@ -15,6 +15,7 @@ from rules.aws.inventory import ClientSource, environment_variable_names, qualif
 from rules.aws.kms import KEY_MANAGERS, KeyManagers
 from rules.engine import evaluate_function
 from rules.errors import InvalidInputError, UnknownFieldError
+from rules.exemptions import ExemptionPolicy
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, KeyManager, LambdaFunction
 from rules.parameters import CHECK_VERSIONS, Parameters
 from rules.rule import Field, Rule
@@ -36,13 +37,17 @@ def evaluate_with_reads(
     resource_id: str | None = None,
     periodic: bool = False,
     key_managers: KeyManagers = KEY_MANAGERS,
+    exemptions: ExemptionPolicy | None = None,
 ) -> Evaluation:
     """``rule`` over ``function``, reading each field the check needs and the model does not
     know, once. ``periodic`` evaluations (the sweep, ``scan``) also read what Config sends no
     change event for (``Rule.periodic_reads``). Other errors propagate (no verdict), and so does
-    a field still unknown after its read."""
+    a field still unknown after its read. A function ``exemptions`` exempt from the rule is
+    read no further."""
     known = function
-    reads_qualifiers = periodic and Field.QUALIFIED_POLICIES in rule.periodic_reads
+    decision = exemptions.decide(function.tags, rule.id) if exemptions else None
+    exempt = decision is not None and decision.exempt
+    reads_qualifiers = not exempt and periodic and Field.QUALIFIED_POLICIES in rule.periodic_reads
     if reads_qualifiers and known.qualified_policies is None:
         versions = parameters.boolean(CHECK_VERSIONS.name) is True
         policies = qualified_policies(clients.client("lambda"), known, versions=versions)
@@ -52,7 +57,9 @@ def evaluate_with_reads(
     read: set[str] = set()
     while True:
         try:
-            return evaluate_function(rule, known, parameters, resource_id=resource_id)
+            return evaluate_function(
+                rule, known, parameters, resource_id=resource_id, exemptions=exemptions
+            )
         except UnknownFieldError as error:
             if error.field not in READABLE_FIELDS or error.field in read:
                 raise

@@ -11,6 +11,14 @@
 - NOT_APPLICABLE (deleted, not recorded, out of scope) -> ``RecordState`` ARCHIVED with
   ``Compliance.Status`` NOT_AVAILABLE, which is how Security Hub's own controls retire findings
   of deleted resources; ``Severity.Label`` INFORMATIONAL, as theirs.
+- Exempted (NOT_APPLICABLE because the function's exemption tag waived the rule, see
+  ``rules.exemptions``) -> ``RecordState`` ACTIVE, ``Compliance.Status`` NOT_AVAILABLE,
+  ``Workflow.Status`` SUPPRESSED and a ``Note`` with the reason and the expiry (``UpdatedBy``
+  ``lambda-guardrails``), plus ``ProductFields`` ``LambdaGuardrails/Exemption``. Security Hub
+  takes ``Workflow`` and ``Note`` from BatchImportFindings only when it creates the finding and
+  ignores them on every update, and never resets SUPPRESSED by itself: ``rules.aws.workflow``
+  sets them with BatchUpdateFindings on an existing finding, and sets NEW again when the
+  exemption ends.
 - The rule's severity is always kept: ``Severity.Original`` and ``ProductFields``
   ``LambdaGuardrails/RuleSeverity``. ``Severity`` and ``Types`` are also sent under
   ``FindingProviderFields``, the object AWS asks providers to use: on re-import Security Hub
@@ -64,6 +72,10 @@ VERDICT = {
     Compliance.NON_COMPLIANT: "failed",
     Compliance.NOT_APPLICABLE: "no longer applies",
 }
+EXEMPTED = "is waived by an exemption"
+NOTE_LIMIT = 512  # ASFF Note.Text
+# Note.UpdatedBy of every note this product writes: how it finds the suppressions it made.
+NOTE_AUTHOR = "lambda-guardrails"
 DISCOVERED = "ResourceDiscovered"  # status of the first configuration item Config records
 
 
@@ -121,7 +133,8 @@ def build_finding(
         subject.arn if isinstance(subject, ConfigurationItem) else None
     )
     arn = arn or function_arn(partition, region, account, name)
-    archived = evaluation.compliance is Compliance.NOT_APPLICABLE
+    exempted = evaluation.exempted_because is not None
+    archived = evaluation.compliance is Compliance.NOT_APPLICABLE and not exempted
     timestamp = iso(now)
     product_fields = {
         "LambdaGuardrails/RuleId": rule.id,
@@ -131,6 +144,8 @@ def build_finding(
         product_fields["LambdaGuardrails/ConfigRuleName"] = config_rule_name
     if config_rule_arn:
         product_fields["LambdaGuardrails/ConfigRuleArn"] = config_rule_arn
+    if evaluation.exempted_because is not None:
+        product_fields["LambdaGuardrails/Exemption"] = evaluation.exempted_because
     resource: dict[str, Any] = {
         "Type": "AwsLambdaFunction",
         "Id": arn,
@@ -171,7 +186,20 @@ def build_finding(
     }
     if first_observed_at is not None:
         finding["FirstObservedAt"] = iso(first_observed_at)
+    if exempted:
+        # Taken only when the import creates the finding (rules.aws.workflow does the rest).
+        finding["Workflow"] = {"Status": "SUPPRESSED"}
+        finding["Note"] = exemption_note(evaluation, timestamp)
     return finding
+
+
+def exemption_note(evaluation: Evaluation, updated_at: str) -> dict[str, str]:
+    """The ASFF Note of an exempted evaluation: its annotation (tag, reason, expiry)."""
+    return {
+        "Text": _cut(_sentence(evaluation.annotation), NOTE_LIMIT),
+        "UpdatedBy": NOTE_AUTHOR,
+        "UpdatedAt": updated_at,
+    }
 
 
 def severity_label(rule: Rule, compliance: Compliance) -> str:
@@ -184,7 +212,7 @@ def severity_label(rule: Rule, compliance: Compliance) -> str:
 def _description(rule: Rule, evaluation: Evaluation, name: str) -> str:
     """The verdict and the whole annotation first; the rule's description in what room is left.
     An annotation that overflows the limit alone is cut with a note giving its full length."""
-    verdict = VERDICT[evaluation.compliance]
+    verdict = EXEMPTED if evaluation.exempted_because else VERDICT[evaluation.compliance]
     head = f"Rule {rule.id} {verdict} for Lambda function {name}: "
     annotation = _sentence(evaluation.annotation)
     if len(head) + len(annotation) > DESCRIPTION_LIMIT:

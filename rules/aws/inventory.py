@@ -4,7 +4,7 @@
 Config's recorded items in batches (``ListDiscoveredResources`` + ``BatchGetResourceConfig``, 100
 per call) when a recorder records ``AWS::Lambda::Function`` continuously and is healthy
 (``recorder_health``), else ``ListFunctions`` plus the per-function reads the selected rules need
-(``Rule.lambda_api_reads``). The inventory says which source it used and why.
+(``Rule.api_reads``). The inventory says which source it used and why.
 
 A resource that cannot be read becomes a ``Problem`` (never a default model): callers give it no
 verdict.
@@ -82,7 +82,7 @@ def read_functions(
     if source == "config":
         functions, problems = _read_from_config(clients.client("config"), progress)
     else:
-        reads = frozenset(read for rule in rules for read in rule.lambda_api_reads)
+        reads = frozenset(read for rule in rules for read in rule.api_reads)
         functions, problems = _read_from_lambda(clients.client("lambda"), reads, progress, workers)
     return Inventory(tuple(functions), source, tuple(problems), reason)
 
@@ -341,7 +341,7 @@ def read_function(lambda_client: Any, name: str, rules: Iterable[Rule]) -> Lambd
         if _code(error) == NOT_FOUND:
             return None
         raise
-    reads = frozenset(read for rule in rules for read in rule.lambda_api_reads)
+    reads = frozenset(read for rule in rules for read in rule.api_reads)
     return _with_reads(lambda_client, configuration, reads)
 
 
@@ -356,11 +356,13 @@ def _with_reads(
             if "GetFunctionConcurrency" in reads
             else None
         )
+        # ListFunctions and GetFunctionConfiguration carry no tags; the exemption tag is one.
+        tags = lambda_client.list_tags(Resource=arn).get("Tags") if "ListTags" in reads else None
     except ClientError as error:
         if _code(error) == NOT_FOUND:  # deleted between the listing and the read
             return None
         raise
-    return function_from_lambda_api(configuration, policy, concurrency)
+    return function_from_lambda_api(configuration, policy, concurrency, tags=tags)
 
 
 def _policy(

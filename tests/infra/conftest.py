@@ -49,6 +49,8 @@ FULL_OVERRIDES: dict[str, Any] = {
     "logLevel": "debug",
     "powertoolsLayerArn": LAYER,
     "alarmTopicArn": ALARM_TOPIC,
+    "exemptionTagKey": "acme:exempt",
+    "exemptionsDisabled": "lambda-function-public-access-prohibited",
 }
 
 

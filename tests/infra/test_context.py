@@ -90,7 +90,20 @@ def test_security_hub_export_off_drops_the_variable_and_the_grant(full_synth: Sy
         actions = set(policy_actions(policy))
         assert not [a for a in actions if a.startswith("securityhub:")]
         rule_actions = actions_for(get_rule(rule_id))
-        assert rule_actions - actions == {"securityhub:BatchImportFindings"}
+        assert rule_actions - actions == {
+            "securityhub:BatchImportFindings",
+            "securityhub:GetFindings",  # the exempted findings' workflow (rules.aws.workflow)
+            "securityhub:BatchUpdateFindings",
+        }
+
+
+def test_exemption_settings_reach_every_function(full_synth: Synth) -> None:
+    for rule_id in DEPLOYED:
+        _, function = rule_resource(full_synth.resources, rule_id, "Function/Resource")
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["EXEMPTION_TAG_KEY"] == "acme:exempt"
+        refused = rule_id == "lambda-function-public-access-prohibited"
+        assert variables["EXEMPTIONS_DISABLED"] == ("true" if refused else "false")
 
 
 def test_subnets_put_the_functions_in_a_vpc(full_synth: Synth) -> None:

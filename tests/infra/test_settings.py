@@ -214,3 +214,38 @@ def test_parameters_of_a_disabled_rule_are_validated_but_not_deployed() -> None:
 def test_bad_values_fail_naming_the_key(context: dict[str, Any], message: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(message)):
         settings(**context)
+
+
+def test_exemption_settings() -> None:
+    default = settings()
+    assert (default.exemption_tag_key, default.exemptions_disabled) == (
+        "guardrails:exempt",
+        frozenset(),
+    )
+    given = settings(
+        exemptionTagKey="team:exempt",
+        exemptionsDisabled="lambda-function-public-access-prohibited, lambda-inside-vpc",
+    )
+    assert given.exemption_tag_key == "team:exempt"
+    assert given.exemptions_disabled == {
+        "lambda-function-public-access-prohibited",
+        "lambda-inside-vpc",
+    }
+    # Any registry rule may be listed, deployed or not (walks the registry, not a hand list).
+    every = settings(exemptionsDisabled=[rule.id for rule in RULES])
+    assert every.exemptions_disabled == {rule.id for rule in RULES}
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"exemptionTagKey": "aws:exempt"}, "exemptionTagKey: 'aws:exempt': the aws: prefix"),
+        ({"exemptionTagKey": ""}, "exemptionTagKey: '': a tag key has 1 to 128"),
+        ({"exemptionTagKey": "a;b"}, "exemptionTagKey: 'a;b': a tag key has letters"),
+        ({"exemptionsDisabled": "lambda-nope"}, "exemptionsDisabled: unknown rule(s) lambda-nope"),
+        ({"exemptionsDisabled": {"a": 1}}, "exemptionsDisabled: expected a list"),
+    ],
+)
+def test_bad_exemption_settings_name_the_key(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        settings(**context)

@@ -109,6 +109,8 @@ def test_function_complies_with_the_five_rules(default_synth: Synth, rule: Any) 
     assert props["Environment"]["Variables"] == {
         "RULE_ID": rule.id,
         "SECURITY_HUB_EXPORT": "true",
+        "EXEMPTION_TAG_KEY": "guardrails:exempt",
+        "EXEMPTIONS_DISABLED": "false",
         "POWERTOOLS_SERVICE_NAME": {"Ref": "AWS::StackName"},  # per deployment: the dashboard
         "POWERTOOLS_METRICS_NAMESPACE": "LambdaGuardrails",
         "POWERTOOLS_LOG_LEVEL": "INFO",
