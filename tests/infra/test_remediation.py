@@ -498,7 +498,7 @@ def test_no_custom_action_unless_asked(deployments: dict[str, Deployment]) -> No
         ({"autoRemediateTrigger": "both"}, "is not one of"),
         ({"remediationMaximumAttempts": "26"}, "1-25"),
         ({"remediationRetrySeconds": "0"}, "1-2678000"),
-        ({"exemptionTagKey": "aws:exempt"}, "not a valid tag key"),
+        ({"exemptionTagKey": "aws:exempt"}, "exemptionTagKey: .aws:exempt.: the aws: prefix is reserved"),
         ({"remediationCustomAction": "yes"}, "custom action ARN"),
         (
             {
