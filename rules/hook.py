@@ -26,8 +26,9 @@ keys as the Config rules: ``HOOK_RULES`` (the enabled rule ids, comma-separated)
 ``fail``: the hook's FailureMode, said in every message).
 
 Environment variable values in a Function's properties are never logged nor answered: the model
-keeps names only, and every text this function logs or returns is scrubbed of the request's
-values besides.
+keeps names only, the adapter describes an environment it cannot read by its names only, and
+every text this function logs or returns is scrubbed besides of the request's values of
+``SCRUB_MIN_LENGTH`` (8) characters or more (a shorter one would garble the words around it).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ PUBLIC_ACCESS = public_access.RULE.id
 # Stands for the function a Permission or Url targets: the request does not hold it.
 STAND_IN = "HookTarget"
 REDACTED = "<redacted>"
+# Values shorter than this are not scrubbed from texts (see ``scrubbed``).
+SCRUB_MIN_LENGTH = 8
 SUBJECT = "Lambda Guardrails"
 
 
@@ -267,9 +270,14 @@ def _strings(values: Iterable[Any]) -> set[str]:
 
 
 def scrubbed(text: str, secrets: set[str]) -> str:
+    """``text`` without the values of at least ``SCRUB_MIN_LENGTH`` characters. The adapter never
+    describes a value (names only), so this is a second line for a text quoting a request field
+    (an exception's message); a shorter value (``"e"``, ``"1"``) would only garble the words
+    around it, and what it could reveal is no secret of note."""
     # Longest first: a value containing another is removed whole.
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+        if len(secret) >= SCRUB_MIN_LENGTH:
+            text = text.replace(secret, REDACTED)
     return text
 
 

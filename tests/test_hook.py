@@ -320,3 +320,21 @@ def _run_with_secrets(
     assert logs.getvalue().count('"message":"no verdict"') == 2
     for secret in SECRETS:
         assert secret not in text
+
+
+def test_short_values_do_not_garble_messages_and_long_ones_are_scrubbed() -> None:
+    event = request("function_secret_env")
+    properties = event["requestData"]["targetModel"]["resourceProperties"]
+    # "e" is in every other word of a message; "r" likewise: neither is cut out of the words.
+    properties["Environment"]["Variables"] = {"A": "e", "B": "r", "C": SECRETS[0]}
+    properties.pop("KmsKeyArn", None)
+    result = answer(event)
+    assert result["errorCode"] == "NonCompliant"
+    assert "<redacted>" not in result["message"]
+    assert "PaymentsHandler" in result["message"]
+    assert "3 environment variable(s)" in result["message"]
+    # An error quoting a long value still has it scrubbed (the second line behind the adapter).
+    bad = request("function_secret_env")
+    bad["awsAccountId"] = SECRETS[0]
+    failed = answer(bad)
+    assert failed["errorCode"] == "InternalFailure" and SECRETS[0] not in failed["message"]

@@ -129,6 +129,10 @@ STATEMENT_CONDITIONS = {
 # Lambda's own name for the unpublished code: a permission on it is the function's.
 LATEST = "$LATEST"
 DESCRIPTION_LIMIT = 100
+# What a description prints for a literal that may be a secret (an environment variable value).
+SECRET_PLACEHOLDER = "<value>"
+# Intrinsics whose arguments are names (of a parameter, resource, mapping or export).
+NAME_FUNCTIONS = frozenset({"Ref", "Fn::GetAtt", "Fn::FindInMap", "Fn::ImportValue"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,8 +413,11 @@ def _function_unknowns(
         path, value = (
             ("Environment.Variables", variables) if inner_unknown else ("Environment", environment)
         )
+        # Names only: the variables' values (a password in a Fn::If branch) are never described.
         found.append(
-            UnresolvedValue(logical_id, path, describe_intrinsic(value), ModelField.ENVIRONMENT)
+            UnresolvedValue(
+                logical_id, path, describe_intrinsic(value, secret=True), ModelField.ENVIRONMENT
+            )
         )
     reserved = properties.get("ReservedConcurrentExecutions")
     if isinstance(reserved, JSON_OBJECT) and _reserved(reserved, resolver) is None:
@@ -533,30 +540,49 @@ def _get_att(argument: Any) -> tuple[str, str] | None:
     return None
 
 
-def describe_intrinsic(value: Any) -> str:
+def describe_intrinsic(value: Any, *, secret: bool = False) -> str:
     """How an annotation names a value the template computes: ``Ref MyParam``,
-    ``Fn::FindInMap [Accounts, Partner, Id]``, ``Fn::ImportValue shared-account``."""
-    text = _described(value)
+    ``Fn::FindInMap [Accounts, Partner, Id]``, ``Fn::ImportValue shared-account``.
+
+    With ``secret`` (a value in a position that may hold one: ``Environment``, whose values no
+    report repeats) a literal object is named by its keys only (``{DB_PASSWORD: <value>}``) and
+    every literal but a name (what ``Ref``, ``Fn::GetAtt``, ``Fn::FindInMap`` and
+    ``Fn::ImportValue`` take, a ``Fn::If`` condition) is ``<value>``: a ``Fn::Sub``,
+    ``Fn::Join`` or ``Fn::Select`` there may spell a secret out."""
+    text = _described(value, secret)
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 3] + "..."
 
 
-def _described(value: Any) -> str:
+def _described(value: Any, secret: bool) -> str:
     if isinstance(value, JSON_OBJECT) and _is_intrinsic(value):
         ((function, argument),) = value.items()
-        return f"{function} {_described_argument(argument)}"
-    return _described_argument(value)
+        return f"{function} {_described_call(function, argument, secret)}"
+    return _described_argument(value, secret)
 
 
-def _described_argument(argument: Any) -> str:
+def _described_call(function: str, argument: Any, secret: bool) -> str:
+    """An intrinsic's argument; the names it takes are never secret."""
+    if function in NAME_FUNCTIONS:
+        return _described_argument(argument, secret=False)
+    if function == "Fn::If" and isinstance(argument, list) and argument:
+        condition, *branches = argument
+        return _described_argument([condition], secret=False)[:-1] + "".join(
+            ", " + _described_argument(branch, secret) for branch in branches
+        ) + "]"
+    return _described_argument(argument, secret)
+
+
+def _described_argument(argument: Any, secret: bool) -> str:
     if isinstance(argument, str):
-        return argument
+        return SECRET_PLACEHOLDER if secret else argument
     if isinstance(argument, list):
-        return "[" + ", ".join(_described_argument(item) for item in argument) + "]"
+        return "[" + ", ".join(_described_argument(item, secret) for item in argument) + "]"
     if isinstance(argument, JSON_OBJECT) and _is_intrinsic(argument):
-        return "(" + _described(argument) + ")"
+        return "(" + _described(argument, secret) + ")"
     if isinstance(argument, JSON_OBJECT):  # a literal object (``{}``, a variables map)
-        return "{" + ", ".join(f"{k}: {_described_argument(v)}" for k, v in argument.items()) + "}"
-    return json.dumps(argument)
+        items = (f"{k}: {_described_argument(v, secret)}" for k, v in argument.items())
+        return "{" + ", ".join(items) + "}"
+    return SECRET_PLACEHOLDER if secret else json.dumps(argument)
 
 
 class _Resolver:

@@ -250,7 +250,7 @@ def test_unknown_environment_without_a_key_is_decided_by_it_not_an_error() -> No
     result = evaluations(document, "Fn")["lambda-env-vars-cmk-encrypted"]
     assert result.compliance is Compliance.NON_COMPLIANT
     assert result.unresolved == (
-        "Fn.Environment is Fn::If [Secret, {Variables: {S: x}}, (Ref AWS::NoValue)]",
+        "Fn.Environment is Fn::If [Secret, {Variables: {S: <value>}}, (Ref AWS::NoValue)]",
     )
     assert "AWS Config" not in result.annotation
 
