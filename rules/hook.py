@@ -9,11 +9,12 @@ the registry's checks judge it:
   resource policy);
 - a Permission: the public-access rule, on the statement Lambda would add for it (the function
   it grants on is not in the request, so only the statement is judged);
-- a Url: the public-access rule; ``AuthType NONE`` is judged as the grant it needs to be called
-  (``lambda:InvokeFunctionUrl`` for ``*``), ``AWS_IAM`` passes.
+- a Url: the public-access rule, on the URL alone, as in a template whose function is elsewhere:
+  AWS lets the public call a URL of ``AuthType NONE`` only through a public permission, which
+  the hook judges when that Permission is deployed.
 
-Functions and Permissions go through ``rules.template_eval.evaluate_template``, as in the pack
-and ``check-template``: a value still unresolved in the request is taken at its worst and
+Every resource goes through ``rules.template_eval.evaluate_template``, as in the pack and
+``check-template``: a value still unresolved in the request is taken at its worst and
 named when it decides; a field the request cannot tell (who manages a KMS key given by ARN is
 only known to ``kms:DescribeKey``, which this function may not call) is judged as in a
 template. Any NON_COMPLIANT verdict answers FAILED with
@@ -45,8 +46,6 @@ from rules.adapters.cloudformation import (
     PERMISSION,
     URL,
     StackEnvironment,
-    describe_intrinsic,
-    read_template,
 )
 from rules.adapters.common import JSON_OBJECT, arn_field
 from rules.adapters.hook_request import (
@@ -54,13 +53,14 @@ from rules.adapters.hook_request import (
     HookErrorCode,
     HookRequest,
     HookStatus,
+    InvalidHookRequestError,
     client_request_token,
     parse_request,
     response,
 )
 from rules.checks import public_access
 from rules.errors import GuardrailsError
-from rules.model import Compliance, LambdaFunction, Verdict
+from rules.model import Compliance, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
@@ -73,8 +73,6 @@ MODE_VARIABLE = "DEPLOYMENT_HOOK_MODE"
 MODES = ("warn", "fail")
 TARGET_TYPES = (FUNCTION, PERMISSION, URL)
 PUBLIC_ACCESS = public_access.RULE.id
-# Stands for the function a Permission or Url targets: the request does not hold it.
-STAND_IN = "HookTarget"
 REDACTED = "<redacted>"
 # Values shorter than this are not scrubbed from texts (see ``scrubbed``).
 SCRUB_MIN_LENGTH = 8
@@ -148,9 +146,8 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
         rules = [rule for rule in settings.rules if rule.id == PUBLIC_ACCESS]
     if not rules:
         return Judgement(label, (), f"no enabled rule judges {request.target_type}")
-    if request.target_type == URL:
-        verdict = _url_verdict(request, env, settings.parameters[PUBLIC_ACCESS])
-        return Judgement(label, ((PUBLIC_ACCESS, verdict),))
+    if request.target_type == URL and "AuthType" not in request.properties:
+        raise InvalidHookRequestError("the function URL has no AuthType (a required property)")
     template = {
         "Resources": {
             _logical_id(request): {
@@ -160,7 +157,8 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
         }
     }
     # The same evaluation as the pack and check-template: a Function with its unknowns taken at
-    # their worst; a Permission, whose function is not in the request, judged on its statement.
+    # their worst; a Permission or Url, whose function is not in the request, judged on what it
+    # holds (the template evaluation's one stand-in function).
     results = evaluate_template(template, rules, settings.parameters, env)
     return Judgement(
         label,
@@ -176,44 +174,6 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
 
 def _logical_id(request: HookRequest) -> str:
     return request.logical_id or "Resource"
-
-
-def _stand_in(logical_id: str) -> str:
-    return STAND_IN if logical_id != STAND_IN else f"{STAND_IN}Function"
-
-
-def _holding(
-    stand_in: str, logical_id: str, permission: Mapping[str, Any], env: StackEnvironment
-) -> LambdaFunction:
-    resources = {
-        stand_in: {"Type": FUNCTION, "Properties": {}},
-        logical_id: {"Type": PERMISSION, "Properties": dict(permission)},
-    }
-    return read_template({"Resources": resources}, env).functions[stand_in]
-
-
-def _url_verdict(request: HookRequest, env: StackEnvironment, parameters: Parameters) -> Verdict:
-    """``AWS_IAM`` passes; ``NONE`` or a value unresolved in the request is judged as the
-    public grant a URL of auth type NONE needs (Principal ``*``, lambda:InvokeFunctionUrl)."""
-    auth_type = request.properties.get("AuthType")
-    if auth_type == "AWS_IAM":
-        return Verdict(Compliance.COMPLIANT, "function URL auth type is AWS_IAM")
-    if auth_type != "NONE" and not isinstance(auth_type, JSON_OBJECT):
-        raise GuardrailsError("AuthType of the function URL is missing or not AWS_IAM or NONE")
-    logical_id = _logical_id(request)
-    stand_in = _stand_in(logical_id)
-    grant = {
-        "FunctionName": {"Ref": stand_in},
-        "Action": "lambda:InvokeFunctionUrl",
-        "Principal": "*",
-        "FunctionUrlAuthType": auth_type,
-    }
-    verdict = public_access.RULE.check(_holding(stand_in, logical_id, grant, env), parameters)
-    return Verdict(
-        verdict.compliance,
-        f"function URL with AuthType {describe_intrinsic(auth_type)} is judged as the grant it "
-        f"needs to be called: {verdict.annotation}",
-    )
 
 
 def message_of(judgement: Judgement, mode: str) -> str:
