@@ -109,6 +109,9 @@ ARN_SHAPES = {
     EVENTS_RULE: ResourceShape("events", "rule/{name}", "Name", "name"),
     "AWS::IAM::Role": ResourceShape("iam", "role{path}{name}", "RoleName", "name", regional=False),
 }
+# The Region of a stack deployed to a Region known only at deploy time: never a guessed one, so
+# no ARN built from ``AWS::Region`` matches a listed ARN (dlqArns, kmsKeyArns) by chance.
+UNKNOWN_REGION = unresolved_value("Ref AWS::Region")
 # What ``Ref AWS::AccountId`` stands for in an environment-agnostic stack.
 PLACEHOLDER_ACCOUNT = "123456789012"
 URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
@@ -138,7 +141,8 @@ NAME_FUNCTIONS = frozenset({"Ref", "Fn::GetAtt", "Fn::FindInMap", "Fn::ImportVal
 @dataclass(frozen=True, slots=True)
 class StackEnvironment:
     """Where the template is deployed. ``account=None``: an environment-agnostic stack (CDK's
-    default), deployed to an account known only at deploy time."""
+    default), deployed to an account known only at deploy time; ``region=UNKNOWN_REGION``: a
+    Region known only at deploy time (ARNs hold its marker, which matches no listed ARN)."""
 
     account: str | None = None
     region: str = "us-east-1"
