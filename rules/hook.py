@@ -37,12 +37,13 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rules.adapters.cloudformation import (
     FUNCTION,
+    KMS_KEY_ARN,
     PERMISSION,
     URL,
     StackEnvironment,
@@ -58,9 +59,11 @@ from rules.adapters.hook_request import (
     parse_request,
     response,
 )
-from rules.checks import public_access
+from rules.aws.clients import ClientOptions, Clients, new_session
+from rules.aws.kms import KEY_MANAGERS
+from rules.checks import env_vars_cmk, public_access
 from rules.errors import GuardrailsError
-from rules.model import Compliance, Verdict
+from rules.model import Compliance, KeyManager, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
@@ -73,6 +76,7 @@ MODE_VARIABLE = "DEPLOYMENT_HOOK_MODE"
 MODES = ("warn", "fail")
 TARGET_TYPES = (FUNCTION, PERMISSION, URL)
 PUBLIC_ACCESS = public_access.RULE.id
+CMK = env_vars_cmk.RULE.id
 REDACTED = "<redacted>"
 # Values shorter than this are not scrubbed from texts (see ``scrubbed``).
 SCRUB_MIN_LENGTH = 8
@@ -243,19 +247,72 @@ def scrubbed(text: str, secrets: set[str]) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    return handle(event, env=os.environ, invoked_arn=getattr(context, "invoked_function_arn", None))
+    return handle(
+        event,
+        env=os.environ,
+        invoked_arn=getattr(context, "invoked_function_arn", None),
+        kms=lambda: own_kms(os.environ.get("AWS_REGION", "us-east-1")),
+    )
 
 
-def handle(event: Any, *, env: Mapping[str, str], invoked_arn: str | None) -> dict[str, Any]:
-    """One hook invocation: its answer, whatever happens (an error answers InternalFailure)."""
+_own_clients: Clients | None = None
+
+
+def own_kms(region: str) -> Any:
+    """This function's KMS client: one per container, created on first use (never at import)."""
+    global _own_clients  # noqa: PLW0603 - reused across invocations of a warm container
+    if _own_clients is None:
+        _own_clients = Clients(new_session(), ClientOptions(region))
+    return _own_clients.client("kms")
+
+
+def handle(
+    event: Any, *, env: Mapping[str, str], invoked_arn: str | None, kms: Callable[[], Any]
+) -> dict[str, Any]:
+    """One hook invocation: its answer, whatever happens (an error answers InternalFailure).
+    ``kms`` gives the KMS client DescribeKey is asked with, only when a key's manager matters."""
     count("HookInvocations")
     try:
-        return _answer(event, env, invoked_arn)
+        return _answer(event, env, invoked_arn, kms)
     finally:
         metrics.flush_metrics()
 
 
-def _answer(event: Any, env: Mapping[str, str], invoked_arn: str | None) -> dict[str, Any]:
+def key_managers(
+    request: HookRequest, settings: HookSettings, kms: Callable[[], Any]
+) -> tuple[tuple[str, KeyManager], ...]:
+    """Who manages the Function's key, from kms:DescribeKey (cached per key), when the CMK rule
+    needs it: the key is given by a key ARN of this account (an alias ARN, or another account's
+    key, names its manager; the role may describe this account's keys only) and the function
+    has environment variables. A DescribeKey that fails raises ``KeyManagerError`` naming the
+    key: no verdict (InternalFailure), as the live rule gives none."""
+    if request.target_type != FUNCTION or CMK not in {rule.id for rule in settings.rules}:
+        return ()
+    key = request.properties.get("KmsKeyArn")
+    if not isinstance(key, str) or not KMS_KEY_ARN.fullmatch(key):
+        return ()
+    if arn_field(key, 4) != request.account_id or not _may_have_variables(request.properties):
+        return ()
+    return ((key, KEY_MANAGERS.manager(kms(), key)),)
+
+
+def _may_have_variables(properties: Mapping[str, Any]) -> bool:
+    """False only when the properties say there are none: no Environment, or no Variables in
+    a literal one (a still-unresolved value may hold some)."""
+    environment = properties.get("Environment")
+    if environment is None:
+        return False
+    if not isinstance(environment, JSON_OBJECT) or any(
+        key == "Ref" or str(key).startswith("Fn::") for key in environment
+    ):
+        return True
+    variables = environment.get("Variables")
+    return variables is not None and variables != {}
+
+
+def _answer(
+    event: Any, env: Mapping[str, str], invoked_arn: str | None, kms: Callable[[], Any]
+) -> dict[str, Any]:
     token = client_request_token(event)
     secrets = secret_values(event)
     try:
@@ -267,7 +324,10 @@ def _answer(event: Any, env: Mapping[str, str], invoked_arn: str | None) -> dict
             action=request.action.value,
             stack_id=request.stack_id,
         )
-        stack_env = stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1"))
+        stack_env = replace(
+            stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1")),
+            key_managers=key_managers(request, settings, kms),
+        )
         judgement = judge(request, settings, stack_env)
         text = scrubbed(message_of(judgement, settings.mode), secrets)
     except Exception as error:  # noqa: BLE001 - no verdict is InternalFailure, never SUCCESS

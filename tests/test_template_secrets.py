@@ -35,9 +35,7 @@ SECRETS = {
 }
 # Function logical id -> its Environment property (each variables map unreadable at synth time).
 ENVIRONMENTS: dict[str, Any] = {
-    "InIf": {
-        "Variables": {"Fn::If": ["IsProd", {"DB_PASSWORD": SECRETS["IfSecret"]}, NO_VALUE]}
-    },
+    "InIf": {"Variables": {"Fn::If": ["IsProd", {"DB_PASSWORD": SECRETS["IfSecret"]}, NO_VALUE]}},
     "InSub": {
         "Fn::If": [
             "IsProd",
@@ -137,6 +135,10 @@ def test_the_pack_reports_no_value(tmp_path: Path) -> None:
     assert_no_secret(report)
 
 
+def _no_kms() -> None:
+    raise AssertionError("no key: DescribeKey is never asked")
+
+
 def test_the_hook_answers_and_logs_no_value(capsys: pytest.CaptureFixture[str]) -> None:
     base = json.loads((EVENTS / "hook_function_secret_env.json").read_text())
     env = {
@@ -152,7 +154,7 @@ def test_the_hook_answers_and_logs_no_value(capsys: pytest.CaptureFixture[str]) 
         properties = event["requestData"]["targetModel"]["resourceProperties"]
         properties.pop("KmsKeyArn", None)
         properties["Environment"] = environment
-        answers.append(handle(event, env=env, invoked_arn=None))
+        answers.append(handle(event, env=env, invoked_arn=None, kms=_no_kms))
     assert {a["errorCode"] for a in answers} == {"NonCompliant"}
     assert any("DB_PASSWORD" in a["message"] for a in answers)
     out = capsys.readouterr()

@@ -37,9 +37,11 @@ Environments. An ``Environment`` or ``Variables`` given by an intrinsic (``Fn::I
 ``environment_variable_names`` unknown (None), never "no variables". ``Ref AWS::NoValue`` there
 means none.
 
-Keys. The template's own ``AWS::KMS::Key`` is customer managed; any other key ARN the template
-spells out gets ``KeyManager.UNVERIFIED`` (nothing asks KMS at synth time: the annotation says
-so); a key that stays unresolved has an unknown manager.
+Keys. The template's own ``AWS::KMS::Key`` is customer managed; an alias ARN names its key's
+manager; any other key ARN the template spells out has an unknown manager, listed in
+``unknowns`` (``ModelField.KEY_MANAGER``): only kms:DescribeKey tells, nothing asks KMS at synth
+time, and an AWS managed key has a key ARN too. A caller that did ask passes the answers in
+``StackEnvironment.key_managers``. A key that stays unresolved has an unknown manager too.
 """
 
 from __future__ import annotations
@@ -119,7 +121,8 @@ SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 # CloudFormation reads an Integer property given as a string holding one ("5").
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 VERSION_NUMBER = re.compile(r"[0-9]+")
-KMS_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:[0-9]{12}:(key|alias)/.+")
+# A key given by its key ARN (an alias ARN names its key's manager: alias/aws/... is AWS's).
+KMS_KEY_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:[0-9]{12}:key/.+")
 # AWS::Lambda::Permission properties -> the condition AddPermission writes for each.
 STATEMENT_CONDITIONS = {
     "SourceAccount": ("StringEquals", "AWS:SourceAccount"),
@@ -147,6 +150,9 @@ class StackEnvironment:
     account: str | None = None
     region: str = "us-east-1"
     partition: str = "aws"
+    # Who manages each key ARN, as kms:DescribeKey told a caller that may ask (the hook): a key
+    # listed here has a known manager; any other key ARN's manager is an unresolved value.
+    key_managers: tuple[tuple[str, KeyManager], ...] = ()
 
 
 class Qualifier(NamedTuple):
@@ -409,7 +415,24 @@ def _function_unknowns(
             note(f"{prop}.{inner}", _literal_object(outer).get(inner), model_field)
         else:  # the whole object is computed (Fn::If ...): its subnets / target are unknown
             note(prop, outer, model_field, whole=True)
-    note("KmsKeyArn", properties.get("KmsKeyArn"), ModelField.KMS_KEY)
+    key = properties.get("KmsKeyArn")
+    note("KmsKeyArn", key, ModelField.KMS_KEY)
+    key_text = "" if key is None or _maybe_absent(key) else resolver.text(key)
+    if (
+        KMS_KEY_ARN.fullmatch(key_text)
+        and not unresolved_sources(key_text)
+        and resolver.key_manager(key) is None
+    ):
+        # A key given by its key ARN: its ARN does not say who manages it (an AWS managed key
+        # has one too), and nothing asks KMS at synth time. Never guessed: an unknown.
+        found.append(
+            UnresolvedValue(
+                logical_id,
+                "KmsKeyArn",
+                f"key {key_text}, whose manager only kms:DescribeKey tells",
+                ModelField.KEY_MANAGER,
+            )
+        )
     environment = properties.get("Environment")
     if _variable_names(environment) is None:
         variables = environment.get("Variables") if isinstance(environment, JSON_OBJECT) else None
@@ -729,9 +752,10 @@ class _Resolver:
         return unresolved_value(describe_intrinsic(value))
 
     def key_manager(self, value: Any) -> KeyManager | None:
-        """The template's own ``AWS::KMS::Key`` is customer managed; another key ARN the
-        template spells out is UNVERIFIED (nothing asks KMS at synth time); an unresolved key
-        has an unknown manager."""
+        """The template's own ``AWS::KMS::Key`` is customer managed; a key DescribeKey was asked
+        about (``StackEnvironment.key_managers``) has the manager it answered; any other key
+        has an unknown manager (None): only kms:DescribeKey tells, and a template is read
+        without it, so ``_function_unknowns`` lists it as a value known only at deploy time."""
         if value is None:
             return None
         own_keys = {
@@ -743,9 +767,7 @@ class _Resolver:
         text = self.text(value)
         if text in own_keys:
             return KeyManager.CUSTOMER
-        if unresolved_sources(text) or not KMS_ARN.fullmatch(text):
-            return None
-        return KeyManager.UNVERIFIED
+        return dict(self.env.key_managers).get(text)
 
     def _intrinsic(self, function: str, argument: Any) -> str | None:
         if function == "Ref":
