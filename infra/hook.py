@@ -3,9 +3,9 @@ function, permission and function URL CloudFormation or Cloud Control creates or
 
 One construct: the hook's function (the ``rules`` package's ``rules.hook.lambda_handler``, with
 the rule functions' code, layer, key, dead-letter queue, concurrency and subnets, so it passes
-the rules it runs), its role (logs, X-Ray, the queue and the key only: it reads nothing from
-AWS), the execution role CloudFormation hooks assume to invoke it, and the
-``AWS::CloudFormation::LambdaHook``.
+the rules it runs), its role (logs, X-Ray, the queue and the key, and ``kms:DescribeKey`` on the
+account's keys: who manages a function's key, which the CMK rule needs), the execution role
+CloudFormation hooks assume to invoke it, and the ``AWS::CloudFormation::LambdaHook``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from infra.rule_construct import (
     XRAY_ACTIONS,
     XRAY_WHY,
     RuleFunctionOptions,
+    nag_resource,
 )
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE
+from rules.permissions import KMS_DESCRIBE_KEY, Grant
 
 HANDLER = "rules.hook.lambda_handler"
 HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
@@ -68,16 +70,11 @@ def hook_alias() -> str:
     return alias
 
 
-def hook_arns() -> list[str]:
-    """The hook's type ARN as the execution role's trust sees it in aws:SourceArn:
-    ``arn:<partition>:cloudformation:<region>:<account>:type/hook/<alias, "::" as "-">``, and
-    the same with a version after it."""
-    name = "-".join(ALIAS_PREFIX) + "-" + ALIAS_NAME_PREFIX + stack_uuid()
-    arn = (
-        f"arn:{cdk.Aws.PARTITION}:cloudformation:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:"
-        f"type/hook/{name}"
+def account_resource(grant: Grant) -> str:
+    """``grant``'s resource in this stack's partition, region and account."""
+    return grant.resource.format(
+        partition=cdk.Aws.PARTITION, region=cdk.Aws.REGION, account=cdk.Aws.ACCOUNT_ID
     )
-    return [arn, f"{arn}/*"]
 
 
 def hook_environment(
@@ -140,13 +137,18 @@ class DeploymentHook(Construct):
                 actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
             ),
             iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
+            # The CMK rule's one AWS read, as in the rule's own role (rules.permissions).
+            iam.PolicyStatement(
+                actions=list(KMS_DESCRIBE_KEY.actions),
+                resources=[account_resource(KMS_DESCRIBE_KEY)],
+            ),
         ]
         if in_vpc:
             statements.append(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
-            description="What the deployment hook's function calls (no AWS reads)",
+            description="What the deployment hook's function calls (kms:DescribeKey its only read)",
             statements=statements,
         )
         self.role = iam.Role(
@@ -214,8 +216,18 @@ class DeploymentHook(Construct):
         self._acknowledge(in_vpc)
 
     def _execution_role(self) -> iam.Role:
-        """Trusts only CloudFormation hooks of this account, as this hook; may invoke the
-        hook's function and nothing else."""
+        """Trusts only CloudFormation hooks of this account; may invoke the hook's function and
+        nothing else.
+
+        The trust is what AWS documents, nothing guessed: a wrong condition would stop
+        CloudFormation assuming the role, and with ``fail`` block every Lambda deployment of
+        the account. The Lambda Hook guide ("Prepare to create a Lambda Hook", execution role
+        trust policy) and the ``AWS::CloudFormation::LambdaHook`` template example trust
+        ``hooks.cloudformation.amazonaws.com`` with no condition; the hooks user guide's
+        execution role for hooks (custom hooks, the same service principal) adds
+        ``aws:SourceAccount`` = the account, which this role keeps ("the account as source").
+        Its ``aws:SourceArn`` (``type/hook/<type name>/*``) is documented for registered hook
+        types only, not for a Lambda hook's alias: left out."""
         invoke = iam.ManagedPolicy(
             self,
             "InvokePolicy",
@@ -230,10 +242,7 @@ class DeploymentHook(Construct):
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal(HOOK_SERVICE).with_conditions(
-                {
-                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": hook_arns()},
-                }
+                {"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}}
             ),
             description="CloudFormation hooks assume it to invoke the deployment hook's function",
             managed_policies=[invoke],
@@ -242,6 +251,13 @@ class DeploymentHook(Construct):
     def _acknowledge(self, in_vpc: bool) -> None:
         why = "; ".join(filter(None, (XRAY_WHY, VPC_WHY if in_vpc else None)))
         acknowledge(self.policy, "IAM5", "Resource::*", why)
+        acknowledge(
+            self.policy,
+            "IAM5",
+            f"Resource::{nag_resource(KMS_DESCRIBE_KEY.resource)}",
+            "The hook judges functions whose keys it cannot know in advance: "
+            + KMS_DESCRIBE_KEY.why,
+        )
         if not in_vpc:
             acknowledge(
                 self.function,

@@ -34,7 +34,7 @@ from constructs import IConstruct
 
 from infra.settings import CONTEXT_DEFAULTS, _rule_ids, _rule_parameters
 from rules import __version__
-from rules.adapters.cloudformation import StackEnvironment
+from rules.adapters.cloudformation import UNKNOWN_REGION, StackEnvironment
 from rules.errors import GuardrailsError
 from rules.model import Compliance
 from rules.parameters import Parameters, parse_parameters
@@ -107,7 +107,7 @@ class LambdaGuardrailsChecks:
         for stack in context.stack_templates:
             template = json.loads(Path(stack.template_path).read_text(encoding="utf-8"))
             environment = StackEnvironment(
-                account=_known(stack.account_id), region=_known(stack.region) or "us-east-1"
+                account=_known(stack.account_id), region=_known(stack.region) or UNKNOWN_REGION
             )
             try:
                 results = evaluate_template(template, rules, parameters, environment)

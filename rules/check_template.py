@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from rules.adapters.cloudformation import StackEnvironment
+from rules.adapters.cloudformation import UNKNOWN_REGION, StackEnvironment
 from rules.errors import GuardrailsError
 from rules.fail_on import add_fail_on_argument, fails
 from rules.model import Compliance
@@ -83,7 +83,10 @@ def add_check_template_parser(commands: Any) -> None:
         "environment-agnostic stacks)",
     )
     check.add_argument(
-        "--region", default="us-east-1", help="the Region they are deployed to (us-east-1)"
+        "--region",
+        help="the Region they are deployed to (default: any, known only at deploy time: an ARN "
+        "built from AWS::Region then matches no dlqArns/kmsKeyArns entry, and a verdict it "
+        "decides is named as an unresolved value)",
     )
     check.add_argument("templates", nargs="+", metavar="TEMPLATE")
 
@@ -116,7 +119,7 @@ def run_check_template(
         len(args.account) == ACCOUNT_DIGITS and args.account.isdigit()
     ):
         return _fail(f"--account {args.account!r} is not a 12-digit account id")
-    environment = StackEnvironment(account=args.account, region=args.region)
+    environment = StackEnvironment(account=args.account, region=args.region or UNKNOWN_REGION)
     located: list[Located] = []
     problems: list[str] = []
     for path in args.templates:

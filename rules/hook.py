@@ -9,11 +9,12 @@ the registry's checks judge it:
   resource policy);
 - a Permission: the public-access rule, on the statement Lambda would add for it (the function
   it grants on is not in the request, so only the statement is judged);
-- a Url: the public-access rule; ``AuthType NONE`` is judged as the grant it needs to be called
-  (``lambda:InvokeFunctionUrl`` for ``*``), ``AWS_IAM`` passes.
+- a Url: the public-access rule, on the URL alone, as in a template whose function is elsewhere:
+  AWS lets the public call a URL of ``AuthType NONE`` only through a public permission, which
+  the hook judges when that Permission is deployed.
 
-Functions and Permissions go through ``rules.template_eval.evaluate_template``, as in the pack
-and ``check-template``: a value still unresolved in the request is taken at its worst and
+Every resource goes through ``rules.template_eval.evaluate_template``, as in the pack and
+``check-template``: a value still unresolved in the request is taken at its worst and
 named when it decides; a field the request cannot tell (who manages a KMS key given by ARN is
 only known to ``kms:DescribeKey``, which this function may not call) is judged as in a
 template. Any NON_COMPLIANT verdict answers FAILED with
@@ -26,8 +27,9 @@ keys as the Config rules: ``HOOK_RULES`` (the enabled rule ids, comma-separated)
 ``fail``: the hook's FailureMode, said in every message).
 
 Environment variable values in a Function's properties are never logged nor answered: the model
-keeps names only, and every text this function logs or returns is scrubbed of the request's
-values besides.
+keeps names only, the adapter describes an environment it cannot read by its names only, and
+every text this function logs or returns is scrubbed besides of the request's values of
+``SCRUB_MIN_LENGTH`` (8) characters or more (a shorter one would garble the words around it).
 """
 
 from __future__ import annotations
@@ -35,17 +37,16 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rules.adapters.cloudformation import (
     FUNCTION,
+    KMS_KEY_ARN,
     PERMISSION,
     URL,
     StackEnvironment,
-    describe_intrinsic,
-    read_template,
 )
 from rules.adapters.common import JSON_OBJECT, arn_field
 from rules.adapters.hook_request import (
@@ -53,13 +54,16 @@ from rules.adapters.hook_request import (
     HookErrorCode,
     HookRequest,
     HookStatus,
+    InvalidHookRequestError,
     client_request_token,
     parse_request,
     response,
 )
-from rules.checks import public_access
+from rules.aws.clients import ClientOptions, Clients, new_session
+from rules.aws.kms import KEY_MANAGERS
+from rules.checks import env_vars_cmk, public_access
 from rules.errors import GuardrailsError
-from rules.model import Compliance, LambdaFunction, Verdict
+from rules.model import Compliance, KeyManager, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
@@ -72,9 +76,10 @@ MODE_VARIABLE = "DEPLOYMENT_HOOK_MODE"
 MODES = ("warn", "fail")
 TARGET_TYPES = (FUNCTION, PERMISSION, URL)
 PUBLIC_ACCESS = public_access.RULE.id
-# Stands for the function a Permission or Url targets: the request does not hold it.
-STAND_IN = "HookTarget"
+CMK = env_vars_cmk.RULE.id
 REDACTED = "<redacted>"
+# Values shorter than this are not scrubbed from texts (see ``scrubbed``).
+SCRUB_MIN_LENGTH = 8
 SUBJECT = "Lambda Guardrails"
 
 
@@ -145,9 +150,8 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
         rules = [rule for rule in settings.rules if rule.id == PUBLIC_ACCESS]
     if not rules:
         return Judgement(label, (), f"no enabled rule judges {request.target_type}")
-    if request.target_type == URL:
-        verdict = _url_verdict(request, env, settings.parameters[PUBLIC_ACCESS])
-        return Judgement(label, ((PUBLIC_ACCESS, verdict),))
+    if request.target_type == URL and "AuthType" not in request.properties:
+        raise InvalidHookRequestError("the function URL has no AuthType (a required property)")
     template = {
         "Resources": {
             _logical_id(request): {
@@ -157,7 +161,8 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
         }
     }
     # The same evaluation as the pack and check-template: a Function with its unknowns taken at
-    # their worst; a Permission, whose function is not in the request, judged on its statement.
+    # their worst; a Permission or Url, whose function is not in the request, judged on what it
+    # holds (the template evaluation's one stand-in function).
     results = evaluate_template(template, rules, settings.parameters, env)
     return Judgement(
         label,
@@ -173,44 +178,6 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
 
 def _logical_id(request: HookRequest) -> str:
     return request.logical_id or "Resource"
-
-
-def _stand_in(logical_id: str) -> str:
-    return STAND_IN if logical_id != STAND_IN else f"{STAND_IN}Function"
-
-
-def _holding(
-    stand_in: str, logical_id: str, permission: Mapping[str, Any], env: StackEnvironment
-) -> LambdaFunction:
-    resources = {
-        stand_in: {"Type": FUNCTION, "Properties": {}},
-        logical_id: {"Type": PERMISSION, "Properties": dict(permission)},
-    }
-    return read_template({"Resources": resources}, env).functions[stand_in]
-
-
-def _url_verdict(request: HookRequest, env: StackEnvironment, parameters: Parameters) -> Verdict:
-    """``AWS_IAM`` passes; ``NONE`` or a value unresolved in the request is judged as the
-    public grant a URL of auth type NONE needs (Principal ``*``, lambda:InvokeFunctionUrl)."""
-    auth_type = request.properties.get("AuthType")
-    if auth_type == "AWS_IAM":
-        return Verdict(Compliance.COMPLIANT, "function URL auth type is AWS_IAM")
-    if auth_type != "NONE" and not isinstance(auth_type, JSON_OBJECT):
-        raise GuardrailsError("AuthType of the function URL is missing or not AWS_IAM or NONE")
-    logical_id = _logical_id(request)
-    stand_in = _stand_in(logical_id)
-    grant = {
-        "FunctionName": {"Ref": stand_in},
-        "Action": "lambda:InvokeFunctionUrl",
-        "Principal": "*",
-        "FunctionUrlAuthType": auth_type,
-    }
-    verdict = public_access.RULE.check(_holding(stand_in, logical_id, grant, env), parameters)
-    return Verdict(
-        verdict.compliance,
-        f"function URL with AuthType {describe_intrinsic(auth_type)} is judged as the grant it "
-        f"needs to be called: {verdict.annotation}",
-    )
 
 
 def message_of(judgement: Judgement, mode: str) -> str:
@@ -267,27 +234,85 @@ def _strings(values: Iterable[Any]) -> set[str]:
 
 
 def scrubbed(text: str, secrets: set[str]) -> str:
+    """``text`` without the values of at least ``SCRUB_MIN_LENGTH`` characters. The adapter never
+    describes a value (names only), so this is a second line for a text quoting a request field
+    (an exception's message); a shorter value (``"e"``, ``"1"``) would only garble the words
+    around it, and what it could reveal is no secret of note."""
     # Longest first: a value containing another is removed whole.
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+        if len(secret) >= SCRUB_MIN_LENGTH:
+            text = text.replace(secret, REDACTED)
     return text
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    return handle(event, env=os.environ, invoked_arn=getattr(context, "invoked_function_arn", None))
+    return handle(
+        event,
+        env=os.environ,
+        invoked_arn=getattr(context, "invoked_function_arn", None),
+        kms=lambda: own_kms(os.environ.get("AWS_REGION", "us-east-1")),
+    )
 
 
-def handle(event: Any, *, env: Mapping[str, str], invoked_arn: str | None) -> dict[str, Any]:
-    """One hook invocation: its answer, whatever happens (an error answers InternalFailure)."""
+_own_clients: Clients | None = None
+
+
+def own_kms(region: str) -> Any:
+    """This function's KMS client: one per container, created on first use (never at import)."""
+    global _own_clients  # noqa: PLW0603 - reused across invocations of a warm container
+    if _own_clients is None:
+        _own_clients = Clients(new_session(), ClientOptions(region))
+    return _own_clients.client("kms")
+
+
+def handle(
+    event: Any, *, env: Mapping[str, str], invoked_arn: str | None, kms: Callable[[], Any]
+) -> dict[str, Any]:
+    """One hook invocation: its answer, whatever happens (an error answers InternalFailure).
+    ``kms`` gives the KMS client DescribeKey is asked with, only when a key's manager matters."""
     count("HookInvocations")
     try:
-        return _answer(event, env, invoked_arn)
+        return _answer(event, env, invoked_arn, kms)
     finally:
         metrics.flush_metrics()
 
 
-def _answer(event: Any, env: Mapping[str, str], invoked_arn: str | None) -> dict[str, Any]:
+def key_managers(
+    request: HookRequest, settings: HookSettings, kms: Callable[[], Any]
+) -> tuple[tuple[str, KeyManager], ...]:
+    """Who manages the Function's key, from kms:DescribeKey (cached per key), when the CMK rule
+    needs it: the key is given by a key ARN of this account (an alias ARN, or another account's
+    key, names its manager; the role may describe this account's keys only) and the function
+    has environment variables. A DescribeKey that fails raises ``KeyManagerError`` naming the
+    key: no verdict (InternalFailure), as the live rule gives none."""
+    if request.target_type != FUNCTION or CMK not in {rule.id for rule in settings.rules}:
+        return ()
+    key = request.properties.get("KmsKeyArn")
+    if not isinstance(key, str) or not KMS_KEY_ARN.fullmatch(key):
+        return ()
+    if arn_field(key, 4) != request.account_id or not _may_have_variables(request.properties):
+        return ()
+    return ((key, KEY_MANAGERS.manager(kms(), key)),)
+
+
+def _may_have_variables(properties: Mapping[str, Any]) -> bool:
+    """False only when the properties say there are none: no Environment, or no Variables in
+    a literal one (a still-unresolved value may hold some)."""
+    environment = properties.get("Environment")
+    if environment is None:
+        return False
+    if not isinstance(environment, JSON_OBJECT) or any(
+        key == "Ref" or str(key).startswith("Fn::") for key in environment
+    ):
+        return True
+    variables = environment.get("Variables")
+    return variables is not None and variables != {}
+
+
+def _answer(
+    event: Any, env: Mapping[str, str], invoked_arn: str | None, kms: Callable[[], Any]
+) -> dict[str, Any]:
     token = client_request_token(event)
     secrets = secret_values(event)
     try:
@@ -299,7 +324,10 @@ def _answer(event: Any, env: Mapping[str, str], invoked_arn: str | None) -> dict
             action=request.action.value,
             stack_id=request.stack_id,
         )
-        stack_env = stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1"))
+        stack_env = replace(
+            stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1")),
+            key_managers=key_managers(request, settings, kms),
+        )
         judgement = judge(request, settings, stack_env)
         text = scrubbed(message_of(judgement, settings.mode), secrets)
     except Exception as error:  # noqa: BLE001 - no verdict is InternalFailure, never SUCCESS

@@ -231,3 +231,29 @@ def test_readme_shows_the_three_ways_with_one_command_each() -> None:
         "-c deploymentHook=fail",
     ):
         assert command in section
+
+
+REGIONAL_DLQ = (
+    "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+    "      DeadLetterConfig:\n"
+    "        TargetArn: !Sub arn:${AWS::Partition}:sqs:${AWS::Region}:111122223333:dlq\n"
+)
+
+
+def test_an_unknown_region_is_never_guessed_for_a_listed_arn(tmp_path: Path) -> None:
+    path = tmp_path / "regional.yaml"
+    path.write_text(REGIONAL_DLQ)
+    listed = json.dumps({"dlqArns": "arn:aws:sqs:us-east-1:111122223333:dlq"})
+    base = ("--rule", "lambda-dlq-check", "--parameters", listed, "--format", "jsonl")
+    # Without --region the Region is known only at deploy time: no match on a guess; the
+    # verdict is decided by AWS::Region, named, and UNKNOWN on request.
+    (row,) = json_lines(run(*base, str(path))[1])
+    assert row["compliance"] == "NON_COMPLIANT"
+    assert "Ref AWS::Region" in row["annotation"]
+    (row,) = json_lines(run(*base, "--unknown", "unknown", str(path))[1])
+    assert row["compliance"] == "UNKNOWN"
+    # The Region given: the listed queue is the one the template names.
+    (row,) = json_lines(run(*base, "--region", "us-east-1", str(path))[1])
+    assert row["compliance"] == "COMPLIANT"
+    (row,) = json_lines(run(*base, "--region", "eu-west-1", str(path))[1])
+    assert row["compliance"] == "NON_COMPLIANT"

@@ -37,9 +37,11 @@ Environments. An ``Environment`` or ``Variables`` given by an intrinsic (``Fn::I
 ``environment_variable_names`` unknown (None), never "no variables". ``Ref AWS::NoValue`` there
 means none.
 
-Keys. The template's own ``AWS::KMS::Key`` is customer managed; any other key ARN the template
-spells out gets ``KeyManager.UNVERIFIED`` (nothing asks KMS at synth time: the annotation says
-so); a key that stays unresolved has an unknown manager.
+Keys. The template's own ``AWS::KMS::Key`` is customer managed; an alias ARN names its key's
+manager; any other key ARN the template spells out has an unknown manager, listed in
+``unknowns`` (``ModelField.KEY_MANAGER``): only kms:DescribeKey tells, nothing asks KMS at synth
+time, and an AWS managed key has a key ARN too. A caller that did ask passes the answers in
+``StackEnvironment.key_managers``. A key that stays unresolved has an unknown manager too.
 """
 
 from __future__ import annotations
@@ -109,6 +111,9 @@ ARN_SHAPES = {
     EVENTS_RULE: ResourceShape("events", "rule/{name}", "Name", "name"),
     "AWS::IAM::Role": ResourceShape("iam", "role{path}{name}", "RoleName", "name", regional=False),
 }
+# The Region of a stack deployed to a Region known only at deploy time: never a guessed one, so
+# no ARN built from ``AWS::Region`` matches a listed ARN (dlqArns, kmsKeyArns) by chance.
+UNKNOWN_REGION = unresolved_value("Ref AWS::Region")
 # What ``Ref AWS::AccountId`` stands for in an environment-agnostic stack.
 PLACEHOLDER_ACCOUNT = "123456789012"
 URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov", "aws-iso-b": "sc2s.sgov.gov"}
@@ -116,7 +121,8 @@ SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 # CloudFormation reads an Integer property given as a string holding one ("5").
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 VERSION_NUMBER = re.compile(r"[0-9]+")
-KMS_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:[0-9]{12}:(key|alias)/.+")
+# A key given by its key ARN (an alias ARN names its key's manager: alias/aws/... is AWS's).
+KMS_KEY_ARN = re.compile(r"arn:[^:]+:kms:[^:]*:[0-9]{12}:key/.+")
 # AWS::Lambda::Permission properties -> the condition AddPermission writes for each.
 STATEMENT_CONDITIONS = {
     "SourceAccount": ("StringEquals", "AWS:SourceAccount"),
@@ -129,16 +135,24 @@ STATEMENT_CONDITIONS = {
 # Lambda's own name for the unpublished code: a permission on it is the function's.
 LATEST = "$LATEST"
 DESCRIPTION_LIMIT = 100
+# What a description prints for a literal that may be a secret (an environment variable value).
+SECRET_PLACEHOLDER = "<value>"
+# Intrinsics whose arguments are names (of a parameter, resource, mapping or export).
+NAME_FUNCTIONS = frozenset({"Ref", "Fn::GetAtt", "Fn::FindInMap", "Fn::ImportValue"})
 
 
 @dataclass(frozen=True, slots=True)
 class StackEnvironment:
     """Where the template is deployed. ``account=None``: an environment-agnostic stack (CDK's
-    default), deployed to an account known only at deploy time."""
+    default), deployed to an account known only at deploy time; ``region=UNKNOWN_REGION``: a
+    Region known only at deploy time (ARNs hold its marker, which matches no listed ARN)."""
 
     account: str | None = None
     region: str = "us-east-1"
     partition: str = "aws"
+    # Who manages each key ARN, as kms:DescribeKey told a caller that may ask (the hook): a key
+    # listed here has a known manager; any other key ARN's manager is an unresolved value.
+    key_managers: tuple[tuple[str, KeyManager], ...] = ()
 
 
 class Qualifier(NamedTuple):
@@ -401,7 +415,24 @@ def _function_unknowns(
             note(f"{prop}.{inner}", _literal_object(outer).get(inner), model_field)
         else:  # the whole object is computed (Fn::If ...): its subnets / target are unknown
             note(prop, outer, model_field, whole=True)
-    note("KmsKeyArn", properties.get("KmsKeyArn"), ModelField.KMS_KEY)
+    key = properties.get("KmsKeyArn")
+    note("KmsKeyArn", key, ModelField.KMS_KEY)
+    key_text = "" if key is None or _maybe_absent(key) else resolver.text(key)
+    if (
+        KMS_KEY_ARN.fullmatch(key_text)
+        and not unresolved_sources(key_text)
+        and resolver.key_manager(key) is None
+    ):
+        # A key given by its key ARN: its ARN does not say who manages it (an AWS managed key
+        # has one too), and nothing asks KMS at synth time. Never guessed: an unknown.
+        found.append(
+            UnresolvedValue(
+                logical_id,
+                "KmsKeyArn",
+                f"key {key_text}, whose manager only kms:DescribeKey tells",
+                ModelField.KEY_MANAGER,
+            )
+        )
     environment = properties.get("Environment")
     if _variable_names(environment) is None:
         variables = environment.get("Variables") if isinstance(environment, JSON_OBJECT) else None
@@ -409,8 +440,11 @@ def _function_unknowns(
         path, value = (
             ("Environment.Variables", variables) if inner_unknown else ("Environment", environment)
         )
+        # Names only: the variables' values (a password in a Fn::If branch) are never described.
         found.append(
-            UnresolvedValue(logical_id, path, describe_intrinsic(value), ModelField.ENVIRONMENT)
+            UnresolvedValue(
+                logical_id, path, describe_intrinsic(value, secret=True), ModelField.ENVIRONMENT
+            )
         )
     reserved = properties.get("ReservedConcurrentExecutions")
     if isinstance(reserved, JSON_OBJECT) and _reserved(reserved, resolver) is None:
@@ -533,30 +567,49 @@ def _get_att(argument: Any) -> tuple[str, str] | None:
     return None
 
 
-def describe_intrinsic(value: Any) -> str:
+def describe_intrinsic(value: Any, *, secret: bool = False) -> str:
     """How an annotation names a value the template computes: ``Ref MyParam``,
-    ``Fn::FindInMap [Accounts, Partner, Id]``, ``Fn::ImportValue shared-account``."""
-    text = _described(value)
+    ``Fn::FindInMap [Accounts, Partner, Id]``, ``Fn::ImportValue shared-account``.
+
+    With ``secret`` (a value in a position that may hold one: ``Environment``, whose values no
+    report repeats) a literal object is named by its keys only (``{DB_PASSWORD: <value>}``) and
+    every literal but a name (what ``Ref``, ``Fn::GetAtt``, ``Fn::FindInMap`` and
+    ``Fn::ImportValue`` take, a ``Fn::If`` condition) is ``<value>``: a ``Fn::Sub``,
+    ``Fn::Join`` or ``Fn::Select`` there may spell a secret out."""
+    text = _described(value, secret)
     return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 3] + "..."
 
 
-def _described(value: Any) -> str:
+def _described(value: Any, secret: bool) -> str:
     if isinstance(value, JSON_OBJECT) and _is_intrinsic(value):
         ((function, argument),) = value.items()
-        return f"{function} {_described_argument(argument)}"
-    return _described_argument(value)
+        return f"{function} {_described_call(function, argument, secret)}"
+    return _described_argument(value, secret)
 
 
-def _described_argument(argument: Any) -> str:
+def _described_call(function: str, argument: Any, secret: bool) -> str:
+    """An intrinsic's argument; the names it takes are never secret."""
+    if function in NAME_FUNCTIONS:
+        return _described_argument(argument, secret=False)
+    if function == "Fn::If" and isinstance(argument, list) and argument:
+        condition, *branches = argument
+        return _described_argument([condition], secret=False)[:-1] + "".join(
+            ", " + _described_argument(branch, secret) for branch in branches
+        ) + "]"
+    return _described_argument(argument, secret)
+
+
+def _described_argument(argument: Any, secret: bool) -> str:
     if isinstance(argument, str):
-        return argument
+        return SECRET_PLACEHOLDER if secret else argument
     if isinstance(argument, list):
-        return "[" + ", ".join(_described_argument(item) for item in argument) + "]"
+        return "[" + ", ".join(_described_argument(item, secret) for item in argument) + "]"
     if isinstance(argument, JSON_OBJECT) and _is_intrinsic(argument):
-        return "(" + _described(argument) + ")"
+        return "(" + _described(argument, secret) + ")"
     if isinstance(argument, JSON_OBJECT):  # a literal object (``{}``, a variables map)
-        return "{" + ", ".join(f"{k}: {_described_argument(v)}" for k, v in argument.items()) + "}"
-    return json.dumps(argument)
+        items = (f"{k}: {_described_argument(v, secret)}" for k, v in argument.items())
+        return "{" + ", ".join(items) + "}"
+    return SECRET_PLACEHOLDER if secret else json.dumps(argument)
 
 
 class _Resolver:
@@ -699,9 +752,10 @@ class _Resolver:
         return unresolved_value(describe_intrinsic(value))
 
     def key_manager(self, value: Any) -> KeyManager | None:
-        """The template's own ``AWS::KMS::Key`` is customer managed; another key ARN the
-        template spells out is UNVERIFIED (nothing asks KMS at synth time); an unresolved key
-        has an unknown manager."""
+        """The template's own ``AWS::KMS::Key`` is customer managed; a key DescribeKey was asked
+        about (``StackEnvironment.key_managers``) has the manager it answered; any other key
+        has an unknown manager (None): only kms:DescribeKey tells, and a template is read
+        without it, so ``_function_unknowns`` lists it as a value known only at deploy time."""
         if value is None:
             return None
         own_keys = {
@@ -713,9 +767,7 @@ class _Resolver:
         text = self.text(value)
         if text in own_keys:
             return KeyManager.CUSTOMER
-        if unresolved_sources(text) or not KMS_ARN.fullmatch(text):
-            return None
-        return KeyManager.UNVERIFIED
+        return dict(self.env.key_managers).get(text)
 
     def _intrinsic(self, function: str, argument: Any) -> str | None:
         if function == "Ref":

@@ -55,6 +55,7 @@ class ModelField(enum.StrEnum):
     SUBNETS = "subnets"
     DEAD_LETTER = "dead-letter target"
     KMS_KEY = "KMS key"
+    KEY_MANAGER = "KMS key manager"  # a key given by its key ARN: only DescribeKey tells
     ENVIRONMENT = "environment variables"
     RESERVED_CONCURRENCY = "reserved concurrency"
     POLICY = "permission"  # a principal or condition value of one permission
@@ -146,16 +147,17 @@ def _deciding(
 
 def worst_case(function: LambdaFunction, unknowns: Sequence[UnresolvedValue]) -> LambdaFunction:
     """The model with the open fields the adapter cannot hold in a value taken at their worst:
-    unknown environment variables exist; a key given by an unresolved value is a key whose ARN
-    decides its manager, as a literal key ARN's does at synth time."""
+    unknown environment variables exist; a key whose manager is unknown (given by an unresolved
+    value, or by a key ARN nothing asked KMS about) is AWS managed."""
     fields = {u.field for u in unknowns}
     environment = [u for u in unknowns if u.field is ModelField.ENVIRONMENT]
     if environment and function.environment_variable_names is None:
         function = replace(
             function, environment_variable_names=(unresolved_value(environment[0].source),)
         )
-    if ModelField.KMS_KEY in fields and function.kms_key_arn and function.kms_key_manager is None:
-        function = replace(function, kms_key_manager=KeyManager.UNVERIFIED)
+    key_unknown = fields & {ModelField.KMS_KEY, ModelField.KEY_MANAGER}
+    if key_unknown and function.kms_key_arn and function.kms_key_manager is None:
+        function = replace(function, kms_key_manager=KeyManager.AWS)
     return function
 
 
@@ -179,6 +181,8 @@ def favourable(
             fixed = f"arn:{partition}:kms:{region}:{account}:key/{FIXED_KEY_ID}"
             key = (parameters.csv(KMS_KEY_ARNS.name) or (fixed,))[0]
             function = replace(function, kms_key_arn=key, kms_key_manager=KeyManager.CUSTOMER)
+        elif unknown.field is ModelField.KEY_MANAGER:
+            function = replace(function, kms_key_manager=KeyManager.CUSTOMER)
         elif unknown.field is ModelField.ENVIRONMENT:
             function = replace(function, environment_variable_names=())
         elif unknown.field is ModelField.RESERVED_CONCURRENCY:

@@ -14,6 +14,7 @@ from rules.adapters.cloudformation import (
     functions_from_template,
     read_template,
 )
+from rules.adapters.cloudformation_unknowns import evaluate_template_function
 from rules.engine import evaluate_function
 from rules.errors import UnknownFieldError
 from rules.model import Compliance, KeyManager
@@ -237,11 +238,9 @@ def test_reserved_concurrency_given_as_text_is_that_integer(given: Any, read: in
     [
         ({"Fn::GetAtt": ["Key", "Arn"]}, KeyManager.CUSTOMER),
         ({"Ref": "Key"}, KeyManager.CUSTOMER),
-        (
-            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-            KeyManager.UNVERIFIED,
-        ),
-        ({"Fn::Sub": "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/k"}, KeyManager.UNVERIFIED),
+        # Only kms:DescribeKey tells who manages a key given by its ARN: unknown, never guessed.
+        ("arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", None),
+        ({"Fn::Sub": "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/k"}, None),
         ({"Fn::Sub": "${Key.Arn}"}, KeyManager.CUSTOMER),
         ({"Fn::GetAtt": ["Dlq", "Arn"]}, None),
         ({"Fn::ImportValue": "shared-key"}, None),
@@ -623,24 +622,30 @@ REAL_ACCOUNT_KEY = "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56
 def cmk_verdict(key_arn: Any, environment: StackEnvironment | None):
     document = template()
     document["Resources"]["RuleFn"]["Properties"]["KmsKeyArn"] = key_arn
-    fn = functions_from_template(document, environment)["RuleFn"]
-    return evaluate_function(get_rule("lambda-env-vars-cmk-encrypted"), fn, NO_PARAMETERS)
+    models = read_template(document, environment)
+    return evaluate_template_function(
+        get_rule("lambda-env-vars-cmk-encrypted"),
+        models.functions["RuleFn"],
+        models.unknowns["RuleFn"],
+        NO_PARAMETERS,
+    )
 
 
 def test_a_literal_key_in_an_agnostic_stack_is_not_taken_for_cross_account() -> None:
-    # The key could be the deploying account's AWS managed key: only the ARN rule applies.
+    # The key could be the deploying account's AWS managed key: its manager decides, unknown.
     result = cmk_verdict(REAL_ACCOUNT_KEY, None)
-    assert result.compliance is Compliance.COMPLIANT
-    assert result.annotation.endswith("(key manager not verified: kms:DescribeKey not called)")
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert result.unresolved == (
+        f"RuleFn.KmsKeyArn is key {REAL_ACCOUNT_KEY}, whose manager only kms:DescribeKey tells",
+    )
 
 
 def test_a_key_of_another_account_than_the_stack_is_customer_managed() -> None:
-    # AWS managed keys are never shared: with a known stack account, no caveat is needed.
+    # AWS managed keys are never shared: with a known stack account, the ARN tells.
     result = cmk_verdict(REAL_ACCOUNT_KEY, ENV)
-    assert result.compliance is Compliance.COMPLIANT
-    assert "not verified" not in result.annotation
+    assert result.compliance is Compliance.COMPLIANT and not result.unresolved
     same_account = REAL_ACCOUNT_KEY.replace("444455556666", "111122223333")
-    assert "not verified" in cmk_verdict(same_account, ENV).annotation
+    assert cmk_verdict(same_account, ENV).decided_by_unresolved
 
 
 def test_the_template_key_stays_customer_managed_in_an_agnostic_stack() -> None:

@@ -4,6 +4,7 @@ values the template leaves to deploy time."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from rules.adapters.cloudformation_unknowns import (
     UnresolvedValue,
     evaluate_template_function,
 )
-from rules.model import Compliance, Condition
+from rules.model import Compliance, Condition, KeyManager
 from rules.parameters import NO_PARAMETERS, parse_parameters
 from rules.registry import RULES, get_rule
 from tests.conftest import load_event
@@ -216,7 +217,10 @@ def test_resolvable_intrinsics_are_not_unknowns() -> None:
         KmsKeyArn={"Fn::Sub": "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/k"},
     )
     models = read_template(document, ENV)
-    assert models.unknowns["Fn"] == () and models.functions["Fn"].reserved_concurrency == 3
+    assert models.functions["Fn"].reserved_concurrency == 3
+    assert models.functions["Fn"].kms_key_arn == "arn:aws:kms:us-east-1:111122223333:key/k"
+    # The key ARN resolves; only who manages it is left open (kms:DescribeKey alone tells).
+    assert [u.field for u in models.unknowns["Fn"]] == [ModelField.KEY_MANAGER]
 
 
 def test_an_unresolved_reservation_names_the_value_not_an_unset_one() -> None:
@@ -230,17 +234,66 @@ def test_an_unresolved_reservation_names_the_value_not_an_unset_one() -> None:
     )
 
 
-def test_a_key_from_a_parameter_is_a_key_and_a_list_it_may_miss_is_unknown() -> None:
+def test_a_key_from_a_parameter_is_a_key_whose_manager_and_listing_are_unknown() -> None:
     document = with_properties(
         KmsKeyArn={"Ref": "KeyArn"}, Environment={"Variables": {"TABLE": "orders"}}
     )
+    # A key is set, but whether it is the customer's is known only at deploy time: never
+    # COMPLIANT on a guess, the parameter named as the deciding value.
     plain = evaluations(document, "Fn")["lambda-env-vars-cmk-encrypted"]
-    assert plain.compliance is Compliance.COMPLIANT and not plain.unresolved
-    assert "[Ref KeyArn]" in plain.annotation and "${Unresolved" not in plain.annotation
+    assert plain.compliance is Compliance.NON_COMPLIANT
+    assert plain.unresolved == ("Fn.KmsKeyArn is Ref KeyArn",)
+    assert "[Ref KeyArn] is AWS managed" in plain.annotation
+    assert "${Unresolved" not in plain.annotation
     listed = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     restricted = evaluations(document, "Fn", kmsKeyArns=listed)["lambda-env-vars-cmk-encrypted"]
     assert restricted.compliance is Compliance.NON_COMPLIANT
     assert restricted.unresolved == ("Fn.KmsKeyArn is Ref KeyArn",)
+
+
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    "key_arn",
+    [
+        KEY_ARN,
+        {"Fn::Sub": "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:" + KEY_ARN.split(":")[-1]},
+    ],
+)
+def test_a_key_given_by_key_arn_has_an_unknown_manager_that_decides(key_arn: Any) -> None:
+    # The AWS managed aws/lambda key has a key/<id> ARN too: only DescribeKey tells.
+    document = with_properties(KmsKeyArn=key_arn, Environment={"Variables": {"TABLE": "o"}})
+    result = evaluations(document, "Fn")["lambda-env-vars-cmk-encrypted"]
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert result.unresolved == (
+        f"Fn.KmsKeyArn is key {KEY_ARN}, whose manager only kms:DescribeKey tells",
+    )
+    # Listed in kmsKeyArns or not, the manager still decides (as DescribeKey does in Config).
+    listed = evaluations(document, "Fn", kmsKeyArns=KEY_ARN)["lambda-env-vars-cmk-encrypted"]
+    assert listed.decided_by_unresolved
+    # What DescribeKey answered, passed in by a caller that asked (the hook), decides instead.
+    for manager, compliance in (
+        (KeyManager.CUSTOMER, Compliance.COMPLIANT),
+        (KeyManager.AWS, Compliance.NON_COMPLIANT),
+    ):
+        env = replace(ENV, key_managers=((KEY_ARN, manager),))
+        models = read_template(document, env)
+        assert models.unknowns["Fn"] == ()
+        verdict = evaluate_template_function(
+            get_rule("lambda-env-vars-cmk-encrypted"), models.functions["Fn"], (), NO_PARAMETERS
+        )
+        assert verdict.compliance is compliance and not verdict.unresolved
+
+
+def test_an_alias_arn_names_its_manager_without_an_unknown() -> None:
+    for alias, compliance in (
+        ("arn:aws:kms:us-east-1:111122223333:alias/orders", Compliance.COMPLIANT),
+        ("arn:aws:kms:us-east-1:111122223333:alias/aws/lambda", Compliance.NON_COMPLIANT),
+    ):
+        document = with_properties(KmsKeyArn=alias, Environment={"Variables": {"T": "o"}})
+        result = evaluations(document, "Fn")["lambda-env-vars-cmk-encrypted"]
+        assert result.compliance is compliance and not result.unresolved
 
 
 def test_unknown_environment_without_a_key_is_decided_by_it_not_an_error() -> None:
@@ -250,7 +303,7 @@ def test_unknown_environment_without_a_key_is_decided_by_it_not_an_error() -> No
     result = evaluations(document, "Fn")["lambda-env-vars-cmk-encrypted"]
     assert result.compliance is Compliance.NON_COMPLIANT
     assert result.unresolved == (
-        "Fn.Environment is Fn::If [Secret, {Variables: {S: x}}, (Ref AWS::NoValue)]",
+        "Fn.Environment is Fn::If [Secret, {Variables: {S: <value>}}, (Ref AWS::NoValue)]",
     )
     assert "AWS Config" not in result.annotation
 

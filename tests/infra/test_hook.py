@@ -20,11 +20,13 @@ from rules.adapters.cloudformation import functions_from_template
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE, handle
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
+from rules.permissions import KMS_DESCRIBE_KEY
 from rules.registry import RULES
 from tests.infra.conftest import FULL_OVERRIDES, SUBNETS, Synth, synthesize
 from tests.infra.helpers import logical_id
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS, EXPECTED_ACKNOWLEDGMENTS
 from tests.infra.test_stacksets import STACKSETS, context, of_type, synthesized
+from tests.test_hook import FakeKms
 
 HOOK = "AWS::CloudFormation::LambdaHook"
 HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
@@ -144,19 +146,32 @@ def test_the_alias_is_valid_and_unique_per_stack(fail_synth: Synth) -> None:
     )
 
 
-def test_the_execution_role_trusts_only_this_accounts_hook(synth: Synth) -> None:
+def documented_trust(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        (EVENTS / f"hook_execution_role_trust_{name}.json").read_text()
+    )
+    (statement,) = loaded["Statement"]
+    return statement  # type: ignore[no-any-return]
+
+
+def test_the_execution_role_trusts_only_hooks_of_this_account_as_aws_documents(
+    synth: Synth,
+) -> None:
     _, role = part(synth, "ExecutionRole/Resource")
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "sts:AssumeRole"
     assert statement["Principal"] == {"Service": HOOK_SERVICE}
-    conditions = statement["Condition"]
-    assert set(conditions) == {"StringEquals", "ArnLike"}
-    assert conditions["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    (hook,) = synth.of_type(HOOK).values()
-    alias = evaluate(hook["Properties"]["Alias"], STACK_IDS[0])
-    arn = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:type/hook/{alias.replace('::', '-')}"
-    assert evaluate(conditions["ArnLike"]["aws:SourceArn"], STACK_IDS[0]) == [arn, f"{arn}/*"]
+    # The account as source, the one condition AWS documents for this principal that fits a
+    # Lambda hook: an undocumented aws:SourceArn form would block every Lambda deployment.
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    lambda_hook = documented_trust("lambda_hook")
+    registered = documented_trust("registered_hook")
+    assert HOOK_SERVICE in lambda_hook["Principal"]["Service"]
+    assert "Condition" not in lambda_hook
+    assert registered["Condition"]["StringEquals"].keys() == {"aws:SourceAccount"}
     assert "Policies" not in role["Properties"]
 
 
@@ -188,7 +203,7 @@ def rule_function(synth: Synth) -> dict[str, Any]:
     )
 
 
-def test_the_hook_function_shares_the_rule_functions_code_and_reads_nothing(
+def test_the_hook_function_shares_the_rule_functions_code_and_reads_only_key_managers(
     synth: Synth, request: pytest.FixtureRequest
 ) -> None:
     _, function = part(synth, "Function/Resource")
@@ -212,9 +227,25 @@ def test_the_hook_function_shares_the_rule_functions_code_and_reads_nothing(
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     in_vpc = request.node.callspec.params["synth"] == "warn"
-    expected = {*LOG_ACTIONS, *XRAY_ACTIONS, *DLQ_ACTIONS, *KMS_ACTIONS}
+    expected = {*LOG_ACTIONS, *XRAY_ACTIONS, *DLQ_ACTIONS, *KMS_ACTIONS, *KMS_DESCRIBE_KEY.actions}
     assert actions == (expected | set(VPC_ACTIONS) if in_vpc else expected)
     assert ("VpcConfig" in properties) is in_vpc
+    # Its one read, DescribeKey (who manages a function's key), on this account's keys only.
+    (describe,) = [s for s in statements if s["Action"] == "kms:DescribeKey"]
+    assert describe["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":kms:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":key/*",
+            ],
+        ]
+    }
 
 
 def test_rule_ids_and_parameters_reach_the_hook_function(
@@ -242,10 +273,10 @@ def test_the_synthesized_environment_drives_the_hook(warn_synth: Synth) -> None:
     env = dict(function["Properties"]["Environment"]["Variables"])
     event = json.loads((EVENTS / "hook_function_no_dlq.json").read_text())
     # The DLQ rule is disabled in this configuration: the function without one passes.
-    assert handle(event, env=env, invoked_arn=None)["hookStatus"] == "SUCCESS"
+    assert handle(event, env=env, invoked_arn=None, kms=FakeKms())["hookStatus"] == "SUCCESS"
     properties = event["requestData"]["targetModel"]["resourceProperties"]
     properties["ReservedConcurrentExecutions"] = "50"
-    result = handle(event, env=env, invoked_arn=None)
+    result = handle(event, env=env, invoked_arn=None, kms=FakeKms())
     assert (result["hookStatus"], result["errorCode"]) == ("FAILED", "NonCompliant")
     assert "above ConcurrencyLimitHigh 10" in result["message"]
     assert "deploymentHook=warn" in result["message"]

@@ -186,6 +186,26 @@ def test_context_rules_and_parameters_are_honoured(tmp_path: Path) -> None:
     assert ("App/Compliant", "lambda-inside-vpc") in flagged(report)
 
 
+def test_an_agnostic_stack_s_region_is_never_guessed(tmp_path: Path) -> None:
+    listed = "arn:aws:sqs:us-east-1:111122223333:dlq"
+    regional = f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:111122223333:dlq"
+
+    def app(stack: cdk.Stack) -> None:
+        compliant_function(
+            stack,
+            "Fn",
+            dead_letter_config=lambda_.CfnFunction.DeadLetterConfigProperty(target_arn=regional),
+        )
+
+    context = {"ruleParameters": json.dumps({DLQ: {"dlqArns": listed}})}
+    report = synth(tmp_path, app, context=context, enabled_rules=[DLQ])
+    # The stack's Region is known at deploy time only: us-east-1 is not assumed, so the listed
+    # queue does not match by chance; the verdict names the Region as the deciding value.
+    (violation,) = report["violations"]
+    assert violation["ruleName"] == DLQ
+    assert "Ref AWS::Region" in violation["description"]
+
+
 def test_bad_context_fails_naming_the_key() -> None:
     app = cdk.App(context={"ruleParameters": json.dumps({"no-such-rule": {}})})
     with pytest.raises(ValueError, match="ruleParameters: unknown rule id 'no-such-rule'"):

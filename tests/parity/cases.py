@@ -104,6 +104,11 @@ class Case:
     subnets: Any = ()  # tuple of subnet ids, or a Deployed for the whole list
     dead_letter: Any = None
     key: Any = None
+    # What kms:DescribeKey answers for a key of the account given by its key ARN (the ARN does
+    # not say): a template cannot know it, so at worst AWS managed (the aws/lambda key).
+    key_manager: Any = field(
+        default_factory=lambda: Deployed(None, KeyManager.AWS, favourable=KeyManager.CUSTOMER)
+    )
     variables: Any = ()  # names, or a Deployed whose template is the Environment property
     reserved: Any = None
     grants: tuple[Grant, ...] = ()
@@ -172,12 +177,22 @@ def _deployed_subnets(case: Case, favourable: bool) -> tuple[str, ...]:
     return tuple(deployed(subnet, favourable) for subnet in case.subnets)
 
 
-def key_manager(case: Case) -> KeyManager | None:
-    """What kms:DescribeKey says of the deployed key: the template's own key is the customer's;
-    another key ARN is left to the ARN rule (UNVERIFIED), as at synth time."""
-    if not case.key:
+def key_manager(case: Case, favourable: bool = False) -> KeyManager | None:
+    """What kms:DescribeKey says of the deployed key, as the live rule asks it: AWS or CUSTOMER,
+    never UNVERIFIED (which DescribeKey never answers). The template's own key, another
+    account's key (AWS managed keys are never shared) and a customer's alias are the customer's;
+    ``alias/aws/...`` is AWS's; any other key of the account, ``case.key_manager``."""
+    key = deployed(case.key, favourable)
+    if not key:
         return None
-    return KeyManager.CUSTOMER if case.key == OWN_KEY else KeyManager.UNVERIFIED
+    if key == OWN_KEY_ARN:
+        return KeyManager.CUSTOMER
+    if ":alias/aws/" in key:
+        return KeyManager.AWS
+    if ":alias/" in key or key.split(":")[4] != ACCOUNT:
+        return KeyManager.CUSTOMER
+    manager: KeyManager = deployed(case.key_manager, favourable)
+    return manager
 
 
 def qualifier_policies(case: Case, favourable: bool = False) -> dict[str, dict | None]:

@@ -143,12 +143,19 @@ CASES = [
         key=f"arn:aws:kms:{REGION}:{PARTNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         expect={CMK: C},
     ),
-    case("cmk-listed", key=LISTED_KEY, parameters={"kmsKeyArns": LISTED_KEY}, expect={CMK: C}),
+    case(
+        "cmk-listed-key-by-arn-decided-by-its-manager",
+        key=LISTED_KEY,
+        parameters={"kmsKeyArns": LISTED_KEY},
+        expect={CMK: N},
+        unresolved=frozenset({CMK}),
+    ),
     case("cmk-not-listed", parameters={"kmsKeyArns": LISTED_KEY}, expect={CMK: N}),
     case(
-        "cmk-key-from-a-parameter-is-a-key",
+        "cmk-key-from-a-parameter-is-a-key-its-manager-unknown",
         key=Deployed({"Ref": "KeyArn"}, LISTED_KEY),
-        expect={CMK: C},
+        expect={CMK: N},
+        unresolved=frozenset({CMK}),
     ),
     case(
         "cmk-key-from-a-parameter-against-kmsKeyArns",
@@ -391,8 +398,10 @@ NOT_EXPRESSIBLE = {
     "other-condition-keys": "AddPermission writes only SourceAccount, SourceArn, "
     "PrincipalOrgID, EventSourceToken, FunctionUrlAuthType and InvokedViaFunctionUrl",
     "policy-variables": "Lambda writes no policy variables into AddPermission statements",
-    "aws-managed-key-by-key-arn": "only kms:DescribeKey knows who manages a key given by its "
-    "key ARN; at synth time the ARN rule decides (the annotation says not verified)",
+    "key-manager-of-a-key-given-by-arn": "only kms:DescribeKey tells who manages a key given by "
+    "its key ARN (the AWS managed aws/lambda key has one too); a template never says, so a "
+    "customer-managed key given by ARN is COMPLIANT live but, at synth time, an unresolved value "
+    "that decides (NON_COMPLIANT, or UNKNOWN on request); the hook asks DescribeKey",
     "unknown-variables-online": "Config not recording variables: a template always states them",
 }
 
@@ -420,7 +429,9 @@ def live_evaluation(rule: Rule, c: Case, favourable: bool = False) -> Evaluation
         )
         for name, document in qualifier_policies(c, favourable).items()
     )
-    function = replace(item.function, kms_key_manager=key_manager(c), qualified_policies=qualified)
+    function = replace(
+        item.function, kms_key_manager=key_manager(c, favourable), qualified_policies=qualified
+    )
     return evaluate_function(rule, function, parameters_for(rule, dict(c.parameters)))
 
 
