@@ -31,7 +31,11 @@ from infra.remediation import (
 )
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.registry import get_rule
-from rules.remediation.runbooks import RUNBOOKS_BY_RULE
+from rules.remediation.runbooks import (
+    DEAD_LETTER_SEND,
+    DEFAULT_QUEUE_NAME_PREFIX,
+    RUNBOOKS_BY_RULE,
+)
 
 RULE_ID = "lambda-dlq-check"
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -84,6 +88,34 @@ def run_script(document: Mapping[str, Any], events: Mapping[str, Any]) -> dict[s
     return result
 
 
+def send_policy(session: boto3.Session, account: SeededAccount) -> str:
+    """The DLQ runbook's send policy as the stack creates it (``DEAD_LETTER_SEND``): its ARN is
+    a CloudFormation reference in the template, so the demo creates it and passes the ARN."""
+
+    def fill(template: str) -> str:
+        return template.format(
+            partition="aws",
+            region=account.region,
+            account=account.account_id,
+            queue_prefix=DEFAULT_QUEUE_NAME_PREFIX,
+        )
+
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": list(grant.actions), "Resource": fill(grant.resource)}
+            for grant in DEAD_LETTER_SEND.grants
+        ],
+    }
+    iam = session.client("iam", region_name=account.region)
+    # Already there on a second demo run against the same moto_server.
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_policy(
+            PolicyName=fill(DEAD_LETTER_SEND.name), PolicyDocument=json.dumps(document)
+        )
+    return fill(DEAD_LETTER_SEND.arn)
+
+
 def pick_function(found: Sequence[Mapping[str, Any]]) -> str | None:
     """A function with an active FAILED finding of the rule."""
     names = sorted(
@@ -133,7 +165,11 @@ def remediate(
     if target is None:
         return [*lines, f"no FAILED {RULE_ID} finding to remediate"]
     lines.append(f"{target}: finding {finding_status(session, account, target)} ({RULE_ID})")
-    given = {"FunctionName": target, ASSUME_ROLE_PARAMETER: UNRESOLVED}
+    given = {
+        "FunctionName": target,
+        ASSUME_ROLE_PARAMETER: UNRESOLVED,
+        DEAD_LETTER_SEND.parameter: send_policy(session, account),
+    }
     dry = run_script(document, payload(document, given))
     lines.append(f"  dry run  -> {dry['status']}: {'; '.join(dry['changes']) or 'nothing'}")
     real = run_script(document, payload(document, {**given, "DryRun": False}))

@@ -38,6 +38,7 @@ from infra.rule_construct import (
     RESOURCE_TYPE,
     ConfigLambdaRule,
     RuleFunctionOptions,
+    grant_statement,
     nag_resource,
 )
 from infra.security_hub import FindingAggregator, GuardrailsInsights
@@ -215,8 +216,10 @@ class MemberRoleStack(cdk.Stack):
             "Policy",
             description="What the Lambda Guardrails rule functions call in this account",
             statements=[
-                iam.PolicyStatement(
-                    actions=list(grant.actions), resources=_resources(grant.resource, self.regions)
+                grant_statement(
+                    grant,
+                    lambda value: _resources(value, self.regions),
+                    _resources(grant.resource, self.regions),
                 )
                 for grant in self.grants
             ],

@@ -43,7 +43,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,7 @@ from constructs import Construct
 
 from infra.code import ROOT, CodeSource, asset_code
 from infra.nag import acknowledge
-from infra.rule_construct import RESOURCE_TYPE, nag_resource, resource_arn
+from infra.rule_construct import RESOURCE_TYPE, grant_statement, nag_resource, resource_arn
 from infra.settings import Settings, SettingsError
 from rules.aws.findings import STATUS
 from rules.model import Compliance
@@ -66,10 +66,12 @@ from rules.remediation.runbooks import (
     ATTACHMENT_NAME,
     HANDLER,
     OUTPUTS,
+    QUEUE_PREFIX,
     RUNBOOKS,
     RUNTIME,
     Runbook,
     RunbookParameter,
+    dead_letter_queue_prefix,
 )
 
 SCHEMA_VERSION = "0.3"
@@ -178,14 +180,20 @@ def _default(parameter: RunbookParameter) -> Any:
 
 
 def document_parameters(
-    runbook: Runbook, *, role_arn: str, exemption_tag_key: str, rule_parameters: str
+    runbook: Runbook,
+    *,
+    role_arn: str,
+    exemption_tag_key: str,
+    rule_parameters: str,
+    deployment_defaults: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The registry's parameters (``DryRun`` defaults to true), the deployment's exemption tag
-    key and the Config rule's parameters as defaults, and the automation role (default: the
-    runbook's own role)."""
+    key, the Config rule's parameters and the runbook's ``deployment_defaults`` (filled in) as
+    defaults, and the automation role (default: the runbook's own role)."""
     overrides = {
         EXEMPTION_TAG_PARAMETER: exemption_tag_key,
         RULE_PARAMETERS_PARAMETER: rule_parameters,
+        **(deployment_defaults or {}),
     }
     parameters: dict[str, dict[str, Any]] = {}
     for parameter in runbook.all_parameters:
@@ -225,12 +233,14 @@ def automation_content(
     exemption_tag_key: str,
     rule_parameters: str,
     attachment_sha256: str,
+    deployment_defaults: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     parameters = document_parameters(
         runbook,
         role_arn=role_arn,
         exemption_tag_key=exemption_tag_key,
         rule_parameters=rule_parameters,
+        deployment_defaults=deployment_defaults,
     )
     payload = {name: f"{{{{ {name} }}}}" for name in parameters if name != ASSUME_ROLE_PARAMETER}
     return {
@@ -458,12 +468,33 @@ class RunbookResources(Construct):
         self.runbook = runbook
         self.rule_parameters = options.rule_parameters.get(runbook.rule_id, "{}")
         self.name = document_name(options.name_prefix, runbook.rule_id)
-        statements = [
-            iam.PolicyStatement(
-                actions=list(grant.actions), resources=[resource_arn(grant.resource)]
+        queue_prefix = dead_letter_queue_prefix(options.name_prefix)
+
+        def render(template: str) -> str:
+            return resource_arn(template.replace(QUEUE_PREFIX, queue_prefix))
+
+        self.function_role_policy: iam.ManagedPolicy | None = None
+        if runbook.function_role_policy is not None:
+            # One customer-managed policy the runbook attaches to functions' roles: named
+            # from ruleNamePrefix and the region (IAM names are account-wide), so instances
+            # and regions never share one.
+            self.function_role_policy = iam.ManagedPolicy(
+                self,
+                "FunctionRolePolicy",
+                managed_policy_name=render(runbook.function_role_policy.name),
+                description=f"Attached by runbook {self.name} to functions' execution roles",
+                statements=[
+                    grant_statement(grant, render) for grant in runbook.function_role_policy.grants
+                ],
             )
-            for grant in runbook.grants
-        ]
+            for grant in runbook.function_role_policy.grants:
+                acknowledge(
+                    self.function_role_policy,
+                    "IAM5",
+                    "Resource::" + nag_resource(grant.resource.replace(QUEUE_PREFIX, queue_prefix)),
+                    grant.why,
+                )
+        statements = [grant_statement(grant, render) for grant in runbook.grants]
         self.policy = iam.ManagedPolicy(
             self,
             "AutomationPolicy",
@@ -491,7 +522,8 @@ class RunbookResources(Construct):
         wildcards: dict[str, list[str]] = {}
         for grant in runbook.grants:
             if "*" in grant.resource:
-                wildcards.setdefault(nag_resource(grant.resource), []).append(
+                resource = grant.resource.replace(QUEUE_PREFIX, queue_prefix)
+                wildcards.setdefault(nag_resource(resource), []).append(
                     f"{', '.join(grant.actions)}: {grant.why}"
                 )
         for resource, whys in wildcards.items():
@@ -503,6 +535,7 @@ class RunbookResources(Construct):
                 exemption_tag_key=options.exemption_tag_key,
                 rule_parameters=self.rule_parameters,
                 attachment_sha256=attachment.sha256,
+                deployment_defaults=self._deployment_defaults(render),
             )
         )
         # The role ARN (a token) is ~100 bytes more once resolved.
@@ -550,6 +583,16 @@ class RunbookResources(Construct):
                 retry_attempt_seconds=options.retry_seconds if automatic else None,
             )
         self._start_role: iam.Role | None = None
+
+    def _deployment_defaults(self, render: Callable[[str], str]) -> dict[str, str]:
+        """The runbook's deployment defaults, filled in; the function role policy's parameter
+        gets that policy's ARN (a reference: the document follows the policy)."""
+        defaults = {name: render(template) for name, template in self.runbook.deployment_defaults}
+        if self.runbook.function_role_policy and self.function_role_policy:
+            defaults[self.runbook.function_role_policy.parameter] = (
+                self.function_role_policy.managed_policy_arn
+            )
+        return defaults
 
     def start_role(self) -> iam.Role:
         """The role EventBridge starts this runbook with (created on first use)."""

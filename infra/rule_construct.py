@@ -6,8 +6,9 @@ Everything about the rule comes from its ``rules.rule.Rule`` and the IAM grants 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_config as config
@@ -21,7 +22,7 @@ from constructs import Construct
 from infra import code
 from infra.nag import acknowledge
 from rules.exemptions import DEFAULT_TAG_KEY
-from rules.permissions import Grant, grants_for
+from rules.permissions import Grant, grants_for, rendered_conditions
 from rules.rule import Rule
 
 RESOURCE_TYPE = "AWS::Lambda::Function"
@@ -99,6 +100,22 @@ def resource_arn(template: str) -> str:
     )
 
 
+def grant_statement(
+    grant: Grant,
+    render: Callable[[str], Any] = resource_arn,
+    resources: Sequence[str] | None = None,
+) -> iam.PolicyStatement:
+    """``grant`` as one IAM statement: its actions, its resource (``render``ed, or
+    ``resources``) and its conditions (``render``ed the same way). Every role derived from
+    grants is written with it, so no derivation drops a grant's conditions."""
+    conditions = rendered_conditions(grant, render)
+    return iam.PolicyStatement(
+        actions=list(grant.actions),
+        resources=list(resources) if resources is not None else [render(grant.resource)],
+        conditions=conditions or None,
+    )
+
+
 def nag_resource(template: str) -> str:
     """How cdk-nag spells a resource in a finding id (``<AWS::Partition>`` for the pseudo
     parameter tokens)."""
@@ -143,12 +160,7 @@ class ConfigLambdaRule(Construct):
         )
         if grants is None:
             grants = rule_grants(rule, security_hub_export=options.security_hub_export)
-        statements = [
-            iam.PolicyStatement(
-                actions=list(grant.actions), resources=[resource_arn(grant.resource)]
-            )
-            for grant in grants
-        ]
+        statements = [grant_statement(grant) for grant in grants]
         statements += [
             iam.PolicyStatement(
                 actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn]

@@ -7,10 +7,15 @@ roles against this list). Resources use ``{partition}``, ``{region}``, ``{accoun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from rules.rule import Field, Rule
+
+# IAM condition operator -> condition key -> value (or values); values may hold the same
+# placeholders as resources.
+Conditions = Mapping[str, Mapping[str, str | tuple[str, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +23,21 @@ class Grant:
     actions: tuple[str, ...]
     resource: str
     why: str
+    # Read-only by convention; left out of the hash (a mapping is not hashable), kept in ==.
+    conditions: Conditions = field(default_factory=dict, hash=False)
+
+
+def rendered_conditions(grant: Grant, render: Callable[[str], Any]) -> dict[str, dict[str, Any]]:
+    """``grant.conditions`` as an IAM ``Condition`` block, each value through ``render`` (which
+    fills the placeholders); empty when the grant has none. Every role derivation (the rule
+    functions', the member role, the runbooks') writes a grant's statement with it."""
+    return {
+        operator: {
+            key: render(value) if isinstance(value, str) else [render(v) for v in value]
+            for key, value in keys.items()
+        }
+        for operator, keys in grant.conditions.items()
+    }
 
 
 # Wildcard resources are named with the reason the API allows nothing narrower.

@@ -4,8 +4,8 @@ change, the re-read and the rule's own check after it.
 A script describes its fix as a ``Plan`` (``Change`` steps, each a sentence and the call that
 makes it, and ``problems`` that forbid it); ``run`` does the rest identically for all of them:
 
-1. read the function (configuration, tags, and what the rule reads) and stop if it carries the
-   exemption tag key;
+1. read the function's configuration and tags and stop, reading nothing further, if it is
+   exempt (``is_exempt``); else read what the rule reads;
 2. run the rule's check: COMPLIANT changes nothing;
 3. plan; a dry run reports the plan, a real run with problems raises before any change;
 4. apply, re-read, re-run the check; anything but COMPLIANT raises with before, after and the
@@ -220,9 +220,26 @@ def clients_for(function: str) -> Clients:
     return Clients(new_session(), ClientOptions(region=region), principal=SCRIPT_PRINCIPAL)
 
 
-def read_function(clients: Clients, rule: Rule, name: str) -> LambdaFunction:
-    """The function as the rule's check reads it, with its tags. A function that does not exist
-    is an error: there is nothing to remediate."""
+def is_exempt(tags: Mapping[str, str], tag_key: str) -> bool:
+    """The one exemption decision: the function carries ``tag_key``, whatever its value (the
+    tag's grammar is not defined yet; this is where it will be applied)."""
+    return tag_key in tags
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What is read before the exemption decision, and nothing more: the configuration and
+    the tags."""
+
+    configuration: Mapping[str, Any]
+    arn: str
+    tags: Mapping[str, str]
+
+
+def read_identity(clients: Clients, name: str) -> Identity:
+    """The function's configuration and tags. A function that does not exist is an error:
+    there is nothing to remediate; tags that cannot be read are an error too (never "not
+    exempt")."""
     lambda_client = clients.client("lambda")
     configuration = aws_call(
         name,
@@ -232,6 +249,19 @@ def read_function(clients: Clients, rule: Rule, name: str) -> LambdaFunction:
     )
     arn = str(configuration.get("FunctionArn") or name)
     tags = aws_call(name, "lambda:ListTags", lambda_client.list_tags, Resource=arn).get("Tags")
+    if not isinstance(tags, Mapping):
+        raise RemediationError(f"function {name}: lambda:ListTags gave no tags ({tags!r})")
+    return Identity(configuration, arn, tags)
+
+
+def read_function(
+    clients: Clients, rule: Rule, name: str, identity: Identity | None = None
+) -> LambdaFunction:
+    """The function as the rule's check reads it, with its tags (``identity``, when already
+    read)."""
+    lambda_client = clients.client("lambda")
+    identity = identity or read_identity(clients, name)
+    configuration, arn, tags = identity.configuration, identity.arn, dict(identity.tags)
     policy = None
     if "GetPolicy" in rule.lambda_api_reads:
         policy = get_policy(lambda_client, name, arn)
@@ -316,21 +346,22 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
         inputs = parse_inputs(rule, events)
     except GuardrailsError as error:
         raise RemediationError(str(error)) from None
-    function = read_function(clients, rule, inputs.function)
-    if inputs.exemption_tag_key in function.tags:
+    identity = read_identity(clients, inputs.function)
+    if is_exempt(identity.tags, inputs.exemption_tag_key):
         message = (
-            f"function {function.name} carries the exemption tag {inputs.exemption_tag_key}: "
-            "skipped, nothing changed (remove the tag to remediate it)"
+            f"function {inputs.function} carries the exemption tag {inputs.exemption_tag_key}: "
+            "skipped, nothing read further and nothing changed (remove the tag to remediate it)"
         )
         log(message)
         return _output(
             Status.SKIPPED_EXEMPT,
-            function,
-            before=script.describe(clients, function),
+            identity.arn,
+            before={},
             after={},
             evaluation=None,
             message=message,
         )
+    function = read_function(clients, rule, inputs.function, identity)
     before = State(function, evaluate(clients, rule, function, inputs))
     described = script.describe(clients, before.function)
     if before.evaluation.compliance is Compliance.COMPLIANT:
@@ -338,7 +369,7 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
         log(message)
         return _output(
             Status.ALREADY_COMPLIANT,
-            function,
+            function.arn,
             before=described,
             after=described,
             evaluation=before.evaluation,
@@ -353,7 +384,7 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
         log(message)
         return _output(
             Status.DRY_RUN,
-            function,
+            function.arn,
             changes=changes,
             before=described,
             after={},
@@ -361,9 +392,7 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
             message=message,
         )
     if plan.problems:
-        raise RemediationError(
-            f"function {function.name}: not changed: {'; '.join(plan.problems)}"
-        )
+        raise RemediationError(f"function {function.name}: not changed: {'; '.join(plan.problems)}")
     if not plan.changes:
         raise RemediationError(
             f"function {function.name} is {before.evaluation.compliance} "
@@ -385,7 +414,7 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
     log(message)
     return _output(
         Status.CHANGED,
-        function,
+        function.arn,
         changes=changes,
         before=described,
         after=after_described,
@@ -396,7 +425,7 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
 
 def _output(
     status: Status,
-    function: LambdaFunction,
+    function_arn: str,
     *,
     changes: Sequence[str] = (),
     before: Mapping[str, str],
@@ -406,7 +435,7 @@ def _output(
 ) -> dict[str, Any]:
     return {
         "status": status.value,
-        "function": function.arn,
+        "function": function_arn,
         "changes": list(changes),
         "before": dict(before),
         "after": dict(after),

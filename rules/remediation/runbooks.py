@@ -47,9 +47,10 @@ their native form or as text.
 
 Exemption
 ---------
-A function tagged with ``ExemptionTagKey`` (any value, until issue 11 defines its grammar) is
-never changed by any run of a runbook, automatic or manual: the script cannot tell how it was
-started (Config's automatic remediation, the EventBridge rule and a person all call
+A function tagged with ``ExemptionTagKey`` (any value, until issue 11 defines its grammar:
+``rules.remediation.common.is_exempt`` is the one decision) is never changed by any run of a
+runbook, automatic or manual, and nothing of it is read after its tags: the script cannot tell
+how it was started (Config's automatic remediation, the EventBridge rule and a person all call
 StartAutomationExecution with the same parameters), so an override parameter would be an
 override for automatic runs too. To remediate an exempt function, remove the tag (a deliberate,
 audited TagResource/UntagResource), then run the runbook.
@@ -58,12 +59,14 @@ audited TagResource/UntagResource), then run the runbook.
 from __future__ import annotations
 
 import enum
+import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from rules.checks import concurrency, dlq, env_vars_cmk, inside_vpc, public_access
+from rules.naming import DEFAULT_RULE_NAME_PREFIX
 from rules.permissions import KMS_DESCRIBE_KEY, LAMBDA_CONFIGURATION, LAMBDA_QUALIFIERS, Grant
 from rules.permissions import LAMBDA_READ_GRANTS as RULE_LAMBDA_READS
 from rules.rule import Field, Rule
@@ -73,8 +76,29 @@ HANDLER = "script_handler"
 # The name under which documents attach the rules package zip (``Attachment`` / ``files``).
 ATTACHMENT_NAME = "lambda-guardrails-rules.zip"
 DEFAULT_EXEMPTION_TAG_KEY = "guardrails:exempt"
-# Every queue the DLQ runbook creates starts with it (its grant is limited to that prefix).
-QUEUE_NAME_PREFIX = "guardrails-dlq-"
+# Placeholder, in grants and parameter defaults, for the deployment's dead-letter queue name
+# prefix (``dead_letter_queue_prefix``); the CDK side fills it with the other placeholders.
+QUEUE_PREFIX = "{queue_prefix}"
+QUEUE_PREFIX_MAX = 40  # leaves room in SQS's 80 characters for the function's name and a hash
+QUEUE_PREFIX_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+# The tag the DLQ runbook sets on each queue it creates (CreateQueue ``tags``): the function's
+# ARN. A queue without it was not created by the runbook for that function.
+DEAD_LETTER_TAG_KEY = "guardrails:dead-letter-for"
+
+
+def dead_letter_queue_prefix(rule_name_prefix: str) -> str:
+    """What every queue the DLQ runbook of the deployment with ``rule_name_prefix`` creates is
+    named with (its grants are limited to it, so two instances never share queues):
+    ``<ruleNamePrefix>dlq-``, or for a long prefix its start and a hash of it (at most
+    ``QUEUE_PREFIX_MAX`` characters). ``ruleNamePrefix`` holds only SQS name characters."""
+    prefix = f"{rule_name_prefix}dlq-"
+    if len(prefix) <= QUEUE_PREFIX_MAX:
+        return prefix
+    digest = hashlib.sha256(rule_name_prefix.encode()).hexdigest()[:8]
+    return f"{rule_name_prefix[: QUEUE_PREFIX_MAX - len(digest) - 5]}{digest}-dlq-"
+
+
+DEFAULT_QUEUE_NAME_PREFIX = dead_letter_queue_prefix(DEFAULT_RULE_NAME_PREFIX)
 
 
 class ParameterType(enum.StrEnum):
@@ -123,7 +147,8 @@ class Status(enum.StrEnum):
     DRY_RUN = "DRY_RUN"  # nothing changed; ``changes`` says what a real run would change
     CHANGED = "CHANGED"  # changed, re-read, and the rule's check now says COMPLIANT
     ALREADY_COMPLIANT = "ALREADY_COMPLIANT"  # nothing to do, nothing changed
-    SKIPPED_EXEMPT = "SKIPPED_EXEMPT"  # tagged with the exemption key: nothing read further
+    # Exempt: nothing read after the function's configuration and tags, nothing changed.
+    SKIPPED_EXEMPT = "SKIPPED_EXEMPT"
 
 
 OUTPUTS: tuple[RunbookOutput, ...] = (
@@ -177,6 +202,9 @@ COMMON_PARAMETERS: tuple[RunbookParameter, ...] = (
 _FUNCTIONS = "arn:{partition}:lambda:{region}:{account}:function:*"
 _KEYS = "arn:{partition}:kms:{region}:{account}:key/*"
 _ROLES = "arn:{partition}:iam::{account}:role/*"
+_QUEUES = f"arn:{{partition}}:sqs:{{region}}:{{account}}:{QUEUE_PREFIX}*"
+# Lambda's calls to KMS on the caller's behalf (kms:ViaService): only those are granted.
+_VIA_LAMBDA = {"kms:ViaService": "lambda.{region}.amazonaws.com"}
 
 READ_TAGS = Grant(
     ("lambda:ListTags",),
@@ -207,6 +235,23 @@ UPDATE_CONFIGURATION = Grant(
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionRolePolicy:
+    """A customer-managed policy the stack creates once for a runbook, which the runbook
+    attaches to a function's execution role (``iam:AttachRolePolicy`` allowed for that one
+    policy ARN only), so the automation role never writes a policy of its own into a role.
+    ``name`` and the grants use the placeholders; the document gets the ARN as the default of
+    ``parameter``."""
+
+    name: str
+    parameter: str
+    grants: tuple[Grant, ...]
+
+    @property
+    def arn(self) -> str:
+        return "arn:{partition}:iam::{account}:policy/" + self.name
+
+
+@dataclass(frozen=True, slots=True)
 class Runbook:
     rule_id: str
     module: str
@@ -218,6 +263,10 @@ class Runbook:
     # permissions while serving a call the script makes (e.g. ec2:DescribeSubnets during
     # UpdateFunctionConfiguration with VpcConfig).
     indirect_actions: frozenset[str] = frozenset()
+    function_role_policy: FunctionRolePolicy | None = None
+    # (parameter, template): the document's default for the parameter is the template with
+    # the deployment's placeholders filled (``QUEUE_PREFIX``, ...).
+    deployment_defaults: tuple[tuple[str, str], ...] = ()
 
     @property
     def all_parameters(self) -> tuple[RunbookParameter, ...]:
@@ -273,13 +322,29 @@ PUBLIC_ACCESS = Runbook(
     ),
 )
 
+DEAD_LETTER_SEND = FunctionRolePolicy(
+    name=QUEUE_PREFIX + "send-{region}",
+    parameter="DeadLetterPolicyArn",
+    grants=(
+        Grant(
+            ("sqs:SendMessage",),
+            _QUEUES,
+            "Lambda sends failed asynchronous events to the function's dead-letter queue as the "
+            "function's execution role; only the queues this deployment's runbook creates",
+        ),
+    ),
+)
+QUEUE_KEY_USE = ("kms:GenerateDataKey", "kms:Decrypt")  # what an SQS sender needs on a CMK
+
 DEAD_LETTER_QUEUE = Runbook(
     rule_id=dlq.RULE.id,
     module="rules.remediation.dead_letter_queue",
     description=(
         "Sets the function's dead-letter target: the given SQS queue or SNS topic, or else a "
-        "KMS-encrypted SQS queue it creates for the function (guardrails-dlq-<name>-<hash>), "
-        "after granting the function's execution role sqs:SendMessage on it (an inline policy)."
+        "KMS-encrypted SQS queue it creates for the function (<QueueNamePrefix><name>-<hash>, "
+        "tagged with the function's ARN), after attaching the stack's policy "
+        "DeadLetterPolicyArn (sqs:SendMessage on those queues only) to the function's "
+        "execution role."
     ),
     parameters=(
         RunbookParameter(
@@ -292,11 +357,29 @@ DEAD_LETTER_QUEUE = Runbook(
         RunbookParameter(
             "QueueKmsKeyId",
             ParameterType.STRING,
-            "The KMS key a created queue is encrypted with: alias/aws/sqs (AWS managed, usable by "
-            "any principal of the account allowed to use SQS) or a customer-managed key ARN "
-            "(then the role is also granted kms:GenerateDataKey and kms:Decrypt on it).",
+            "The KMS key a created queue is encrypted with: alias/aws/sqs (AWS managed; its key "
+            "policy lets every principal of the account that may use SQS use it through SQS) or "
+            "a customer-managed key ARN, which the function's execution role must already be "
+            "allowed kms:GenerateDataKey and kms:Decrypt on (checked first; the run refuses "
+            "otherwise).",
             default="alias/aws/sqs",
             allowed_pattern=r"^(alias/aws/sqs|arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[A-Za-z0-9\-]+)$",
+        ),
+        RunbookParameter(
+            "QueueNamePrefix",
+            ParameterType.STRING,
+            "What a created queue's name starts with: the deployment's (the automation role may "
+            "create, and the attached policy send to, only such queues).",
+            default=DEFAULT_QUEUE_NAME_PREFIX,
+            allowed_pattern=QUEUE_PREFIX_PATTERN,
+        ),
+        RunbookParameter(
+            DEAD_LETTER_SEND.parameter,
+            ParameterType.STRING,
+            "The stack's customer-managed policy allowing sqs:SendMessage on the created "
+            "queues; the only policy the automation role may attach to a role.",
+            default="",
+            allowed_pattern=r"^(|arn:aws[a-z\-]*:iam::\d{12}:policy/[\w+=,.@/\-]{1,512})$",
         ),
     ),
     automatic_allowed=True,
@@ -304,19 +387,36 @@ DEAD_LETTER_QUEUE = Runbook(
         *read_grants(dlq.RULE),
         UPDATE_CONFIGURATION,
         Grant(
-            ("sqs:CreateQueue", "sqs:GetQueueAttributes"),
-            f"arn:{{partition}}:sqs:{{region}}:{{account}}:{QUEUE_NAME_PREFIX}*",
-            "creates (or finds again, idempotently) the function's queue; only queues named "
-            f"{QUEUE_NAME_PREFIX}*",
+            ("sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:ListQueueTags", "sqs:TagQueue"),
+            _QUEUES,
+            "creates (or finds again, idempotently) the function's queue, tagged at creation "
+            "(CreateQueue with tags needs sqs:TagQueue), and checks that it is the runbook's "
+            "own (no queue policy, the runbook's tag); only this deployment's queues",
         ),
         Grant(
-            ("iam:PutRolePolicy",),
+            ("iam:AttachRolePolicy",),
             _ROLES,
-            "grants the function's execution role sqs:SendMessage on the queue it created "
-            "(inline policy guardrails-dlq-<hash>); the function's role can be any role of the "
-            "account, so no narrower resource exists",
+            "attaches the stack's dead-letter send policy, and no other policy "
+            "(iam:PolicyARN), to the function's execution role, which can be any role of the "
+            "account",
+            conditions={"ArnEquals": {"iam:PolicyARN": DEAD_LETTER_SEND.arn}},
+        ),
+        Grant(
+            ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants"),
+            _KEYS,
+            "a customer-managed queue key: customer-managed, enabled, symmetric, and usable by "
+            "the function's role (its key policy and grants)",
+        ),
+        Grant(
+            ("iam:SimulatePrincipalPolicy",),
+            _ROLES,
+            "simulates kms:GenerateDataKey and kms:Decrypt on a customer-managed queue key for "
+            "the function's execution role",
         ),
     ),
+    indirect_actions=frozenset({"sqs:TagQueue"}),
+    function_role_policy=DEAD_LETTER_SEND,
+    deployment_defaults=(("QueueNamePrefix", QUEUE_PREFIX),),
 )
 
 RESERVED_CONCURRENCY = Runbook(
@@ -386,10 +486,22 @@ ENVIRONMENT_KEY = Runbook(
             "simulates kms:Decrypt on the key for the function's execution role",
         ),
         Grant(
-            ("kms:CreateGrant", "kms:Encrypt"),
+            ("kms:CreateGrant",),
             _KEYS,
-            "Lambda encrypts the variables with the new key and creates the function's grant on "
-            "it with the caller's permissions while serving UpdateFunctionConfiguration",
+            "Lambda creates the function's grant on the new key with the caller's permissions "
+            "while serving UpdateFunctionConfiguration: only through Lambda, only a grant for "
+            "an AWS resource",
+            conditions={
+                "StringEquals": _VIA_LAMBDA,
+                "Bool": {"kms:GrantIsForAWSResource": "true"},
+            },
+        ),
+        Grant(
+            ("kms:Encrypt",),
+            _KEYS,
+            "Lambda encrypts the variables with the new key with the caller's permissions while "
+            "serving UpdateFunctionConfiguration: only through Lambda",
+            conditions={"StringEquals": _VIA_LAMBDA},
         ),
     ),
     indirect_actions=frozenset({"kms:CreateGrant", "kms:Encrypt"}),

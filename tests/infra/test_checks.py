@@ -14,7 +14,7 @@ from infra.remediation import UNKNOWN_TYPE_CHECK, document_name, extra_required
 from infra.rule_construct import nag_resource
 from rules.permissions import grants_for
 from rules.registry import RULES
-from rules.remediation.runbooks import RUNBOOKS
+from rules.remediation.runbooks import DEFAULT_QUEUE_NAME_PREFIX, QUEUE_PREFIX, RUNBOOKS
 from tests.infra.conftest import Synth
 
 # W3005 (redundant DependsOn): CDK's Function adds DependsOn on its role, which the Role GetAtt
@@ -47,9 +47,10 @@ def runbook_acknowledgments(rule_ids: set[str], *, custom_action: bool) -> set[s
     a click can run, with the custom action), and the ActionTarget type CDK 2.275 lacks."""
     deployed = [runbook for runbook in RUNBOOKS if runbook.rule_id in rule_ids]
     found = {
-        iam5(nag_resource(grant.resource))
+        iam5(nag_resource(grant.resource.replace(QUEUE_PREFIX, DEFAULT_QUEUE_NAME_PREFIX)))
         for runbook in deployed
         for grant in runbook.grants
+        + (runbook.function_role_policy.grants if runbook.function_role_policy else ())
         if "*" in grant.resource
     }
     if custom_action:

@@ -8,6 +8,7 @@ through the Security Hub findings. Everything expected is derived from the runbo
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,10 +32,12 @@ from infra.remediation import (
     rules_zip,
     to_yaml,
 )
+from infra.rule_construct import grant_statement
 from infra.settings import SettingsError, load_settings
 from infra.stack import GuardrailsStack
 from rules.aws.findings import build_finding
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation
+from rules.permissions import Grant
 from rules.registry import get_rule
 from rules.remediation.runbooks import ATTACHMENT_NAME, OUTPUTS, RUNBOOKS, RUNBOOKS_BY_RULE
 from tests.factories import function
@@ -498,7 +501,7 @@ def test_no_custom_action_unless_asked(deployments: dict[str, Deployment]) -> No
         ({"autoRemediateTrigger": "both"}, "is not one of"),
         ({"remediationMaximumAttempts": "26"}, "1-25"),
         ({"remediationRetrySeconds": "0"}, "1-2678000"),
-        ({"exemptionTagKey": "aws:exempt"}, "exemptionTagKey: .aws:exempt.: the aws: prefix is reserved"),
+        ({"exemptionTagKey": "aws:exempt"}, "the aws: prefix is reserved"),
         ({"remediationCustomAction": "yes"}, "custom action ARN"),
         (
             {
@@ -544,3 +547,132 @@ def test_runbook_names_refuse_reserved_prefixes() -> None:
     with pytest.raises(SettingsError, match="reserves"):
         document_name("aws-", PUBLIC)
     assert RUNBOOKS_BY_RULE[PUBLIC].rule_id in document_name("guardrails-", PUBLIC)
+
+
+# --- Grant conditions and the DLQ runbook's function role policy ---
+
+
+def _fill(text: str, queue_prefix: str) -> str:
+    return text.format(partition="aws", region=REGION, account=ACCOUNT, queue_prefix=queue_prefix)
+
+
+def automation_statements(deployment: Deployment, rule_id: str) -> list[dict[str, Any]]:
+    found = deployment.role(rule_id, "ssm.amazonaws.com")
+    assert found is not None
+    policies = deployment.of_type("AWS::IAM::ManagedPolicy")
+    return [
+        resolve(statement, deployment.template)
+        for reference in found[1]["Properties"]["ManagedPolicyArns"]
+        for statement in policies[reference["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_automation_role_statements_are_the_grants_with_their_conditions(
+    deployments: dict[str, Deployment],
+) -> None:
+    for key, prefix in (("manual", "guardrails-dlq-"), ("findings", "team-b-dlq-")):
+        deployment = deployments[key]
+        for runbook in RUNBOOKS:
+            statements = automation_statements(deployment, runbook.rule_id)
+            expected = []
+            for grant in runbook.grants:
+                fill = functools.partial(_fill, queue_prefix=prefix)
+
+                statement: dict[str, Any] = {
+                    "Action": list(grant.actions) if len(grant.actions) > 1 else grant.actions[0],
+                    "Effect": "Allow",
+                    "Resource": fill(grant.resource),
+                }
+                if grant.conditions:
+                    statement["Condition"] = {
+                        operator: {k: fill(str(v)) for k, v in keys.items()}
+                        for operator, keys in grant.conditions.items()
+                    }
+                expected.append(statement)
+            assert statements == expected, runbook.rule_id
+    iam = automation_statements(deployments["manual"], DLQ)
+    assert not [s for s in iam if s["Action"] in ("iam:PutRolePolicy", ["iam:PutRolePolicy"])]
+    (attach,) = [s for s in iam if s["Action"] == "iam:AttachRolePolicy"]
+    assert attach["Condition"] == {
+        "ArnEquals": {
+            "iam:PolicyARN": f"arn:aws:iam::{ACCOUNT}:policy/guardrails-dlq-send-{REGION}"
+        }
+    }
+    (create,) = [
+        s
+        for s in automation_statements(deployments["findings"], DLQ)
+        if "sqs:CreateQueue" in s["Action"]
+    ]
+    assert create["Resource"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:team-b-dlq-*"
+    cmk = {
+        tuple(s["Action"]) if isinstance(s["Action"], list) else s["Action"]: s
+        for s in automation_statements(deployments["manual"], CMK)
+    }
+    assert cmk["kms:CreateGrant"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"lambda.{REGION}.amazonaws.com"},
+        "Bool": {"kms:GrantIsForAWSResource": "true"},
+    }
+    assert cmk["kms:Encrypt"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"lambda.{REGION}.amazonaws.com"}
+    }
+
+
+def test_the_dlq_runbook_attaches_one_stack_policy_of_its_own_deployment(
+    deployments: dict[str, Deployment],
+) -> None:
+    for key, prefix in (("manual", "guardrails-"), ("findings", "team-b-")):
+        deployment = deployments[key]
+        found = {
+            k: resolve(p["Properties"], deployment.template)
+            for k, p in deployment.under(DLQ, "AWS::IAM::ManagedPolicy").items()
+            if "ManagedPolicyName" in p["Properties"]
+        }
+        ((logical_id, properties),) = found.items()
+        assert properties["ManagedPolicyName"] == f"{prefix}dlq-send-{REGION}"
+        assert properties["PolicyDocument"]["Statement"] == [
+            {
+                "Action": "sqs:SendMessage",
+                "Effect": "Allow",
+                "Resource": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{prefix}dlq-*",
+            }
+        ]
+        assert "Roles" not in properties  # attached by the runbook, to functions' roles only
+        parameters = documents(deployment, prefix)[DLQ]["content"]["parameters"]
+        assert parameters["QueueNamePrefix"]["default"] == f"{prefix}dlq-"
+        # resolve() spells a Ref to a resource without Name as its logical id.
+        assert parameters["DeadLetterPolicyArn"]["default"] == logical_id
+
+
+def test_grant_statements_carry_conditions_in_every_derivation() -> None:
+    """The rule functions' roles and the runbooks' roles (``resource_arn``) and the member role
+    (one value per central region) all write a grant with ``grant_statement``."""
+    grant = Grant(
+        ("kms:Encrypt",),
+        "arn:{partition}:kms:{region}:{account}:key/*",
+        "test",
+        conditions={"StringEquals": {"kms:ViaService": "lambda.{region}.amazonaws.com"}},
+    )
+    stack = cdk.Stack(cdk.App(), "Conditions", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    single = stack.resolve(grant_statement(grant).to_statement_json())
+    assert single["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": {
+                "Fn::Join": ["", ["lambda.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+            }
+        }
+    }
+    regions = ["us-east-1", "eu-west-1"]
+
+    def per_region(value: str) -> list[str]:
+        return sorted({value.format(partition="aws", region=r, account=ACCOUNT) for r in regions})
+
+    member = stack.resolve(
+        grant_statement(grant, per_region, per_region(grant.resource)).to_statement_json()
+    )
+    assert member["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": ["lambda.eu-west-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]
+        }
+    }
+    plain = Grant(("lambda:GetPolicy",), "*", "test")
+    assert "Condition" not in stack.resolve(grant_statement(plain).to_statement_json())

@@ -19,7 +19,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from rules.aws.clients import Clients
-from tests.aws.fixtures import REGION, setup_clients
+from rules.remediation.runbooks import DEAD_LETTER_SEND, DEFAULT_QUEUE_NAME_PREFIX
+from tests.aws.fixtures import ACCOUNT, REGION, setup_clients
 
 ROLE_NAME = "fn-role"
 
@@ -73,19 +74,53 @@ def unreserved(clients: Clients, count: int) -> None:
     )
 
 
-def simulated(clients: Clients, decision: str) -> None:
-    """SimulatePrincipalPolicy (moto lacks it) answering ``decision`` for kms:Decrypt."""
+def simulated(clients: Clients, decision: str, actions: tuple[str, ...] = ("kms:Decrypt",)) -> None:
+    """SimulatePrincipalPolicy (moto lacks it) answering ``decision`` for each of ``actions``."""
     answer(
         clients,
         "iam",
         "SimulatePrincipalPolicy",
         {
             "EvaluationResults": [
-                {"EvalActionName": "kms:Decrypt", "EvalDecision": decision}
+                {"EvalActionName": action, "EvalDecision": decision} for action in actions
             ],
             "IsTruncated": False,
         },
     )
+
+
+def render(template: str, queue_prefix: str = DEFAULT_QUEUE_NAME_PREFIX) -> str:
+    """A registry template (resource, condition value, policy name) as this test account's."""
+    return template.format(
+        partition="aws", region=REGION, account=ACCOUNT, queue_prefix=queue_prefix
+    )
+
+
+def send_policy(queue_prefix: str = DEFAULT_QUEUE_NAME_PREFIX) -> str:
+    """The stack's dead-letter send policy (``DEAD_LETTER_SEND``) as the stack creates it."""
+    iam = setup_clients()["iam"]
+    name = render(DEAD_LETTER_SEND.name, queue_prefix)
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": list(grant.actions),
+                "Resource": render(grant.resource, queue_prefix),
+            }
+            for grant in DEAD_LETTER_SEND.grants
+        ],
+    }
+    try:
+        created = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
+    except iam.exceptions.EntityAlreadyExistsException:
+        return render(DEAD_LETTER_SEND.arn, queue_prefix)
+    return str(created["Policy"]["Arn"])
+
+
+def dlq_events(function: str, **parameters: Any) -> dict[str, Any]:
+    """``events`` with what the deployed DLQ document defaults to: the send policy's ARN."""
+    return events(function, **({DEAD_LETTER_SEND.parameter: send_policy()} | parameters))
 
 
 def events(function: str, **parameters: Any) -> dict[str, Any]:

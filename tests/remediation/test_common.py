@@ -10,9 +10,18 @@ from botocore.awsrequest import AWSResponse
 
 from rules.aws.clients import Clients
 from rules.remediation import concurrency, dead_letter_queue, public_access
-from rules.remediation.common import RemediationError, run
-from tests.aws.fixtures import create_function
-from tests.remediation.conftest import answer, configuration, events, unreserved
+from rules.remediation.common import RemediationError, is_exempt, run
+from rules.remediation.runbooks import RUNBOOKS
+from tests.aws.fixtures import CallLog, create_function, setup_clients
+from tests.remediation.conftest import (
+    add_permission,
+    answer,
+    configuration,
+    dlq_events,
+    events,
+    tag,
+    unreserved,
+)
 
 
 def test_a_change_that_does_not_fix_fails_with_before_after_and_verdict(clients: Clients) -> None:
@@ -53,9 +62,7 @@ def test_an_unreadable_policy_is_never_compliant_and_nothing_changes(clients: Cl
         ),
     ],
 )
-def test_bad_input_is_a_clear_error(
-    clients: Clients, given: dict[str, Any], problem: str
-) -> None:
+def test_bad_input_is_a_clear_error(clients: Clients, given: dict[str, Any], problem: str) -> None:
     create_function("f")
     unreserved(clients, 1000)
     with pytest.raises(RemediationError, match=problem):
@@ -83,8 +90,43 @@ def test_the_dlq_attachment_waits_for_iam_to_show_the_new_policy(
         return None  # then moto answers
 
     clients.session.register("before-call.lambda.UpdateFunctionConfiguration", not_yet)
-    result = run(dead_letter_queue.SCRIPT, events("orders-api"), clients)
+    result = run(dead_letter_queue.SCRIPT, dlq_events("orders-api"), clients)
     assert result["verdict"] == "COMPLIANT"
     assert configuration("orders-api")["DeadLetterConfig"]["TargetArn"].endswith(
         result["after"]["deadLetterTargetArn"].rsplit(":", 1)[1]
     )
+
+
+@pytest.mark.parametrize(
+    ("tags", "exempt"),
+    [
+        ({"guardrails:exempt": ""}, True),
+        ({"guardrails:exempt": "anything"}, True),
+        ({"Guardrails:Exempt": "true"}, False),  # tag keys are case-sensitive
+        ({"team": "a"}, False),
+        ({}, False),
+    ],
+)
+def test_the_exemption_is_one_decision_on_the_tag_key(tags: dict[str, str], exempt: bool) -> None:
+    assert is_exempt(tags, "guardrails:exempt") is exempt
+
+
+@pytest.mark.parametrize("runbook", RUNBOOKS, ids=lambda runbook: runbook.rule_id)
+def test_an_exempt_function_is_read_no_further_than_its_tags(
+    clients: Clients, calls: CallLog, runbook: object
+) -> None:
+    """SKIPPED_EXEMPT reads the configuration and the tags, nothing else (no policy, no alias,
+    no key, no concurrency), and reports no settings."""
+    import importlib
+
+    arn = create_function("orders-api")
+    lambda_client = setup_clients()["lambda"]
+    lambda_client.create_alias(FunctionName="orders-api", Name="live", FunctionVersion="$LATEST")
+    add_permission("orders-api", "public", Qualifier="live")
+    tag(arn, **{"guardrails:exempt": "yes"})
+    script = importlib.import_module(runbook.module).SCRIPT  # type: ignore[attr-defined]
+    result = run(script, events("orders-api", FixFunctionUrl=True), clients)
+    assert result["status"] == "SKIPPED_EXEMPT"
+    assert result["before"] == {} and result["after"] == {}
+    assert result["function"] == arn
+    assert calls.actions() == {"lambda:GetFunctionConfiguration", "lambda:ListTags"}

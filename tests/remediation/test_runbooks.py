@@ -10,12 +10,15 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from rules.aws.clients import Clients
+from rules.permissions import Grant
 from rules.registry import RULES
 from rules.remediation import (
     concurrency,
@@ -27,8 +30,11 @@ from rules.remediation import (
 from rules.remediation.common import run
 from rules.remediation.runbooks import (
     COMMON_PARAMETERS,
+    DEAD_LETTER_QUEUE,
+    ENVIRONMENT_KEY,
     HANDLER,
     OUTPUTS,
+    QUEUE_KEY_USE,
     RUNBOOKS,
     RUNBOOKS_BY_RULE,
     ParameterType,
@@ -36,10 +42,17 @@ from rules.remediation.runbooks import (
     runbook_for,
 )
 from tests.aws.fixtures import ACCOUNT, REGION, CallLog, create_function, setup_clients
-from tests.remediation.conftest import add_permission, events, simulated, unreserved
+from tests.remediation.conftest import (
+    add_permission,
+    dlq_events,
+    events,
+    render,
+    simulated,
+    unreserved,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDERS = ("{partition}", "{region}", "{account}")
+PLACEHOLDERS = ("{partition}", "{region}", "{account}", "{queue_prefix}")
 
 
 def test_every_core_rule_has_exactly_one_runbook() -> None:
@@ -125,6 +138,13 @@ def test_grant_resources_use_only_the_known_placeholders(runbook: Runbook) -> No
         for placeholder in PLACEHOLDERS:
             rest = rest.replace(placeholder, "")
         assert "{" not in rest, grant
+        for keys in grant.conditions.values():
+            for value in keys.values():
+                for text in [value] if isinstance(value, str) else value:
+                    left = text
+                    for placeholder in PLACEHOLDERS:
+                        left = left.replace(placeholder, "")
+                    assert "{" not in left, grant
         assert grant.why
         assert grant.resource == "*" or grant.resource.startswith("arn:{partition}:")
 
@@ -145,8 +165,23 @@ def _public_access(clients: Clients) -> None:
 
 
 def _dead_letter_queue(clients: Clients) -> None:
+    """Every path: a given target, a created queue with aws/sqs, and with a customer-managed
+    key the simulation denies and a grant allows (every check of the key is called)."""
+    simulated(clients, "implicitDeny", QUEUE_KEY_USE)  # before the IAM client exists
     create_function("orders-api")
-    run(dead_letter_queue.SCRIPT, events("orders-api"), clients)
+    given = f"arn:aws:sqs:{REGION}:{ACCOUNT}:team-dlq"
+    run(dead_letter_queue.SCRIPT, events("orders-api", DeadLetterTargetArn=given), clients)
+    create_function("billing")
+    run(dead_letter_queue.SCRIPT, dlq_events("billing"), clients)
+    create_function("audit")
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.create_grant(
+        KeyId=key,
+        GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/fn-role",
+        Operations=["GenerateDataKey", "Decrypt"],
+    )
+    run(dead_letter_queue.SCRIPT, dlq_events("audit", QueueKmsKeyId=key), clients)
 
 
 def _concurrency(clients: Clients) -> None:
@@ -184,6 +219,43 @@ SCENARIOS: dict[str, Callable[[Clients], None]] = {
 }
 
 
+def _touched(service: str, operation: str, params: dict[str, Any]) -> list[str]:
+    """The ARNs a recorded call acts on (what IAM authorizes it against)."""
+    if service == "lambda":
+        if operation == "GetAccountSettings":
+            return ["*"]
+        name = str(params.get("FunctionName") or params.get("Resource"))
+        if name.startswith("arn:"):
+            return [name]
+        return [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"]
+    if service == "sqs":
+        name = str(params.get("QueueName") or str(params["QueueUrl"]).rsplit("/", 1)[1])
+        return [f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"]
+    if service == "kms":
+        return [str(params["KeyId"])]
+    if service == "iam":
+        if "RoleName" in params:
+            return [f"arn:aws:iam::{ACCOUNT}:role/{params['RoleName']}"]
+        return [str(params["PolicySourceArn"])]
+    raise AssertionError(f"no resource known for {service}:{operation}")
+
+
+# Condition keys of a directly called action -> the request value IAM compares.
+CONDITION_VALUES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "iam:PolicyARN": lambda params: str(params["PolicyArn"]),
+}
+
+
+def _conditions_hold(grant: Grant, params: dict[str, Any]) -> bool:
+    for operator, keys in grant.conditions.items():
+        assert operator == "ArnEquals", operator  # the only operator on a called action
+        for key, value in keys.items():
+            assert isinstance(value, str)
+            if CONDITION_VALUES[key](params) != render(value):
+                return False
+    return True
+
+
 @pytest.mark.parametrize("runbook", RUNBOOKS, ids=lambda runbook: runbook.rule_id)
 def test_each_script_calls_exactly_what_its_runbook_grants(
     clients: Clients, calls: CallLog, runbook: Runbook
@@ -194,3 +266,41 @@ def test_each_script_calls_exactly_what_its_runbook_grants(
         sorted(called), indent=1
     )
     assert runbook.indirect_actions <= runbook.actions
+    # Each call's resources fall under a grant of its action whose conditions the call meets.
+    for service, operation, params in calls.calls:
+        action = f"{service}:{operation}"
+        grants = [grant for grant in runbook.grants if action in grant.actions]
+        for arn in _touched(service, operation, params):
+            assert any(
+                fnmatchcase(arn, render(grant.resource)) and _conditions_hold(grant, params)
+                for grant in grants
+            ), f"{action} on {arn} ({params}) is not granted"
+
+
+def test_indirect_kms_actions_are_granted_only_through_lambda() -> None:
+    """Lambda creates the function's grant and encrypts with the caller's permissions: the
+    automation role may do neither outside Lambda."""
+    via = {"kms:ViaService": "lambda.{region}.amazonaws.com"}
+    grants = {action: grant for grant in ENVIRONMENT_KEY.grants for action in grant.actions}
+    assert grants["kms:CreateGrant"].conditions == {
+        "StringEquals": via,
+        "Bool": {"kms:GrantIsForAWSResource": "true"},
+    }
+    assert grants["kms:Encrypt"].conditions == {"StringEquals": via}
+
+
+def test_no_runbook_may_write_a_role_policy_or_attach_any_policy() -> None:
+    """The DLQ runbook's role edit is the stack's one policy: AttachRolePolicy only with
+    iam:PolicyARN equal to it; no inline policy writes at all."""
+    for runbook in RUNBOOKS:
+        assert not runbook.actions & {"iam:PutRolePolicy", "iam:CreatePolicy", "iam:PassRole"}
+        for grant in runbook.grants:
+            if "iam:AttachRolePolicy" in grant.actions:
+                assert grant.actions == ("iam:AttachRolePolicy",)
+                assert runbook.function_role_policy is not None
+                assert grant.conditions == {
+                    "ArnEquals": {"iam:PolicyARN": runbook.function_role_policy.arn}
+                }
+    (send,) = DEAD_LETTER_QUEUE.function_role_policy.grants  # type: ignore[union-attr]
+    assert send.actions == ("sqs:SendMessage",)
+    assert render(send.resource) == f"arn:aws:sqs:{REGION}:{ACCOUNT}:guardrails-dlq-*"
