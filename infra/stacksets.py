@@ -112,19 +112,22 @@ def code_account(scope: Construct) -> str:
             CODE_ACCOUNT_PARAMETER,
             type="String",
             allowed_pattern=r"\d{12}",
-            description="The administrator account, whose code buckets hold the code",
+            description="The administrator account, whose code buckets hold the code and the "
+            "runbooks' attachment",
         )
         parameter.override_logical_id(CODE_ACCOUNT_PARAMETER)
     assert isinstance(parameter, cdk.CfnParameter)
-    return parameter.value_as_string
+    account: str = parameter.value_as_string
+    return account
 
 
 def shared_bucket_name(scope: Construct, instance: str) -> str:
     """The code bucket of the deploying region in the ``CodeBucketAccount`` account."""
-    return cdk.Fn.sub(
+    name: str = cdk.Fn.sub(
         code_bucket_name(instance, "${Account}", "${AWS::Region}"),
         {"Account": code_account(scope)},
     )
+    return name
 
 
 def shared_bucket_attachment(instance: str, key: str, sha256: str) -> AttachmentSource:
