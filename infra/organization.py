@@ -8,6 +8,16 @@ and a member role in every account of ``targetOuIds`` that the functions assume 
 - The member role's template is synthesized by ``MemberRoleStack`` in a nested stage (cdk-nag
   checks it like any stack; ``cdk deploy --all`` never deploys it into the admin account) and
   reaches the StackSet as its template body.
+- With ``remediation`` on, the runbooks in every member account: ``<name>-Code-<region>`` (the
+  stacksets mode's ``CodeBucketStack``, one per region, holding only the runbooks' attachment)
+  and, in the first stack after them, a StackSet deploying ``MemberRemediationStack`` into every
+  account of ``targetOuIds`` but ``excludedAccounts`` and every region of the rules. It holds
+  the documents, their automation roles and, for rules in ``autoRemediate``, the ``findings``
+  trigger, matching the findings of the rule's member-account copy (``Id`` prefix
+  ``lambda-guardrails/OrgConfigRule-<name>-``) for a function of that account and region. No
+  ``AWS::Config::RemediationConfiguration``: it names the account's Config rule, and AWS names
+  the copies itself (``OrgConfigRule-<name>-<random suffix>``), so no template can; hence the
+  ``config`` trigger is refused for automatic rules.
 - The central functions' roles have deterministic names (``central_role_name``) so that the
   member role can trust exactly them: the admin account as principal, ``aws:PrincipalArn``
   ArnEquals that list, ``aws:PrincipalOrgID`` the organization. Their only grant in the admin
@@ -20,6 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import aws_cdk as cdk
@@ -33,6 +44,12 @@ from infra.aggregator import OrganizationAggregator, aggregator_name
 from infra.alarms import GuardrailsAlarms
 from infra.dashboard import GuardrailsDashboard
 from infra.nag import acknowledge
+from infra.remediation import (
+    CREATE_ACTION,
+    GuardrailsRemediation,
+    member_account_rules,
+    remediation_options,
+)
 from infra.rule_construct import (
     CHANGE_TRIGGERS,
     RESOURCE_TYPE,
@@ -41,7 +58,11 @@ from infra.rule_construct import (
     grant_statement,
     nag_resource,
 )
-from infra.security_hub import FindingAggregator, GuardrailsInsights
+from infra.security_hub import (
+    FindingAggregator,
+    GuardrailsInsights,
+    organization_finding_id_prefix,
+)
 from infra.settings import CONTEXT_DEFAULTS, Settings, SettingsError
 from infra.stack import (
     acknowledge_outside_vpc,
@@ -51,15 +72,29 @@ from infra.stack import (
     rule_function_key,
 )
 from infra.stackset import ServiceManagedStackSet, StackSetTemplate, synthesize_stack
+from infra.stacksets import (
+    CODE_ACCOUNT_PARAMETER,
+    CodeBucketStack,
+    check_bucket_names,
+    same_in_every_region,
+    shared_bucket_attachment,
+)
 from rules.parameters import EXECUTION_ROLE_NAME
 from rules.permissions import ASSUME_EXECUTION_ROLE, Grant, member_role_grants
 from rules.registry import RULES_BY_ID
+from rules.remediation.runbooks import RUNBOOKS, RUNBOOKS_BY_RULE
 
 ORGANIZATION_STACK = "LambdaGuardrailsOrganization"
 CENTRAL_CONCURRENCY_WARNING = "LambdaGuardrails:CentralConcurrency"
 ACCOUNTS_WITHOUT_ROLE_WARNING = "LambdaGuardrails:AccountsWithoutMemberRole"
 MEMBER_ROLE_STAGE = "LambdaGuardrailsMemberRole"
 MEMBER_ROLE_STACK = "MemberRole"
+MEMBER_REMEDIATION_STAGE = "LambdaGuardrailsMemberRemediation"
+MEMBER_REMEDIATION_STACK = "MemberRemediation"
+# The member accounts' runbooks: <ruleNamePrefix><rule id>-org-remediation. Not the account
+# mode's suffix: an account-mode or stacksets instance with the same prefix in a member account
+# (its Config rules do not meet the organization rules' copies) keeps its own documents.
+ORGANIZATION_DOCUMENT_SUFFIX = "-org-remediation"
 CENTRAL_ACCOUNT_PARAMETER = "CentralAccountId"
 CENTRAL_REGION_PARAMETER = "CentralRegion"
 CONFIG_PRINCIPAL = "config.amazonaws.com"
@@ -261,6 +296,83 @@ class MemberRoleStack(cdk.Stack):
                 acknowledge(self.policy, "IAM5", f"Resource::{resource}", grant.why)
 
 
+def refuse_unsupported_remediation(settings: Settings) -> None:
+    """What the member accounts' runbooks cannot do in this mode, refused at synth."""
+    if not settings.remediation:
+        return
+    if settings.auto_remediate and settings.auto_remediate_trigger == "config":
+        raise SettingsError(
+            "deploymentMode organization: autoRemediate needs autoRemediateTrigger=findings. "
+            "An automatic Config remediation names the account's Config rule, and AWS names "
+            "an organization rule's copy in each member account itself "
+            "(OrgConfigRule-<name>-<random suffix>), so no template can"
+        )
+    if settings.remediation_custom_action not in (None, CREATE_ACTION):
+        raise SettingsError(
+            "remediationCustomAction: an ARN names one account's custom action, and the "
+            "runbooks' StackSet deploys to every member account: use create (each account "
+            "gets its own) or off"
+        )
+
+
+def remediated_rule_ids(settings: Settings) -> tuple[str, ...]:
+    """The deployed rules that have a runbook (none with ``remediation`` off)."""
+    if not settings.remediation:
+        return ()
+    return tuple(rule_id for rule_id in settings.rule_ids if rule_id in RUNBOOKS_BY_RULE)
+
+
+class MemberRemediationStack(cdk.Stack):
+    """The runbooks in one member account and region: documents attaching the rules zip from
+    the administrator's code bucket of the region (``CodeBucketAccount`` parameter), their
+    automation roles and, for ``autoRemediate`` rules, the ``findings`` trigger on the findings
+    the central functions import into this account. Synthesized for a StackSet: no bootstrap,
+    no assets."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id_: str,
+        *,
+        settings: Settings,
+        attachment_key: str,
+        attachment_sha256: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id_,
+            synthesizer=cdk.BootstraplessSynthesizer(),
+            analytics_reporting=False,
+            description="Lambda Guardrails: the remediation runbooks of the organization Config "
+            "rules in this account",
+            **kwargs,
+        )
+        refuse_unsupported_remediation(settings)
+        rules = member_account_rules(
+            {
+                rule_id: organization_finding_id_prefix(organization_rule_name(settings, rule_id))
+                for rule_id in remediated_rule_ids(settings)
+            },
+            self,
+        )
+        attachment = shared_bucket_attachment(
+            ORGANIZATION_STACK, attachment_key, attachment_sha256
+        )(self)
+        self.remediation = GuardrailsRemediation(
+            self,
+            "Remediation",
+            runbooks=RUNBOOKS,
+            rules=rules,
+            options=replace(
+                remediation_options(settings), document_suffix=ORGANIZATION_DOCUMENT_SUFFIX
+            ),
+            attachment=attachment,
+        )
+        for key, value in settings.tags.items():
+            cdk.Tags.of(self).add(key, value)
+
+
 class OrganizationStack(cdk.Stack):
     """The delegated administrator's stack in one region: the rule functions (no per-account
     Config rule), their invoke permissions, one organization Config rule per rule, alarms, and
@@ -273,8 +385,12 @@ class OrganizationStack(cdk.Stack):
         *,
         settings: Settings,
         member_role: MemberRoleStack | None = None,
+        member_remediation: MemberRemediationStack | None = None,
+        code_stacks: Sequence[CodeBucketStack] = (),
         **kwargs: Any,
     ) -> None:
+        """``member_role`` (and ``member_remediation``, after ``code_stacks``): the StackSets
+        this stack deploys (the first region's)."""
         super().__init__(scope, construct_id_, **kwargs)
         self.settings = settings
         self.key = rule_function_key(self)
@@ -340,7 +456,10 @@ class OrganizationStack(cdk.Stack):
                 organization=True,
             )
         self.stack_set: ServiceManagedStackSet | None = None
+        self.remediation_stack_set: ServiceManagedStackSet | None = None
         self.aggregator: OrganizationAggregator | None = None
+        if member_remediation is not None:
+            self._member_remediation(member_remediation, code_stacks)
         if member_role is not None:  # the home region: what the organization needs once
             self._home_region(member_role)
             if not settings.excluded_accounts:
@@ -354,6 +473,31 @@ class OrganizationStack(cdk.Stack):
                 )
         for key, value in settings.tags.items():
             cdk.Tags.of(self).add(key, value)
+
+    def _member_remediation(
+        self, member: MemberRemediationStack, code_stacks: Sequence[CodeBucketStack]
+    ) -> None:
+        """The runbooks' StackSet: every account of the OUs but ``excludedAccounts`` (the
+        organization rules skip them), every region of the rules, after the code buckets hold
+        the attachment."""
+        for code_stack in code_stacks:
+            self.add_stack_dependency(
+                code_stack,
+                "the runbooks' StackSet deploys only after the code buckets hold their attachment",
+            )
+        synthesized = synthesize_stack(member)
+        self.remediation_stack_set = ServiceManagedStackSet(
+            self,
+            "Remediation",
+            template=StackSetTemplate.of(
+                self, "RemediationTemplate", synthesized.template, synthesized.path
+            ),
+            regions=self.settings.target_regions or [self.region],
+            settings=self.settings,
+            description="Lambda Guardrails: the remediation runbooks of the organization rules",
+            parameters={CODE_ACCOUNT_PARAMETER: cdk.Aws.ACCOUNT_ID},
+            excluded_accounts=self.settings.excluded_accounts,
+        )
 
     def _home_region(self, member_role: MemberRoleStack) -> None:
         """The member role's StackSet (in this region only: IAM is global), the organization's
@@ -480,7 +624,6 @@ class OrganizationStack(cdk.Stack):
         ]
 
 
-
 def build_organization(app: cdk.App, settings: Settings) -> list[cdk.Stack]:
     """One ``OrganizationStack`` per target region (region-only environments: the account is
     the one you deploy with); without ``targetRegions`` one stack in the CLI's region. The
@@ -490,7 +633,8 @@ def build_organization(app: cdk.App, settings: Settings) -> list[cdk.Stack]:
     member_role = MemberRoleStack(
         stage, MEMBER_ROLE_STACK, settings=settings, regions=settings.target_regions
     )
-    stacks: list[cdk.Stack] = []
+    code_stacks, member_remediation = _member_remediation(app, settings, regions)
+    stacks: list[cdk.Stack] = [*code_stacks]
     for index, region in enumerate(regions):
         stacks.append(
             OrganizationStack(
@@ -499,9 +643,43 @@ def build_organization(app: cdk.App, settings: Settings) -> list[cdk.Stack]:
                 stack_name=ORGANIZATION_STACK,
                 settings=settings,
                 member_role=member_role if index == 0 else None,
+                member_remediation=member_remediation if index == 0 else None,
+                code_stacks=code_stacks if index == 0 else (),
                 env=cdk.Environment(region=region) if region else None,
                 description="Lambda Guardrails: organization AWS Config rules for Lambda "
                 "functions (delegated administrator)",
             )
         )
     return stacks
+
+
+def _member_remediation(
+    app: cdk.App, settings: Settings, regions: Sequence[str | None]
+) -> tuple[list[CodeBucketStack], MemberRemediationStack | None]:
+    """The code stacks holding the runbooks' attachment, one per region of the rules, and the
+    member accounts' remediation stack (in its own stage); none without a runbook to deploy."""
+    refuse_unsupported_remediation(settings)
+    if not remediated_rule_ids(settings):
+        return [], None
+    check_bucket_names(ORGANIZATION_STACK, [r for r in regions if r is not None])
+    code_stacks = [
+        CodeBucketStack(
+            app,
+            f"{ORGANIZATION_STACK}-Code-{region}" if region else f"{ORGANIZATION_STACK}-Code",
+            instance=ORGANIZATION_STACK,
+            settings=settings,
+            rule_code=False,  # the rule functions run in this account; only runbooks go out
+            env=cdk.Environment(region=region) if region else None,
+            description=f"Lambda Guardrails: the remediation runbooks' attachment for "
+            f"{region or 'this region'}, readable by the organization",
+        )
+        for region in regions
+    ]
+    member = MemberRemediationStack(
+        cdk.Stage(app, MEMBER_REMEDIATION_STAGE),
+        MEMBER_REMEDIATION_STACK,
+        settings=settings,
+        attachment_key=same_in_every_region(code_stacks, "attachment_key"),
+        attachment_sha256=same_in_every_region(code_stacks, "attachment_sha256"),
+    )
+    return code_stacks, member

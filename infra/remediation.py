@@ -24,6 +24,11 @@ Per runbook of the registry (``rules.remediation.runbooks``), for a deployed rul
   ``Security Hub Findings - Imported`` matching this deployment's FAILED, ACTIVE, unsuppressed
   findings of the rule; Config's remediation stays manual, so a FAILED function never starts
   two runs.
+- A rule is given as a ``RemediatedRule``: its Config rule when the template holds it (account
+  and stacksets modes), and the finding fields that make its findings this deployment's. The
+  organization mode's member accounts hold no Config rule a template can name (AWS names the
+  copies ``OrgConfigRule-<name>-<suffix>``): their rules come without one, so no remediation
+  configuration, and only the ``findings`` trigger can make a runbook automatic.
 - The Security Hub custom action (one per deployment) and, per runbook that needs no parameter
   a click cannot give, an EventBridge rule on ``Security Hub Findings - Custom Action`` for
   that action and that rule's findings. Security Hub sends each selected finding as its own
@@ -123,6 +128,9 @@ class RemediationOptions:
     custom_action: str | None = None  # None, "create" or an existing action's ARN
     # rule id -> the Config rule's InputParameters as JSON (the runbook's RuleParameters)
     rule_parameters: Mapping[str, str] = field(default_factory=dict)
+    # What follows the rule id in a document's name: another suffix keeps a second kind of
+    # deployment (the organization mode's) from meeting an account-mode instance's documents.
+    document_suffix: str = DOCUMENT_SUFFIX
 
 
 def remediation_options(settings: Settings) -> RemediationOptions:
@@ -142,8 +150,8 @@ def remediation_options(settings: Settings) -> RemediationOptions:
     )
 
 
-def document_name(prefix: str, rule_id: str) -> str:
-    name = f"{prefix}{rule_id}{DOCUMENT_SUFFIX}"
+def document_name(prefix: str, rule_id: str, suffix: str = DOCUMENT_SUFFIX) -> str:
+    name = f"{prefix}{rule_id}{suffix}"
     if not DOCUMENT_NAME.fullmatch(name):
         raise SettingsError(
             f"ruleNamePrefix: {prefix!r} makes the runbook name {name!r}, which SSM refuses "
@@ -157,10 +165,12 @@ def document_name(prefix: str, rule_id: str) -> str:
     return name
 
 
-def action_target_id(prefix: str) -> str:
+def action_target_id(prefix: str, document_suffix: str = DOCUMENT_SUFFIX) -> str:
     """Unique per deployment in an account and region: two instances there never share a
-    ``ruleNamePrefix`` (their Config rules would collide first)."""
-    digest = hashlib.sha256(prefix.encode()).hexdigest()
+    ``ruleNamePrefix`` (their Config rules would collide first), and a deployment whose
+    documents have another suffix (the organization mode's) has another id."""
+    scope = prefix if document_suffix == DOCUMENT_SUFFIX else prefix + document_suffix
+    digest = hashlib.sha256(scope.encode()).hexdigest()
     return (ACTION_TARGET_ID_STEM + digest)[:ACTION_TARGET_LIMIT]
 
 
@@ -224,6 +234,11 @@ class RunbookAttachment:
 
     s3_url: str
     sha256: str
+
+
+# Where a stack's runbooks get the attachment from, given the stack: a CDK asset by default;
+# the stacksets and organization modes pass an object of their code buckets.
+AttachmentSource = Callable[[Construct], RunbookAttachment]
 
 
 def automation_content(
@@ -389,6 +404,58 @@ def _entry(head: str, item: Any, indent: int) -> list[str]:
 
 
 # --- EventBridge patterns ---
+@dataclass(frozen=True, slots=True)
+class RemediatedRule:
+    """A rule the runbooks serve: the fields of ``detail.findings`` that make a finding of the
+    rule this deployment's (besides ``GeneratorId``), and its Config rule when the template
+    holds it (then it gets a remediation configuration)."""
+
+    findings: Mapping[str, Any]
+    config_rule: config.CfnConfigRule | None = None
+
+
+def account_rules(
+    config_rules: Mapping[str, config.CfnConfigRule], stack: cdk.Stack
+) -> dict[str, RemediatedRule]:
+    """Rules deployed in ``stack`` (account and stacksets modes): each finding's ``Id`` starts
+    with the rule's name and a function ARN of this account and region."""
+    return {
+        rule_id: RemediatedRule(
+            findings={
+                "Id": [
+                    {
+                        "prefix": finding_id_prefix_of_function(
+                            str(rule.config_rule_name), stack.partition, stack.region, stack.account
+                        )
+                    }
+                ]
+            },
+            config_rule=rule,
+        )
+        for rule_id, rule in config_rules.items()
+    }
+
+
+def member_account_rules(
+    id_prefixes: Mapping[str, str], stack: cdk.Stack
+) -> dict[str, RemediatedRule]:
+    """Rules evaluated here by copies AWS names (the organization mode's
+    ``OrgConfigRule-<name>-<suffix>``): ``id_prefixes`` gives each rule's finding ``Id`` prefix,
+    which cannot hold the account after the unknown suffix, so the finding's account and its
+    resource (a function ARN of this account and region) say it is this account's."""
+    function_prefix = f"arn:{stack.partition}:lambda:{stack.region}:{stack.account}:function:"
+    return {
+        rule_id: RemediatedRule(
+            findings={
+                "Id": [{"prefix": prefix}],
+                "AwsAccountId": [stack.account],
+                "Resources": {"Id": [{"prefix": function_prefix}]},
+            }
+        )
+        for rule_id, prefix in id_prefixes.items()
+    }
+
+
 def finding_id_prefix_of_function(
     config_rule_name: str, partition: str, region: str, account: str
 ) -> str:
@@ -401,16 +468,16 @@ def finding_id_prefix_of_function(
     return finding_id(config_rule_name, f"arn:{partition}:lambda:{region}:{account}:function:")
 
 
-def imported_pattern(rule_id: str, id_prefix: str) -> dict[str, Any]:
+def imported_pattern(rule_id: str, findings: Mapping[str, Any]) -> dict[str, Any]:
     """Our FAILED, ACTIVE, not suppressed findings of ``rule_id`` as Security Hub imports
-    them."""
+    them (``findings``: ``RemediatedRule.findings``)."""
     return {
         "source": [SECURITY_HUB_SOURCE],
         "detail-type": [FINDINGS_IMPORTED],
         "detail": {
             "findings": {
                 "GeneratorId": [rule_id],
-                "Id": [{"prefix": id_prefix}],
+                **findings,
                 "Compliance": {"Status": [STATUS[Compliance.NON_COMPLIANT]]},
                 "RecordState": [ACTIVE],
                 "Workflow": {"Status": [{"anything-but": [SUPPRESSED]}]},
@@ -419,14 +486,16 @@ def imported_pattern(rule_id: str, id_prefix: str) -> dict[str, Any]:
     }
 
 
-def custom_action_pattern(rule_id: str, id_prefix: str, action_target_arn: str) -> dict[str, Any]:
+def custom_action_pattern(
+    rule_id: str, findings: Mapping[str, Any], action_target_arn: str
+) -> dict[str, Any]:
     """Our findings of ``rule_id`` sent to the custom action: the person who clicked chose
     them, whatever their state (on a compliant function the runbook changes nothing)."""
     return {
         "source": [SECURITY_HUB_SOURCE],
         "detail-type": [FINDINGS_CUSTOM_ACTION],
         "resources": [action_target_arn],
-        "detail": {"findings": {"GeneratorId": [rule_id], "Id": [{"prefix": id_prefix}]}},
+        "detail": {"findings": {"GeneratorId": [rule_id], **findings}},
     }
 
 
@@ -467,7 +536,7 @@ class RunbookResources(Construct):
         super().__init__(scope, construct_id)
         self.runbook = runbook
         self.rule_parameters = options.rule_parameters.get(runbook.rule_id, "{}")
-        self.name = document_name(options.name_prefix, runbook.rule_id)
+        self.name = document_name(options.name_prefix, runbook.rule_id, options.document_suffix)
         queue_prefix = dead_letter_queue_prefix(options.name_prefix)
 
         def render(template: str) -> str:
@@ -659,8 +728,8 @@ class RunbookResources(Construct):
 
 
 class GuardrailsRemediation(Construct):
-    """Every runbook of ``runbooks`` whose rule is in ``config_rules`` (rule id -> the deployed
-    Config rule), with its triggers (see the module's docstring)."""
+    """Every runbook of ``runbooks`` whose rule is in ``rules`` (rule id -> ``RemediatedRule``),
+    with its triggers (see the module's docstring)."""
 
     def __init__(
         self,
@@ -668,41 +737,39 @@ class GuardrailsRemediation(Construct):
         construct_id: str,
         *,
         runbooks: Sequence[Runbook],
-        config_rules: Mapping[str, config.CfnConfigRule],
+        rules: Mapping[str, RemediatedRule],
         options: RemediationOptions,
         attachment: RunbookAttachment,
         depends_on: Sequence[cdk.CfnResource] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         self.options = options
+        self.rules = rules
         self.runbooks: dict[str, RunbookResources] = {}
         for runbook in runbooks:
-            rule = config_rules.get(runbook.rule_id)
+            rule = rules.get(runbook.rule_id)
             if rule is None:
                 continue
-            if runbook.rule_id in options.automatic and not runbook.automatic_allowed:
+            automatic = runbook.rule_id in options.automatic
+            if automatic and not runbook.automatic_allowed:
                 raise SettingsError(f"autoRemediate: {runbook.rule_id}'s runbook is manual only")
+            if automatic and options.trigger == "config" and rule.config_rule is None:
+                raise SettingsError(
+                    f"autoRemediate: {runbook.rule_id} has no Config rule this template can "
+                    "name (AWS names an organization rule's copy in each member account), so "
+                    "no automatic Config remediation: set autoRemediateTrigger=findings"
+                )
             self.runbooks[runbook.rule_id] = RunbookResources(
                 self,
                 _construct_id(runbook.rule_id),
                 runbook=runbook,
                 options=options,
-                config_rule=rule,
+                config_rule=rule.config_rule,
                 attachment=attachment,
             )
         self.action_target: cdk.CfnResource | None = None
         if not options.security_hub or not self.runbooks:
             return
-        prefixes = {
-            rule_id: finding_id_prefix_of_function(
-                str(config_rules[rule_id].config_rule_name),
-                stack.partition,
-                stack.region,
-                stack.account,
-            )
-            for rule_id in self.runbooks
-        }
         if options.trigger == "findings":
             for rule_id in options.automatic:
                 if rule_id in self.runbooks:
@@ -710,7 +777,7 @@ class GuardrailsRemediation(Construct):
                         "OnFailedFinding",
                         f"Lambda Guardrails: run {self.runbooks[rule_id].name} on a FAILED "
                         "finding (autoRemediate)",
-                        imported_pattern(rule_id, prefixes[rule_id]),
+                        imported_pattern(rule_id, rules[rule_id].findings),
                     )
         if options.custom_action is None:
             return
@@ -725,7 +792,7 @@ class GuardrailsRemediation(Construct):
                     "OnCustomAction",
                     f"Lambda Guardrails: run {resources.name} for findings sent to the "
                     "custom action",
-                    custom_action_pattern(rule_id, prefixes[rule_id], self.action_target_arn),
+                    custom_action_pattern(rule_id, rules[rule_id].findings, self.action_target_arn),
                 )
 
     def _action_target(self, depends_on: Sequence[cdk.CfnResource]) -> str:
@@ -737,7 +804,7 @@ class GuardrailsRemediation(Construct):
             "CustomAction",
             type=ACTION_TARGET_TYPE,
             properties={
-                "Id": action_target_id(options.name_prefix),
+                "Id": action_target_id(options.name_prefix, options.document_suffix),
                 "Name": ACTION_TARGET_NAME,
                 "Description": f"{ACTION_TARGET_DESCRIPTION} ({options.name_prefix}): run the "
                 "remediation runbook of each selected finding's rule",
@@ -762,26 +829,32 @@ def add_remediation(
     rules: Mapping[str, Any],
     hub: Sequence[cdk.CfnResource],
     code_source: CodeSource,
+    *,
+    attachment_source: AttachmentSource | None = None,
 ) -> GuardrailsRemediation | None:
     """``GuardrailsRemediation`` for ``GuardrailsStack`` (``rules``: rule id ->
-    ``ConfigLambdaRule``). The runbooks attach the rules package as a CDK asset: a stack whose
-    code comes from elsewhere (the stacksets member template, which has no assets) gets no
-    runbooks yet, and the synth says so."""
-    if code_source is not asset_code:
+    ``ConfigLambdaRule``). The runbooks attach the rules package from ``attachment_source``;
+    without one, as a CDK asset when the rule code is one too. A stack whose code comes from
+    elsewhere and that is given no attachment (a template that cannot hold assets) gets no
+    runbooks, and the synth says so."""
+    if attachment_source is None and code_source is asset_code:
+        attachment_source = asset_attachment
+    if attachment_source is None:
         cdk.Annotations.of(stack).add_warning_v2(
             REMEDIATION_NOT_WIRED,
-            "Remediation runbooks are not deployed by this template: they attach the rules "
-            "package as a CDK asset, which a template without assets (the stacksets member) "
-            "cannot hold. See the README's Remediation section.",
+            "Remediation runbooks are not deployed by this template: its rule code is not a "
+            "CDK asset and it was given no runbook attachment (RunbookAttachment) to attach "
+            "the rules package from. See the README's Remediation section.",
         )
         return None
+    config_rules = {i: r.config_rule for i, r in rules.items() if r.config_rule is not None}
     return GuardrailsRemediation(
         stack,
         "Remediation",
         runbooks=RUNBOOKS,
-        config_rules={i: r.config_rule for i, r in rules.items() if r.config_rule is not None},
+        rules=account_rules(config_rules, stack),
         options=remediation_options(settings),
-        attachment=asset_attachment(stack),
+        attachment=attachment_source(stack),
         depends_on=hub,
     )
 

@@ -23,7 +23,7 @@ from infra.alarms import GuardrailsAlarms
 from infra.dashboard import GuardrailsDashboard
 from infra.hook import DeploymentHook
 from infra.nag import NIST, acknowledge
-from infra.remediation import add_remediation
+from infra.remediation import AttachmentSource, add_remediation
 from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import LOG_RETENTION_DAYS, Settings
@@ -164,10 +164,12 @@ class GuardrailsStack(cdk.Stack):
         settings: Settings,
         code_source: code.CodeSource = code.asset_code,
         key_alias_name: str | None = None,
+        runbook_attachment: AttachmentSource | None = None,
         **kwargs: Any,
     ) -> None:
         """``key_alias_name``: the key's alias when the deployed stack's name is not this
-        stack's (a StackSet names its stacks ``StackSet-<name>-<id>``)."""
+        stack's (a StackSet names its stacks ``StackSet-<name>-<id>``); ``runbook_attachment``:
+        where the runbooks attach the rules package from (default: a CDK asset, as the code)."""
         super().__init__(scope, construct_id_, **kwargs)
         self.settings = settings
         self.key = rule_function_key(self, key_alias_name)
@@ -246,8 +248,15 @@ class GuardrailsStack(cdk.Stack):
                 config_rule_names={rule_id: rule.name for rule_id, rule in self.rules.items()},
                 depends_on=hub,
             )
-        if settings.remediation:  # bundled code only: the runbooks attach it (a CDK asset)
-            self.remediation = add_remediation(self, settings, self.rules, hub, code_source)
+        if settings.remediation:
+            self.remediation = add_remediation(
+                self,
+                settings,
+                self.rules,
+                hub,
+                code_source,
+                attachment_source=runbook_attachment,
+            )
         if settings.security_hub_aggregation_regions is not None:
             FindingAggregator(
                 self,

@@ -3,7 +3,12 @@ stack in every account of ``targetOuIds`` and every region of ``targetRegions``.
 
 - ``<name>-Code-<region>``, one per target region, in the administrator account: an S3 bucket the
   organization may read, holding the ``rules`` package as ``<asset hash>.zip`` (Lambda reads a
-  function's code only from a bucket in the function's region).
+  function's code only from a bucket in the function's region), and the remediation runbooks'
+  attachment (``infra.remediation.rules_zip``, byte for byte) as ``<its asset hash>.zip``.
+  CloudFormation creating an ``AWS::SSM::Document`` reads its ``S3FileUrl`` attachment with
+  the caller's credentials (the resource type's create and update handlers need
+  ``s3:GetObject``): in a member account, the StackSets execution role, a principal of the
+  organization, which the bucket policy lets read ``*.zip``.
 - ``<name>``: the StackSet, deploying the member template, after every code stack.
 - The member template is ``GuardrailsStack`` itself, synthesized once in its own stage
   (``<name>Member``) with no bootstrap dependency: its code comes from the code buckets, its
@@ -30,6 +35,7 @@ from constructs import Construct
 from infra import code
 from infra.aggregator import OrganizationAggregator, aggregator_name
 from infra.nag import AWS_SOLUTIONS, NIST, acknowledge
+from infra.remediation import AttachmentSource, RunbookAttachment, rules_zip
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import Settings, SettingsError
 from infra.stack import GuardrailsStack, log_access, retention_days
@@ -78,6 +84,12 @@ def refuse_account_specific(settings: Settings) -> None:
             "deploymentMode stacksets: subnetIds / vpcId / securityGroupIds name one account's "
             "VPC, and the StackSet deploys the same template to every target account"
         )
+    if settings.remediation and settings.remediation_custom_action not in (None, "create"):
+        raise SettingsError(
+            "remediationCustomAction: an ARN names one account's custom action, and the "
+            "StackSet deploys the same template to every target account: use create (each "
+            "account gets its own) or off"
+        )
     topic = settings.alarm_topic_arn
     if topic is not None:
         topic_region = topic.split(":")[3]
@@ -89,23 +101,50 @@ def refuse_account_specific(settings: Settings) -> None:
             )
 
 
+def code_account(scope: Construct) -> str:
+    """The template's ``CodeBucketAccount`` parameter (created on first use): the administrator
+    account, whose code buckets hold the code and the runbooks' attachment."""
+    stack = cdk.Stack.of(scope)
+    parameter = stack.node.try_find_child(CODE_ACCOUNT_PARAMETER)
+    if parameter is None:
+        parameter = cdk.CfnParameter(
+            stack,
+            CODE_ACCOUNT_PARAMETER,
+            type="String",
+            allowed_pattern=r"\d{12}",
+            description="The administrator account, whose code buckets hold the code and the "
+            "runbooks' attachment",
+        )
+        parameter.override_logical_id(CODE_ACCOUNT_PARAMETER)
+    assert isinstance(parameter, cdk.CfnParameter)
+    account: str = parameter.value_as_string
+    return account
+
+
+def shared_bucket_name(scope: Construct, instance: str) -> str:
+    """The code bucket of the deploying region in the ``CodeBucketAccount`` account."""
+    name: str = cdk.Fn.sub(
+        code_bucket_name(instance, "${Account}", "${AWS::Region}"),
+        {"Account": code_account(scope)},
+    )
+    return name
+
+
+def shared_bucket_attachment(instance: str, key: str, sha256: str) -> AttachmentSource:
+    """The runbooks' attachment as ``key`` in the code bucket of the deploying region."""
+
+    def bind(stack: Construct) -> RunbookAttachment:
+        return RunbookAttachment(f"s3://{shared_bucket_name(stack, instance)}/{key}", sha256)
+
+    return bind
+
+
 def shared_bucket_code(instance: str, key: str) -> code.CodeSource:
     """The rule code as ``key`` in the code bucket of the deploying region, in the account
     given by the template's ``CodeBucketAccount`` parameter."""
 
     def bind(stack: Construct) -> lambda_.Code:
-        account = cdk.CfnParameter(
-            stack,
-            CODE_ACCOUNT_PARAMETER,
-            type="String",
-            allowed_pattern=r"\d{12}",
-            description="The StackSet administrator account, whose code buckets hold the code",
-        )
-        account.override_logical_id(CODE_ACCOUNT_PARAMETER)
-        name = cdk.Fn.sub(
-            code_bucket_name(instance, "${Account}", "${AWS::Region}"),
-            {"Account": account.value_as_string},
-        )
+        name = shared_bucket_name(stack, instance)
         bucket = s3.Bucket.from_bucket_name(stack, "CodeBucket", name)
         cdk.Annotations.of(bucket).acknowledge_warning(
             "@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
@@ -117,7 +156,10 @@ def shared_bucket_code(instance: str, key: str) -> code.CodeSource:
 
 
 class CodeBucketStack(cdk.Stack):
-    """One target region's code bucket in the administrator account, and its upload."""
+    """One target region's code bucket in the administrator account, and its upload: the rule
+    code (``rule_code``) and, with ``remediation`` on, the runbooks' attachment. A stack without
+    an explicit region makes the bucket of the region it is deployed to (the bucket name holds
+    ``AWS::Region``, at most 16 characters: within S3's 63)."""
 
     def __init__(
         self,
@@ -126,13 +168,14 @@ class CodeBucketStack(cdk.Stack):
         *,
         instance: str,
         settings: Settings,
+        rule_code: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        if cdk.Token.is_unresolved(self.region):
-            raise ValueError(f"{construct_id}: a code bucket stack needs an explicit region")
         if settings.organization_id is None:
-            raise SettingsError("deploymentMode stacksets needs organizationId (o-...)")
+            raise SettingsError(
+                f"deploymentMode {settings.deployment_mode} needs organizationId (o-...)"
+            )
         access_logs = s3.Bucket(
             self,
             "AccessLogs",
@@ -192,19 +235,34 @@ class CodeBucketStack(cdk.Stack):
             )
         )
 
-        asset = s3_assets.Asset(
-            self,
-            "Code",
-            path=str(code.ROOT),
-            exclude=list(code.ASSET_EXCLUDE),
-            ignore_mode=cdk.IgnoreMode.GLOB,
-        )
-        # Content-addressed: a code change is a new key, so a new member template, so a
-        # StackSet update; the old keys stay for stacks that roll back.
-        self.code_key = Path(asset.s3_object_key).name
-        self._deploy(asset, settings)
+        assets: list[s3_assets.Asset] = []
+        self.code_key: str | None = None
+        if rule_code:
+            asset = s3_assets.Asset(
+                self,
+                "Code",
+                path=str(code.ROOT),
+                exclude=list(code.ASSET_EXCLUDE),
+                ignore_mode=cdk.IgnoreMode.GLOB,
+            )
+            # Content-addressed: a code change is a new key, so a new member template, so a
+            # StackSet update; the old keys stay for stacks that roll back.
+            self.code_key = Path(asset.s3_object_key).name
+            assets.append(asset)
+        self.attachment_key: str | None = None
+        self.attachment_sha256: str | None = None
+        if settings.remediation:
+            path, self.attachment_sha256 = rules_zip()
+            attachment = s3_assets.Asset(self, "RunbookAttachment", path=str(path))
+            # Content-addressed as the code: a new package is a new key and a new SHA-256 in
+            # the member template's documents (SSM checks the copy against it).
+            self.attachment_key = Path(attachment.s3_object_key).name
+            assets.append(attachment)
+        if not assets:
+            raise ValueError(f"{construct_id}: a code bucket stack with nothing to upload")
+        self._deploy(assets, settings)
 
-    def _deploy(self, asset: s3_assets.Asset, settings: Settings) -> None:
+    def _deploy(self, assets: Sequence[s3_assets.Asset], settings: Settings) -> None:
         log_group = logs.LogGroup(
             self,
             "DeployLogs",
@@ -223,16 +281,19 @@ class CodeBucketStack(cdk.Stack):
         policy = iam.ManagedPolicy(
             self,
             "DeployPolicy",
-            description="Copies the rule code asset into the organization's code bucket",
+            description="Copies the rule code and runbook attachment assets into the "
+            "organization's code bucket",
             statements=[
                 iam.PolicyStatement(
                     actions=["s3:GetObject"],
-                    resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
+                    resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in assets],
                 ),
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]),
                 iam.PolicyStatement(
                     actions=["s3:PutObject"],
-                    resources=[self.bucket.arn_for_objects(self.code_key)],
+                    resources=[
+                        self.bucket.arn_for_objects(Path(a.s3_object_key).name) for a in assets
+                    ],
                 ),
                 iam.PolicyStatement(
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -250,7 +311,7 @@ class CodeBucketStack(cdk.Stack):
         self.deployment = s3_deployment.BucketDeployment(
             self,
             "Deploy",
-            sources=[s3_deployment.Source.bucket(asset.bucket, asset.s3_object_key)],
+            sources=[s3_deployment.Source.bucket(a.bucket, a.s3_object_key) for a in assets],
             destination_bucket=self.bucket,
             extract=False,
             prune=False,
@@ -346,6 +407,16 @@ class StackSetsAdminStack(cdk.Stack):
             )
 
 
+def same_in_every_region(code_stacks: Sequence[CodeBucketStack], attribute: str) -> str:
+    """An upload's key (or SHA-256), which every region's code stack must agree on: the member
+    template is one for all regions."""
+    values = {getattr(stack, attribute) for stack in code_stacks}
+    if len(values) != 1 or None in values:
+        raise ValueError(f"the code stacks disagree on {attribute}: {sorted(map(str, values))}")
+    (value,) = values
+    return str(value)
+
+
 def build_stacksets(app: cdk.App, name: str, settings: Settings) -> StackSetsAdminStack:
     """The stacks of the mode, named after the administrator stack ``name``."""
     refuse_account_specific(settings)
@@ -362,10 +433,14 @@ def build_stacksets(app: cdk.App, name: str, settings: Settings) -> StackSetsAdm
         )
         for region in settings.target_regions
     ]
-    keys = {stack.code_key for stack in code_stacks}
-    if len(keys) != 1:
-        raise ValueError(f"the code stacks disagree on the code key: {sorted(keys)}")
-    (key,) = keys
+    key = same_in_every_region(code_stacks, "code_key")
+    runbook_attachment: AttachmentSource | None = None
+    if settings.remediation:
+        runbook_attachment = shared_bucket_attachment(
+            name,
+            same_in_every_region(code_stacks, "attachment_key"),
+            same_in_every_region(code_stacks, "attachment_sha256"),
+        )
     member = GuardrailsStack(
         cdk.Stage(app, f"{name}Member"),
         name,
@@ -377,6 +452,8 @@ def build_stacksets(app: cdk.App, name: str, settings: Settings) -> StackSetsAdm
         # it never meets the account mode's alias/LambdaGuardrails in the same account.
         key_alias_name=f"alias/{cdk.Aws.STACK_NAME}",
         code_source=shared_bucket_code(name, key),
+        # The runbooks attach the rules zip from the same buckets.
+        runbook_attachment=runbook_attachment,
         # No bootstrap in the member accounts: no BootstrapVersion parameter or rule, and the
         # synthesizer refuses any asset.
         synthesizer=cdk.BootstraplessSynthesizer(),

@@ -19,6 +19,8 @@ from infra.organization import (
     CENTRAL_ACCOUNT_PARAMETER,
     CENTRAL_CONCURRENCY_WARNING,
     CENTRAL_REGION_PARAMETER,
+    MEMBER_REMEDIATION_STAGE,
+    MEMBER_ROLE_STAGE,
     ORGANIZATION_STACK,
     OrganizationStack,
 )
@@ -59,24 +61,46 @@ ORGANIZATION: dict[str, Any] = {
 @dataclass(frozen=True)
 class OrgSynth:
     outdir: Path
-    stacks: dict[str, dict[str, Any]]  # artifact id -> template
-    member: dict[str, Any]
+    stacks: dict[str, dict[str, Any]]  # artifact id -> template (the organization stacks)
+    member: dict[str, Any]  # the member role's template
     member_path: Path
+    code_stacks: dict[str, dict[str, Any]]  # the runbooks' attachment buckets (remediation)
+    remediation: dict[str, Any] | None  # the member accounts' runbooks (remediation)
+    remediation_path: Path | None
 
     def of_type(self, stack: str, resource_type: str) -> dict[str, dict[str, Any]]:
         resources = self.stacks[stack]["Resources"]
         return {k: v for k, v in resources.items() if v["Type"] == resource_type}
 
+    def stack_set(self, stack: str, name: str = "MemberRole") -> dict[str, Any]:
+        """The StackSet of ``stack`` named ``<stack name>-<name>``."""
+        [stack_set] = [
+            s
+            for s in self.of_type(stack, "AWS::CloudFormation::StackSet").values()
+            if s["Properties"]["StackSetName"].endswith(f"-{name}")
+        ]
+        return stack_set
+
 
 def synth_organization(outdir: Path, overrides: dict[str, Any]) -> OrgSynth:
     context = {**cdk_json_context(), **ORGANIZATION, **overrides}
     build_app(context, str(outdir)).synth()  # cdk-nag runs here: a finding raises
-    stacks = {
+    templates = {
         path.name.removesuffix(".template.json"): json.loads(path.read_text())
         for path in outdir.glob("*.template.json")
     }
-    [member_path] = list(outdir.glob("assembly-*/*.template.json"))
-    return OrgSynth(outdir, stacks, json.loads(member_path.read_text()), member_path)
+    [member_path] = list(outdir.glob(f"assembly-{MEMBER_ROLE_STAGE}/*.template.json"))
+    remediation_paths = list(outdir.glob(f"assembly-{MEMBER_REMEDIATION_STAGE}/*.template.json"))
+    remediation_path = remediation_paths[0] if remediation_paths else None
+    return OrgSynth(
+        outdir,
+        {k: v for k, v in templates.items() if "-Code" not in k},
+        json.loads(member_path.read_text()),
+        member_path,
+        {k: v for k, v in templates.items() if "-Code" in k},
+        json.loads(remediation_path.read_text()) if remediation_path else None,
+        remediation_path,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +153,7 @@ def test_one_admin_stack_per_target_region_and_one_without(
 def test_the_member_role_stack_set_is_deployed_once_into_one_region(regional: OrgSynth) -> None:
     first, second = (stack_id(region) for region in REGIONS)
     assert regional.of_type(second, "AWS::CloudFormation::StackSet") == {}
-    [stack_set] = regional.of_type(first, "AWS::CloudFormation::StackSet").values()
+    stack_set = regional.stack_set(first)
     props = stack_set["Properties"]
     assert props["PermissionModel"] == "SERVICE_MANAGED"
     assert props["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
@@ -162,7 +186,7 @@ def test_the_member_role_stack_set_is_deployed_once_into_one_region(regional: Or
 def test_without_target_regions_the_region_reaches_the_member_role_as_a_parameter(
     default: OrgSynth,
 ) -> None:
-    [stack_set] = default.of_type(ORGANIZATION_STACK, "AWS::CloudFormation::StackSet").values()
+    stack_set = default.stack_set(ORGANIZATION_STACK)
     props = stack_set["Properties"]
     assert props["CallAs"] == "SELF"
     assert props["StackInstancesGroup"][0]["Regions"] == [{"Ref": "AWS::Region"}]
@@ -523,6 +547,8 @@ def test_every_template_of_the_mode_is_cfn_lint_clean(
 ) -> None:
     for synth in (regional, default):
         paths = [*synth.outdir.glob("*.template.json"), synth.member_path]
+        assert synth.remediation_path is not None and len(synth.code_stacks) >= 1
+        paths.append(synth.remediation_path)  # the member accounts' runbooks
         for path in paths:
             matches = lint_file(
                 path, config=ManualArgs(ignore_checks=CFN_LINT_IGNORED, regions=CFN_LINT_REGIONS)
@@ -542,8 +568,10 @@ def test_cdk_nag_checked_every_stack_and_acknowledged_only_with_reasons(
         for suppressed in plugin.get("suppressedViolations", []):
             assert suppressed["reason"].strip()
             checked |= {c["constructPath"].split("/")[0] for c in suppressed["violatingConstructs"]}
-    # The member role's stack (in its nested stage) was checked too.
-    assert "LambdaGuardrailsMemberRole" in checked
+    # The member role's and the member runbooks' stacks (in their nested stages) were checked
+    # too, and the code stacks.
+    assert {MEMBER_ROLE_STAGE, MEMBER_REMEDIATION_STAGE} <= checked
+    assert {f"{ORGANIZATION_STACK}-Code-{region}" for region in REGIONS} <= checked
 
 
 # --- seeing the organization ----------------------------------------------------------------
@@ -620,7 +648,7 @@ def test_every_region_alarms_on_its_functions_and_dead_letter_queue(regional: Or
 def test_excluded_accounts_get_no_member_role_and_silence_the_warning(
     regional: OrgSynth,
 ) -> None:
-    [stack_set] = regional.of_type(stack_id(REGIONS[0]), "AWS::CloudFormation::StackSet").values()
+    stack_set = regional.stack_set(stack_id(REGIONS[0]))
     [group] = stack_set["Properties"]["StackInstancesGroup"]
     assert group["DeploymentTargets"] == {
         "OrganizationalUnitIds": [OU],

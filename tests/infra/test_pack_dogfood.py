@@ -173,19 +173,34 @@ def test_stacksets_mode_flags_only_what_runs_outside_a_vpc_by_design(stacksets: 
     assert len(non_compliant(rows)) == len(RULES)
 
 
+def only_the_code_stacks_upload_handler(flagged: set[tuple[str, str]]) -> bool:
+    """aws-cdk-lib's BucketDeployment handler in a code stack (the runbooks' attachment in the
+    organization mode, the code too in the stacksets mode): a custom resource, by design."""
+    return all(
+        "/Custom::CDKBucketDeployment" in path and "-Code" in path.split("/")[0]
+        for path, _ in flagged
+    )
+
+
+def rule_templates(dogfood: Dogfood) -> list[Path]:
+    """Every template but the code stacks' (their one function is that upload handler)."""
+    return [p for p in dogfood.templates() if "-Code" not in p.name]
+
+
 def test_organization_without_member_accounts_is_flagged_and_acknowledged_with_the_reason(
     organization_open: Dogfood,
 ) -> None:
     stack = f"{ORGANIZATION_STACK}-eu-west-1"
-    assert organization_open.report.get("violations", []) == []
+    assert only_the_code_stacks_upload_handler(organization_open.flagged())
     assert organization_open.flagged("suppressedViolations") == {
         (f"{stack}/{f}", PUBLIC) for f in FUNCTIONS
     }
     for violation in organization_open.report["suppressedViolations"]:
         assert violation["reason"] == INVOKE_REASON
         assert "config.amazonaws.com" in violation["description"]
-    templates = organization_open.templates()
+    templates = rule_templates(organization_open)
     assert any("MemberRole" in p.name for p in templates)  # the member role stack too
+    assert any("MemberRemediation" in p.name for p in templates)  # and the member runbooks
     status, rows = check_templates(*templates)
     assert status == 1
     assert {rule for _, rule in non_compliant(rows)} == {PUBLIC}
@@ -193,7 +208,7 @@ def test_organization_without_member_accounts_is_flagged_and_acknowledged_with_t
 
 
 def test_organization_with_member_accounts_passes(organization_members: Dogfood) -> None:
-    assert organization_members.report == {"conclusion": "success"}
-    status, rows = check_templates(*organization_members.templates())
+    assert only_the_code_stacks_upload_handler(organization_members.flagged())
+    status, rows = check_templates(*rule_templates(organization_members))
     assert status == 0
     assert rows and non_compliant(rows) == set()

@@ -7,6 +7,7 @@ context, the member template in S3), and one with two instances from a delegated
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -16,11 +17,14 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 from aws_cdk import cx_api
 from cfnlint.api import ManualArgs, lint_file
 
 from app import STACK_NAME, build_app
 from infra.nag import add_checks
+from infra.remediation import REMEDIATION_NOT_WIRED, document_name, extra_required, rules_zip
+from infra.rule_construct import nag_resource
 from infra.settings import Settings, SettingsError, load_settings
 from infra.stackset import (
     TEMPLATE_BODY_LIMIT,
@@ -39,16 +43,24 @@ from infra.stacksets import (
     code_bucket_name,
     instance_suffix,
 )
+from rules.permissions import grants_for
+from rules.registry import RULES_BY_ID
+from rules.remediation.runbooks import ATTACHMENT_NAME, RUNBOOKS
 from tests.infra.conftest import LAYER, SUBNETS, VPC, Synth, cdk_json_context
 from tests.infra.test_checks import (
     CFN_LINT_IGNORED,
     CFN_LINT_REGIONS,
     EXPECTED_ACKNOWLEDGMENTS,
+    GRANT_WILDCARDS,
     RUNBOOK_ONLY,
+    iam5,
+    runbook_acknowledgments,
 )
 from tests.infra.test_instances import REGIONAL_NAMES, literal_names, normalized
+from tests.infra.test_remediation import resolve
 
 ORG = "o-a1b2c3d4e5"
+CUSTOM_ACTION_ARN = "arn:aws:securityhub:eu-west-1:111122223333:action/custom/Fix"
 OU = "ou-ab12-cdef3456"
 ROOT_OU = "r-ab12"
 REGIONS = ["eu-west-1", "us-east-1"]
@@ -66,9 +78,10 @@ DELEGATED = {
     "failureTolerancePercentage": "0",
     "maxConcurrentPercentage": "50",
     "powertoolsLayerArn": LAYER,
-    # Two rules keep the member template within TemplateBody's 51,200 bytes (all five, with
-    # their dashboard widgets, go to S3): this app covers the inline path.
-    "enabledRules": "lambda-env-vars-cmk-encrypted,lambda-dlq-check",
+    # One rule (and its runbook) keeps the member template within TemplateBody's 51,200 bytes
+    # (all five, with their dashboard widgets and runbook scripts, go to S3): this app covers
+    # the inline path.
+    "enabledRules": "lambda-dlq-check",
 }
 TEAM = "LambdaGuardrailsTeamB"
 STACK_SET = "AWS::CloudFormation::StackSet"
@@ -222,9 +235,8 @@ def test_the_member_template_is_the_guardrails_stack(
     assert embedded == member.template
     account = json.loads(next(default_synth.outdir.glob("*.template.json")).read_text())
     ours, theirs = normalized(embedded)["Resources"], normalized(account)["Resources"]
-    # Except the remediation runbooks: they attach the rules zip as an asset, which the member
-    # template cannot hold (not wired yet; the member synth warns RemediationNotWired).
-    theirs = {k: v for k, v in theirs.items() if not k.startswith("Remediation")}
+    # The runbooks too, their attachment from the code bucket instead of an asset.
+    assert any(r["Type"] == "AWS::SSM::Document" for r in ours.values())
     assert {k: v["Type"] for k, v in ours.items()} == {k: v["Type"] for k, v in theirs.items()}
     for logical_id, resource in ours.items():
         expected = theirs[logical_id]
@@ -238,6 +250,11 @@ def test_the_member_template_is_the_guardrails_stack(
                 "Fn::Join": ["", ["alias/", {"Ref": "AWS::StackName"}]]
             }
             assert expected["Properties"]["AliasName"] == f"alias/{STACK_NAME}"
+        elif resource["Type"] == "AWS::SSM::Document":
+            assert {**resource["Properties"], "Attachments": None} == {
+                **expected["Properties"],
+                "Attachments": None,
+            }
         else:
             assert resource == expected, logical_id
     settings = load_settings(context(STACKSETS).get)
@@ -268,12 +285,11 @@ def test_the_member_template_needs_no_bootstrap(deployment: Deployment) -> None:
     assert "AssetParameters" not in text
     assert not deployment.member().assets  # nothing for `cdk deploy` to publish
     keys = {
-        key
+        tuple(deployed["Properties"]["SourceObjectKeys"])
         for template in deployment.code_stacks().values()
         for deployed in of_type(template, DEPLOYMENT)
-        for key in deployed["Properties"]["SourceObjectKeys"]
     }
-    (key,) = keys
+    ((key, _attachment),) = keys  # the same two objects in every region
     functions = of_type(member, "AWS::Lambda::Function")
     assert functions
     for function in functions:
@@ -293,6 +309,83 @@ def test_the_member_template_needs_no_bootstrap(deployment: Deployment) -> None:
     assert deployment.stack_set()["Parameters"] == [
         {"ParameterKey": CODE_ACCOUNT_PARAMETER, "ParameterValue": {"Ref": "AWS::AccountId"}}
     ]
+
+
+def test_every_member_account_and_region_gets_the_runbooks(deployment: Deployment) -> None:
+    """One document per runbook, attaching the rules zip from the code bucket of the deploying
+    region in the administrator account, its SHA-256 (the zip's, built here) in ``files``."""
+    member = deployment.member().template
+    _, digest = rules_zip()
+    (code_key, attachment_key) = of_type(next(iter(deployment.code_stacks().values())), DEPLOYMENT)[
+        0
+    ]["Properties"]["SourceObjectKeys"]
+    assert attachment_key.endswith(".zip")  # the bucket policy lets the organization read *.zip
+    assert attachment_key != code_key
+    documents = of_type(member, "AWS::SSM::Document")
+    settings = load_settings(context(STACKSETS).get)
+    assert sorted(d["Properties"]["Name"] for d in documents) == sorted(
+        document_name(settings.rule_name_prefix, r.rule_id)
+        for r in RUNBOOKS
+        if r.rule_id in settings.rule_ids
+    )
+    for document in documents:
+        properties = document["Properties"]
+        assert properties["Attachments"] == [
+            {
+                "Key": "S3FileUrl",  # one file (SourceUrl would name a folder)
+                "Name": ATTACHMENT_NAME,
+                "Values": [
+                    {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "s3://",
+                                {
+                                    "Fn::Sub": [
+                                        code_bucket_name(
+                                            STACK_NAME, "${Account}", "${AWS::Region}"
+                                        ),
+                                        {"Account": {"Ref": CODE_ACCOUNT_PARAMETER}},
+                                    ]
+                                },
+                                f"/{attachment_key}",
+                            ],
+                        ]
+                    }
+                ],
+            }
+        ]
+        content = yaml.safe_load(resolve(properties["Content"], member))
+        assert content["files"] == {ATTACHMENT_NAME: {"checksums": {"sha256": digest}}}
+    # Config remediation configurations and the roles come with them, as in the account mode.
+    assert len(of_type(member, "AWS::Config::RemediationConfiguration")) == len(
+        [r for r in RUNBOOKS if r.rule_id in settings.rule_ids and not extra_required(r)]
+    )
+
+
+def test_the_code_stacks_upload_the_runbook_attachment(deployment: Deployment) -> None:
+    """The uploaded object is the file asset of the very zip the documents' checksum is of."""
+    path, digest = rules_zip()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    for region, template in deployment.code_stacks().items():
+        (deployed,) = of_type(template, DEPLOYMENT)
+        _, attachment_key = deployed["Properties"]["SourceObjectKeys"]
+        manifest = json.loads(
+            (deployment.outdir / f"{STACK_NAME}-Code-{region}.assets.json").read_text()
+        )
+        (source,) = [
+            entry["source"]
+            for entry in manifest["files"].values()
+            if any(d["objectKey"] == attachment_key for d in entry["destinations"].values())
+        ]
+        assert source["packaging"] == "file"
+        assert (deployment.outdir / source["path"]).read_bytes() == path.read_bytes()
+
+
+def test_the_member_synth_no_longer_warns_remediation_not_wired(deployment: Deployment) -> None:
+    member = deployment.member()
+    warnings = [str(m.entry.data) for m in member.messages if m.entry.type == "aws:cdk:warning"]
+    assert not [w for w in warnings if REMEDIATION_NOT_WIRED in w]
 
 
 def test_a_dynamic_reference_keeps_the_member_template_out_of_the_admin_template(
@@ -348,10 +441,12 @@ def test_code_buckets_are_readable_by_the_organization_only(deployment: Deployme
         }
 
 
-def test_the_upload_role_may_copy_one_object_and_nothing_else(deployment: Deployment) -> None:
+def test_the_upload_role_may_copy_two_objects_and_nothing_else(deployment: Deployment) -> None:
+    """The rule code and the runbooks' attachment: one GetObject and one PutObject each."""
     for template in deployment.code_stacks().values():
         (deployed,) = of_type(template, DEPLOYMENT)
-        (key,) = deployed["Properties"]["SourceObjectKeys"]
+        keys = deployed["Properties"]["SourceObjectKeys"]
+        assert len(keys) == len(set(keys)) == 2
         assert deployed["Properties"]["Extract"] is False  # the zip itself, under its hash
         assert deployed["Properties"]["Prune"] is False  # old keys stay for rollbacks
         assert not of_type(template, "AWS::IAM::Policy")  # no construct-added grants
@@ -359,7 +454,7 @@ def test_the_upload_role_may_copy_one_object_and_nothing_else(deployment: Deploy
         assert "ManagedPolicyArns" in role["Properties"]
         (policy,) = of_type(template, "AWS::IAM::ManagedPolicy")
         statements = {
-            json.dumps(s["Action"]): json.dumps(s["Resource"])
+            json.dumps(s["Action"]): s["Resource"]
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
         }
         assert set(statements) == {
@@ -368,9 +463,12 @@ def test_the_upload_role_may_copy_one_object_and_nothing_else(deployment: Deploy
             '"s3:PutObject"',
             '["logs:CreateLogStream", "logs:PutLogEvents"]',
         }
-        assert statements['"s3:GetObject"'].endswith(f'"/{key}"]]}}')
-        assert statements['"s3:PutObject"'].endswith(f'"/{key}"]]}}')
-        assert "*" not in "".join(statements.values())
+        for action in ('"s3:GetObject"', '"s3:PutObject"'):
+            resources = statements[action]
+            assert len(resources) == 2, action
+            for resource, key in zip(resources, keys, strict=True):
+                assert json.dumps(resource).endswith(f'"/{key}"]]}}'), (action, resource)
+        assert "*" not in json.dumps(list(statements.values()))
 
 
 def test_the_stack_set_deploys_after_the_code_buckets_hold_the_code(
@@ -390,10 +488,10 @@ def test_the_stack_set_deploys_after_the_code_buckets_hold_the_code(
     }
 
 
-# The member template has no runbooks yet (they attach an asset): no SSM document names.
-# No runbooks in the member template (yet), and the key alias is the deployed stack's name
-# (StackSet-<name>-<id>), not a literal: it never meets the account mode's alias/LambdaGuardrails.
-MEMBER_NAMES = REGIONAL_NAMES - {("AWS::SSM::Document", "Name"), ("AWS::KMS::Alias", "AliasName")}
+# The key alias is the deployed stack's name (StackSet-<name>-<id>), not a literal: it never meets
+# the account mode's alias/LambdaGuardrails. The runbooks' names derive from ruleNamePrefix, as
+# the Config rules' do: two instances in one account and region never share a prefix.
+MEMBER_NAMES = REGIONAL_NAMES - {("AWS::KMS::Alias", "AliasName")}
 
 
 def test_names_never_collide(delegated: Deployment) -> None:
@@ -438,6 +536,10 @@ def test_code_bucket_names_fit_s3_in_every_region() -> None:
         ({"vpcId": VPC, "subnetIds": ",".join(SUBNETS)}, "one account's VPC"),
         ({"subnetIds": SUBNETS[0], "securityGroupIds": "sg-0123456789abcdef0"}, "VPC"),
         ({"alarmTopicArn": "arn:aws:sns:eu-west-1:111122223333:alerts"}, "us-east-1"),
+        (
+            {"remediationCustomAction": CUSTOM_ACTION_ARN},
+            "names one account's custom action",
+        ),
     ],
 )
 def test_account_specific_context_is_refused(overrides: dict[str, Any], message: str) -> None:
@@ -461,9 +563,21 @@ def test_cdk_nag_passes_with_reasoned_acknowledgments(
         ]
         assert all(len(v["reason"]) > 20 for v in suppressed)
         acknowledged = {v["acknowledgedId"] for v in suppressed}
-        # The member stack's are the account mode's (IAM5 wildcards, not in a VPC, ...), but
-        # for the runbooks', which the member template does not deploy yet.
-        expected = (EXPECTED_ACKNOWLEDGMENTS["default"] - RUNBOOK_ONLY) | MODE_ACKNOWLEDGMENTS
+        # The member stack's are the account mode's (IAM5 wildcards, not in a VPC, ...) for
+        # the deployed rules and their runbooks.
+        overrides = STACKSETS if synth is deployment else DELEGATED
+        rule_ids = set(load_settings(context(overrides).get).rule_ids)
+        expected = (
+            (EXPECTED_ACKNOWLEDGMENTS["default"] - RUNBOOK_ONLY - GRANT_WILDCARDS)
+            | {
+                iam5(nag_resource(grant.resource))
+                for rule_id in rule_ids
+                for grant in grants_for(RULES_BY_ID[rule_id])
+                if "*" in grant.resource
+            }
+            | runbook_acknowledgments(rule_ids, custom_action=False)
+            | MODE_ACKNOWLEDGMENTS
+        )
         assert acknowledged == expected
         # The handler's acknowledgments stay on the code stacks' upload function.
         for violation in suppressed:
