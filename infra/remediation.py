@@ -175,13 +175,8 @@ def action_target_id(prefix: str, document_suffix: str = DOCUMENT_SUFFIX) -> str
 
 
 def extra_required(runbook: Runbook) -> tuple[str, ...]:
-    """Required parameters besides the function: a console click or Config's remediation
-    cannot give them (the VPC runbook's subnets, the environment key's KMS key)."""
-    return tuple(
-        parameter.name
-        for parameter in runbook.all_parameters
-        if parameter.required and parameter.name != FUNCTION_PARAMETER
-    )
+    """Required parameters besides the function (``Runbook.needs_an_operator``)."""
+    return runbook.needs_an_operator
 
 
 def _default(parameter: RunbookParameter) -> Any:

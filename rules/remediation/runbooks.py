@@ -273,6 +273,17 @@ class Runbook:
         return COMMON_PARAMETERS + self.parameters
 
     @property
+    def needs_an_operator(self) -> tuple[str, ...]:
+        """Required parameters besides the function: values neither an automatic run, Config's
+        remediation nor a console click can give (the VPC runbook's subnets, the environment
+        key's KMS key). The one place that decides who may start the runbook."""
+        return tuple(
+            parameter.name
+            for parameter in self.all_parameters
+            if parameter.required and parameter.name != "FunctionName"
+        )
+
+    @property
     def actions(self) -> frozenset[str]:
         return frozenset(action for grant in self.grants for action in grant.actions)
 
