@@ -65,7 +65,7 @@ from infra.code import ROOT, CodeSource, asset_code
 from infra.nag import acknowledge
 from infra.rule_construct import RESOURCE_TYPE, grant_statement, nag_resource, resource_arn
 from infra.settings import Settings, SettingsError
-from rules.aws.findings import STATUS
+from rules.aws.findings import STATUS, product_arn
 from rules.model import Compliance
 from rules.remediation.runbooks import (
     ATTACHMENT_NAME,
@@ -175,13 +175,8 @@ def action_target_id(prefix: str, document_suffix: str = DOCUMENT_SUFFIX) -> str
 
 
 def extra_required(runbook: Runbook) -> tuple[str, ...]:
-    """Required parameters besides the function: a console click or Config's remediation
-    cannot give them (the VPC runbook's subnets, the environment key's KMS key)."""
-    return tuple(
-        parameter.name
-        for parameter in runbook.all_parameters
-        if parameter.required and parameter.name != FUNCTION_PARAMETER
-    )
+    """Required parameters besides the function (``Runbook.needs_an_operator``)."""
+    return runbook.needs_an_operator
 
 
 def _default(parameter: RunbookParameter) -> Any:
@@ -428,11 +423,22 @@ def account_rules(
                             str(rule.config_rule_name), stack.partition, stack.region, stack.account
                         )
                     }
-                ]
+                ],
+                **_imported_here(stack),
             },
             config_rule=rule,
         )
         for rule_id, rule in config_rules.items()
+    }
+
+
+def _imported_here(stack: cdk.Stack) -> dict[str, Any]:
+    """A finding this account imported into its own default product: anyone allowed
+    BatchImportFindings could write an Id that looks like ours, but only into this account's
+    product (Security Hub checks ProductArn against the caller)."""
+    return {
+        "ProductArn": [product_arn(stack.partition, stack.region, stack.account)],
+        "AwsAccountId": [stack.account],
     }
 
 
@@ -448,7 +454,7 @@ def member_account_rules(
         rule_id: RemediatedRule(
             findings={
                 "Id": [{"prefix": prefix}],
-                "AwsAccountId": [stack.account],
+                **_imported_here(stack),
                 "Resources": {"Id": [{"prefix": function_prefix}]},
             }
         )
@@ -645,7 +651,8 @@ class RunbookResources(Construct):
                     EXEMPTION_TAG_PARAMETER: {
                         "StaticValue": {"Values": [options.exemption_tag_key]}
                     },
-                    RULE_PARAMETERS_PARAMETER: {"StaticValue": {"Values": [self.rule_parameters]}},
+                    # RuleParameters is not passed: the document's default carries it, and a
+                    # StaticValue holds at most 256 characters where InputParameters take 1,024.
                 },
                 automatic=automatic,
                 maximum_automatic_attempts=options.maximum_attempts if automatic else None,

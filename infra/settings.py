@@ -842,11 +842,7 @@ def _auto_remediate(raw: Any, rule_ids: tuple[str, ...]) -> tuple[str, ...]:
                 f"autoRemediate: {rule_id}'s runbook is manual only, never automatic "
                 f"({runbook.description})"
             )
-        needed = [
-            parameter.name
-            for parameter in runbook.parameters
-            if parameter.required and parameter.name != "FunctionName"
-        ]
+        needed = runbook.needs_an_operator
         if needed:
             raise SettingsError(
                 f"autoRemediate: {rule_id}'s runbook needs {', '.join(needed)}, which an "

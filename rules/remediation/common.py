@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -32,6 +33,7 @@ from rules.aws.errors import AccessDeniedError
 from rules.aws.evaluate import evaluate_with_reads
 from rules.aws.kms import KeyManagers
 from rules.errors import GuardrailsError
+from rules.exemptions import Decision, exemption_for
 from rules.json_text import loads as strict_json
 from rules.model import Compliance, Evaluation, LambdaFunction
 from rules.parameters import Parameters, parse_parameters
@@ -220,10 +222,13 @@ def clients_for(function: str) -> Clients:
     return Clients(new_session(), ClientOptions(region=region), principal=SCRIPT_PRINCIPAL)
 
 
-def is_exempt(tags: Mapping[str, str], tag_key: str) -> bool:
-    """The one exemption decision: the function carries ``tag_key``, whatever its value (the
-    tag's grammar is not defined yet; this is where it will be applied)."""
-    return tag_key in tags
+def exemption(tags: Mapping[str, str], tag_key: str, rule_id: str, today: date) -> Decision:
+    """The one exemption decision, the rules' own (``rules.exemptions``): the function is
+    skipped exactly when its tag exempts it from ``rule_id`` today. An expired, malformed or
+    other-rule tag exempts nothing: the runbook runs and says why the tag did not count.
+    ``exemptionsDisabled`` is not known here: a runbook never changes a function exempted by
+    its tag, even where the rule judges it anyway."""
+    return exemption_for(tags, rule_id, today=today, key=tag_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,10 +352,16 @@ def run(script: Script, events: Mapping[str, Any], clients: Clients) -> dict[str
     except GuardrailsError as error:
         raise RemediationError(str(error)) from None
     identity = read_identity(clients, inputs.function)
-    if is_exempt(identity.tags, inputs.exemption_tag_key):
+    decision = exemption(
+        identity.tags, inputs.exemption_tag_key, rule.id, datetime.now(UTC).date()
+    )
+    if decision.note:
+        log(f"function {inputs.function}: {decision.note}")
+    if decision.exempt:
         message = (
-            f"function {inputs.function} carries the exemption tag {inputs.exemption_tag_key}: "
-            "skipped, nothing read further and nothing changed (remove the tag to remediate it)"
+            f"function {inputs.function} is exempt from {rule.id} by its tag "
+            f"{inputs.exemption_tag_key}: skipped, nothing read further and nothing changed "
+            "(remove the rule from the tag to remediate it)"
         )
         log(message)
         return _output(

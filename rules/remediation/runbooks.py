@@ -47,8 +47,8 @@ their native form or as text.
 
 Exemption
 ---------
-A function tagged with ``ExemptionTagKey`` (any value, until issue 11 defines its grammar:
-``rules.remediation.common.is_exempt`` is the one decision) is never changed by any run of a
+A function whose ``ExemptionTagKey`` tag exempts it from the runbook's rule today (the rules' own
+grammar and decision, ``rules.exemptions.exemption_for``) is never changed by any run of a
 runbook, automatic or manual, and nothing of it is read after its tags: the script cannot tell
 how it was started (Config's automatic remediation, the EventBridge rule and a person all call
 StartAutomationExecution with the same parameters), so an override parameter would be an
@@ -186,7 +186,7 @@ COMMON_PARAMETERS: tuple[RunbookParameter, ...] = (
     RunbookParameter(
         "ExemptionTagKey",
         ParameterType.STRING,
-        "A function carrying this tag key is never changed (any value exempts for now).",
+        "A function whose tag of this key exempts it from the rule today is never changed.",
         default=DEFAULT_EXEMPTION_TAG_KEY,
         allowed_pattern=r"^[\w.:/=+\-@ ]{1,128}$",
     ),
@@ -271,6 +271,17 @@ class Runbook:
     @property
     def all_parameters(self) -> tuple[RunbookParameter, ...]:
         return COMMON_PARAMETERS + self.parameters
+
+    @property
+    def needs_an_operator(self) -> tuple[str, ...]:
+        """Required parameters besides the function: values neither an automatic run, Config's
+        remediation nor a console click can give (the VPC runbook's subnets, the environment
+        key's KMS key). The one place that decides who may start the runbook."""
+        return tuple(
+            parameter.name
+            for parameter in self.all_parameters
+            if parameter.required and parameter.name != "FunctionName"
+        )
 
     @property
     def actions(self) -> frozenset[str]:

@@ -10,11 +10,16 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
-from infra.remediation import UNKNOWN_TYPE_CHECK, document_name, extra_required
+from infra.remediation import (
+    UNKNOWN_TYPE_CHECK,
+    dead_letter_queue_prefix,
+    document_name,
+    extra_required,
+)
 from infra.rule_construct import nag_resource
 from rules.permissions import grants_for
 from rules.registry import RULES
-from rules.remediation.runbooks import DEFAULT_QUEUE_NAME_PREFIX, QUEUE_PREFIX, RUNBOOKS
+from rules.remediation.runbooks import QUEUE_PREFIX, RUNBOOKS
 from tests.infra.conftest import Synth
 
 # W3005 (redundant DependsOn): CDK's Function adds DependsOn on its role, which the Role GetAtt
@@ -42,12 +47,16 @@ GRANT_WILDCARDS = {
 }
 
 
-def runbook_acknowledgments(rule_ids: set[str], *, custom_action: bool) -> set[str]:
+def runbook_acknowledgments(
+    rule_ids: set[str], *, custom_action: bool, prefix: str = "guardrails-"
+) -> set[str]:
     """The runbooks' wildcard grants, each start role's versions of its one document (runbooks
-    a click can run, with the custom action), and the ActionTarget type CDK 2.275 lacks."""
+    a click can run, with the custom action), and the ActionTarget type CDK 2.275 lacks, for
+    the deployment of ruleNamePrefix ``prefix``."""
     deployed = [runbook for runbook in RUNBOOKS if runbook.rule_id in rule_ids]
+    queues = dead_letter_queue_prefix(prefix)
     found = {
-        iam5(nag_resource(grant.resource.replace(QUEUE_PREFIX, DEFAULT_QUEUE_NAME_PREFIX)))
+        iam5(nag_resource(grant.resource.replace(QUEUE_PREFIX, queues)))
         for runbook in deployed
         for grant in runbook.grants
         + (runbook.function_role_policy.grants if runbook.function_role_policy else ())

@@ -30,6 +30,7 @@ from infra.remediation import (
     FINDINGS_CUSTOM_ACTION,
     FINDINGS_IMPORTED,
     action_target_id,
+    dead_letter_queue_prefix,
     document_name,
     extra_required,
     rules_zip,
@@ -38,8 +39,9 @@ from infra.settings import SettingsError, load_settings
 from infra.stacksets import CODE_ACCOUNT_PARAMETER, code_bucket_name, instance_suffix
 from rules.aws.findings import build_finding
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation
+from rules.naming import DEFAULT_RULE_NAME_PREFIX as RULE_NAME_PREFIX
 from rules.registry import RULES, get_rule
-from rules.remediation.runbooks import ATTACHMENT_NAME, RUNBOOKS
+from rules.remediation.runbooks import ATTACHMENT_NAME, QUEUE_PREFIX, RUNBOOKS
 from tests.factories import function
 from tests.infra.eventbridge import matches
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS
@@ -213,7 +215,9 @@ def test_automation_roles_hold_exactly_the_registrys_grants_in_the_member_accoun
         for grant in runbook.grants:
             for action in grant.actions:
                 expected.setdefault(action, []).append(
-                    grant.resource.format(partition="aws", region=REGION, account=ACCOUNT)
+                    grant.resource.replace(
+                        QUEUE_PREFIX, dead_letter_queue_prefix(RULE_NAME_PREFIX)
+                    ).format(partition="aws", region=REGION, account=ACCOUNT)
                 )
         found = granted(template, role)
         assert {a: sorted(r) for a, r in found.items()} == {
@@ -330,7 +334,9 @@ def test_the_stack_set_deploys_the_member_template_to_the_ous_in_every_region(
             "Regions": list(REGIONS),
         }
     ]
-    assert properties["Capabilities"] == ["CAPABILITY_IAM"]
+    # The DLQ runbook's send policy has a name (IAM names are account-wide: it holds the prefix
+    # and the region).
+    assert properties["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
     assert properties["Parameters"] == [
         {"ParameterKey": CODE_ACCOUNT_PARAMETER, "ParameterValue": {"Ref": "AWS::AccountId"}}
     ]

@@ -199,7 +199,8 @@ def test_new_accounts_get_the_stack_and_leaving_accounts_lose_it(deployment: Dep
         "RetainStacksOnAccountRemoval": False,
     }
     assert properties["ManagedExecution"] == {"Active": True}
-    assert properties["Capabilities"] == ["CAPABILITY_IAM"]  # roles, none named
+    # The DLQ runbook's send policy is named (IAM names are account-wide: prefix and region).
+    assert properties["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
 
 
 def test_operation_preferences_come_from_the_context(
@@ -466,8 +467,8 @@ def test_the_upload_role_may_copy_two_objects_and_nothing_else(deployment: Deplo
         for action in ('"s3:GetObject"', '"s3:PutObject"'):
             resources = statements[action]
             assert len(resources) == 2, action
-            for resource, key in zip(resources, keys, strict=True):
-                assert json.dumps(resource).endswith(f'"/{key}"]]}}'), (action, resource)
+            ends = sorted(json.dumps(resource).rsplit("/", 1)[1] for resource in resources)
+            assert ends == sorted(f'{key}"]]}}' for key in keys), (action, resources)
         assert "*" not in json.dumps(list(statements.values()))
 
 
@@ -578,6 +579,8 @@ def test_cdk_nag_passes_with_reasoned_acknowledgments(
             | runbook_acknowledgments(rule_ids, custom_action=False)
             | MODE_ACKNOWLEDGMENTS
         )
+        if synth is delegated:  # its second instance's runbooks use the team-b- queue prefix
+            expected |= runbook_acknowledgments(rule_ids, custom_action=False, prefix="team-b-")
         assert acknowledged == expected
         # The handler's acknowledgments stay on the code stacks' upload function.
         for violation in suppressed:

@@ -3,6 +3,7 @@ run, unreadable state is never compliant, bad input is refused, IAM's delay is w
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from botocore.awsrequest import AWSResponse
 
 from rules.aws.clients import Clients
 from rules.remediation import concurrency, dead_letter_queue, public_access
-from rules.remediation.common import RemediationError, is_exempt, run
+from rules.remediation.common import RemediationError, exemption, run
 from rules.remediation.runbooks import RUNBOOKS
 from tests.aws.fixtures import CallLog, create_function, setup_clients
 from tests.remediation.conftest import (
@@ -97,18 +98,28 @@ def test_the_dlq_attachment_waits_for_iam_to_show_the_new_policy(
     )
 
 
+EXEMPT_DLQ = "rules=lambda-dlq-check reason=replayed from the source until=2027-01-31"
+
+
 @pytest.mark.parametrize(
     ("tags", "exempt"),
     [
-        ({"guardrails:exempt": ""}, True),
-        ({"guardrails:exempt": "anything"}, True),
-        ({"Guardrails:Exempt": "true"}, False),  # tag keys are case-sensitive
+        ({"guardrails:exempt": EXEMPT_DLQ}, True),
+        # Expired, malformed, or naming another rule: the rules judge the function, and the
+        # runbook runs (rules.exemptions decides, not the tag's mere presence).
+        ({"guardrails:exempt": EXEMPT_DLQ.replace("2027", "2025")}, False),
+        ({"guardrails:exempt": "anything"}, False),
+        ({"guardrails:exempt": ""}, False),
+        ({"guardrails:exempt": "rules=lambda-inside-vpc reason=not this rule"}, False),
+        ({"Guardrails:Exempt": EXEMPT_DLQ}, False),  # tag keys are case-sensitive
         ({"team": "a"}, False),
         ({}, False),
     ],
 )
-def test_the_exemption_is_one_decision_on_the_tag_key(tags: dict[str, str], exempt: bool) -> None:
-    assert is_exempt(tags, "guardrails:exempt") is exempt
+def test_the_exemption_is_the_rules_own_decision(tags: dict[str, str], exempt: bool) -> None:
+    today = date(2026, 11, 22)
+    decision = exemption(tags, "guardrails:exempt", "lambda-dlq-check", today)
+    assert decision.exempt is exempt
 
 
 @pytest.mark.parametrize("runbook", RUNBOOKS, ids=lambda runbook: runbook.rule_id)
@@ -123,7 +134,7 @@ def test_an_exempt_function_is_read_no_further_than_its_tags(
     lambda_client = setup_clients()["lambda"]
     lambda_client.create_alias(FunctionName="orders-api", Name="live", FunctionVersion="$LATEST")
     add_permission("orders-api", "public", Qualifier="live")
-    tag(arn, **{"guardrails:exempt": "yes"})
+    tag(arn, **{"guardrails:exempt": f"rules={runbook.rule_id} reason=accepted risk"})  # type: ignore[attr-defined]
     script = importlib.import_module(runbook.module).SCRIPT  # type: ignore[attr-defined]
     result = run(script, events("orders-api", FixFunctionUrl=True), clients)
     assert result["status"] == "SKIPPED_EXEMPT"

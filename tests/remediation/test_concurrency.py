@@ -142,7 +142,7 @@ def test_running_twice_changes_once(clients: Clients) -> None:
 
 def test_an_exempt_function_is_skipped_even_by_a_real_run(clients: Clients) -> None:
     arn = create_function("orders-api")
-    tag(arn, **{"guardrails:exempt": "ticket-42"})
+    tag(arn, **{"guardrails:exempt": "rules=lambda-concurrency-check reason=accepted risk"})
     unreserved(clients, 1000)
     result = run(concurrency.SCRIPT, events("orders-api"), clients)
     assert result["status"] == "SKIPPED_EXEMPT"
@@ -152,7 +152,13 @@ def test_an_exempt_function_is_skipped_even_by_a_real_run(clients: Clients) -> N
 
 def test_the_exemption_tag_key_is_configurable(clients: Clients) -> None:
     arn = create_function("orders-api")
-    tag(arn, **{"guardrails:exempt": "x", "team:skip": ""})
+    tag(
+        arn,
+        **{
+            "guardrails:exempt": "rules=lambda-concurrency-check reason=accepted risk",
+            "team:skip": "rules=lambda-concurrency-check reason=team decision",
+        },
+    )
     unreserved(clients, 1000)
     result = run(concurrency.SCRIPT, events("orders-api", ExemptionTagKey="other"), clients)
     assert result["status"] == "CHANGED"

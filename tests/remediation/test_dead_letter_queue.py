@@ -335,7 +335,7 @@ def test_a_fifo_queue_is_refused(clients: Clients) -> None:
 
 def test_an_exempt_function_is_skipped(clients: Clients) -> None:
     arn = create_function("orders-api")
-    tag(arn, **{"guardrails:exempt": ""})
+    tag(arn, **{"guardrails:exempt": "rules=lambda-dlq-check reason=accepted risk"})
     result = run(dead_letter_queue.SCRIPT, dlq_events("orders-api"), clients)
     assert result["status"] == "SKIPPED_EXEMPT"
     assert _target("orders-api") is None

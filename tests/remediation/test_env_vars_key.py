@@ -169,7 +169,10 @@ def test_a_function_without_variables_is_already_compliant(clients: Clients) -> 
 
 def test_an_exempt_function_is_skipped(clients: Clients) -> None:
     _function()
-    tag(configuration("orders-api")["FunctionArn"], **{"guardrails:exempt": "legacy"})
+    tag(
+        configuration("orders-api")["FunctionArn"],
+        **{"guardrails:exempt": "rules=lambda-env-vars-cmk-encrypted reason=accepted risk"},
+    )
     result = run(env_vars_key.SCRIPT, events("orders-api", KmsKeyArn=_key()), clients)
     assert result["status"] == "SKIPPED_EXEMPT"
     assert configuration("orders-api").get("KMSKeyArn") is None

@@ -24,9 +24,7 @@ def _function_with_public_statements() -> str:
     add_permission("orders-api", "public-any")
     add_permission("orders-api", "partner", principal="210987654321")
     add_permission("orders-api", "s3-unscoped", principal="s3.amazonaws.com")
-    add_permission(
-        "orders-api", "s3-scoped", principal="s3.amazonaws.com", SourceAccount=ACCOUNT
-    )
+    add_permission("orders-api", "s3-scoped", principal="s3.amazonaws.com", SourceAccount=ACCOUNT)
     add_permission("orders-api", "alias-public", Qualifier="live")
     return arn
 
@@ -116,7 +114,14 @@ def test_a_function_without_a_policy_is_already_compliant(clients: Clients) -> N
 
 def test_an_exempt_function_is_skipped(clients: Clients) -> None:
     arn = _function_with_public_statements()
-    tag(arn, **{"guardrails:exempt": "public-by-design"})
+    tag(
+        arn,
+        **{
+            "guardrails:exempt": (
+                "rules=lambda-function-public-access-prohibited reason=accepted risk"
+            )
+        },
+    )
     before = statement_ids("orders-api")
     result = run(public_access.SCRIPT, events("orders-api"), clients)
     assert result["status"] == "SKIPPED_EXEMPT"

@@ -33,8 +33,9 @@ def test_a_dry_run_changes_nothing(clients: Clients) -> None:
         clients,
     )
     assert result["status"] == "DRY_RUN"
-    assert "connect to subnet(s) subnet-0a1b2c3d4e5f60718, subnet-0a1b2c3d4e5f60719" in (
-        result["changes"][0]
+    assert (
+        "connect to subnet(s) subnet-0a1b2c3d4e5f60718, subnet-0a1b2c3d4e5f60719"
+        in (result["changes"][0])
     )
     assert _subnets("orders-api") == []
 
@@ -96,7 +97,7 @@ def test_subnets_outside_the_rules_list_are_refused(clients: Clients) -> None:
 
 def test_an_exempt_function_is_skipped(clients: Clients) -> None:
     arn = create_function("orders-api")
-    tag(arn, **{"guardrails:exempt": "networking-team"})
+    tag(arn, **{"guardrails:exempt": "rules=lambda-inside-vpc reason=accepted risk"})
     result = run(
         vpc.SCRIPT, events("orders-api", SubnetIds=SUBNETS, SecurityGroupIds=GROUPS), clients
     )
