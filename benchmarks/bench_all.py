@@ -32,7 +32,6 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,6 +48,7 @@ from benchmarks.bench_engine import (  # noqa: E402
     time_whole_path,
 )
 from benchmarks.bench_org import measure as measure_organization  # noqa: E402
+from benchmarks.seed import seed_functions  # noqa: E402
 from demo.config_events import change_event, configuration_item, now, scheduled_event  # noqa: E402
 from demo.config_shim import ComplianceStore  # noqa: E402
 from demo.flow import handler_output  # noqa: E402
@@ -138,7 +138,6 @@ def bench_cold_start(runs: int) -> None:
 def populate(session: boto3.Session, count: int) -> None:
     """``count`` functions: every 3rd with a resource policy, every 2nd with reserved concurrency,
     every 4th with a KMS key and variables."""
-    lam = session.client("lambda")
     iam = session.client("iam")
     try:
         role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -147,36 +146,7 @@ def populate(session: boto3.Session, count: int) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def handler(e, c):\n    return 1\n")
-    code = buffer.getvalue()
-    # A real key: the CMK rule asks DescribeKey who manages it (once per key and process).
-    key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
-
-    def create(index: int) -> None:
-        name = f"bench-{index:05d}"
-        spec: dict[str, Any] = {
-            "FunctionName": name,
-            "Runtime": "python3.12",
-            "Role": role,
-            "Handler": "app.handler",
-            "Code": {"ZipFile": code},
-        }
-        if index % 4 == 0:
-            spec.update(KMSKeyArn=key, Environment={"Variables": {"A": "1"}})
-        lam.create_function(**spec)
-        if index % 3 == 0:
-            lam.add_permission(
-                FunctionName=name,
-                StatementId="s3",
-                Action="lambda:InvokeFunction",
-                Principal="s3.amazonaws.com",
-                SourceAccount=ACCOUNT,
-                SourceArn="arn:aws:s3:::bench",
-            )
-        if index % 2 == 0:
-            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(create, range(count)))
+    seed_functions(session, ACCOUNT, role, buffer.getvalue(), count)
     session.client("securityhub").enable_security_hub(EnableDefaultStandards=False)
 
 

@@ -24,7 +24,6 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import boto3  # noqa: E402
 import botocore.session  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 
+from benchmarks.seed import seed_functions  # noqa: E402
 from demo.config_events import configuration_item, now  # noqa: E402
 from demo.server import MotoServer, pointed_at  # noqa: E402
 from rules.aws.kms import KEY_MANAGERS  # noqa: E402
@@ -102,40 +102,8 @@ def populate(count: int) -> tuple[str, ...]:
         role = iam.create_role(RoleName="bench-fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument="{}")
         for region in REGIONS:
-            _functions(member_session(account, region), account, role, code, count)
+            seed_functions(member_session(account, region), account, role, code, count)
     return accounts
-
-
-def _functions(session: boto3.Session, account: str, role: str, code: bytes, count: int) -> None:
-    lam = session.client("lambda")
-    key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
-
-    def create(index: int) -> None:
-        name = f"bench-{index:05d}"
-        spec: dict[str, Any] = {
-            "FunctionName": name,
-            "Runtime": "python3.12",
-            "Role": role,
-            "Handler": "app.handler",
-            "Code": {"ZipFile": code},
-        }
-        if index % 4 == 0:
-            spec.update(KMSKeyArn=key, Environment={"Variables": {"A": "1"}})
-        lam.create_function(**spec)
-        if index % 3 == 0:
-            lam.add_permission(
-                FunctionName=name,
-                StatementId="s3",
-                Action="lambda:InvokeFunction",
-                Principal="s3.amazonaws.com",
-                SourceAccount=account,
-                SourceArn="arn:aws:s3:::bench",
-            )
-        if index % 2 == 0:
-            lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(create, range(count)))
 
 
 def raw_floor(accounts: tuple[str, ...]) -> tuple[float, int]:

@@ -131,6 +131,29 @@ def acknowledge_outside_vpc(stack: cdk.Stack, rules: Iterable[ConfigLambdaRule])
         )
 
 
+def access_log_bucket(scope: Construct, construct_id: str) -> s3.Bucket:
+    """A bucket S3 server access logs go to: SSE-S3 (log delivery cannot use SSE-KMS), private,
+    TLS only, versioned, retained."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    acknowledge(
+        bucket,
+        "S3DefaultEncryptionKMS",
+        None,
+        "S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS",
+        pack=NIST,
+    )
+    return bucket
+
+
 def log_access(bucket: s3.Bucket, destination: s3.Bucket, prefix: str) -> None:
     """S3 server access logging of ``bucket`` into ``destination`` through the destination's
     bucket policy (the log-delivery ACL is impossible with BucketOwnerEnforced). Written out
@@ -303,23 +326,7 @@ class GuardrailsStack(cdk.Stack):
 
     def _config_recorder(self) -> list[cdk.CfnResource]:
         """A recorder for Lambda functions and its delivery channel, for accounts with none."""
-        access_logs = s3.Bucket(
-            self,
-            "ConfigAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            access_logs,
-            "S3DefaultEncryptionKMS",
-            None,
-            "S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS",
-            pack=NIST,
-        )
+        access_logs = access_log_bucket(self, "ConfigAccessLogs")
         bucket = s3.Bucket(
             self,
             "ConfigBucket",

@@ -38,7 +38,7 @@ from infra.nag import AWS_SOLUTIONS, NIST, acknowledge
 from infra.remediation import AttachmentSource, RunbookAttachment, rules_zip
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import Settings, SettingsError
-from infra.stack import GuardrailsStack, log_access, retention_days
+from infra.stack import GuardrailsStack, access_log_bucket, log_access, retention_days
 from infra.stackset import ServiceManagedStackSet, StackSetTemplate, synthesize_stack
 
 CODE_BUCKET_STEM = "lambda-guardrails-code"
@@ -176,23 +176,7 @@ class CodeBucketStack(cdk.Stack):
             raise SettingsError(
                 f"deploymentMode {settings.deployment_mode} needs organizationId (o-...)"
             )
-        access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            access_logs,
-            "S3DefaultEncryptionKMS",
-            None,
-            "S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS",
-            pack=NIST,
-        )
+        access_logs = access_log_bucket(self, "AccessLogs")
         self.bucket = s3.Bucket(
             self,
             "Bucket",
