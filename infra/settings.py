@@ -268,7 +268,8 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "Rules whose runbook runs automatically on a FAILED evaluation, `{rule id: true}`; every "
         "other rule is remediated manually (a Config remediation, the custom action or "
         "`aws ssm start-automation-execution`). Refused for `lambda-inside-vpc` (it changes "
-        "networking).",
+        "networking) and for runbooks that need a value an automatic run cannot be given "
+        "(`lambda-env-vars-cmk-encrypted`: the key).",
     ),
     ContextKey(
         "autoRemediateTrigger",
@@ -745,10 +746,11 @@ def _deployment_hook(raw: Any, mode: Any) -> str:
             f"deploymentHook: {hook!r} is not one of {', '.join(DEPLOYMENT_HOOK_MODES)}"
         )
     if hook != "off" and mode == "organization":
-        # The organization mode deploys no stack into the member accounts, where a hook gates.
+        # A hook gates the account it is deployed in; the organization mode deploys no rule
+        # stack (only the member role and the runbooks) into the member accounts.
         raise SettingsError(
-            "deploymentHook: the organization mode deploys no stack into the member accounts; "
-            "use deploymentMode account or stacksets for a hook in every account"
+            "deploymentHook: the organization mode deploys no rule stack into the member "
+            "accounts; use deploymentMode account or stacksets for a hook in every account"
         )
     return hook
 
