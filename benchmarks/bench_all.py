@@ -21,7 +21,6 @@ not AWS latency (where the parallel reads pay far more). moto's ListFunctions ig
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import math
 import os
@@ -48,7 +47,7 @@ from benchmarks.bench_engine import (  # noqa: E402
     time_whole_path,
 )
 from benchmarks.bench_org import measure as measure_organization  # noqa: E402
-from benchmarks.seed import seed_functions  # noqa: E402
+from benchmarks.seed import read_like_scan, seed_functions  # noqa: E402
 from demo.config_events import change_event, configuration_item, now, scheduled_event  # noqa: E402
 from demo.config_shim import ComplianceStore  # noqa: E402
 from demo.flow import handler_output  # noqa: E402
@@ -233,18 +232,8 @@ def raw_fetch(session: boto3.Session) -> tuple[float, int]:
     counter = CallCounter()
     counter.attach(lam)
     counter.attach(kms)
-    keys: set[str] = set()
     start = time.perf_counter()
-    for page in lam.get_paginator("list_functions").paginate():
-        for function in page["Functions"]:
-            with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-                lam.get_policy(FunctionName=function["FunctionArn"])
-            lam.get_function_concurrency(FunctionName=function["FunctionArn"])
-            lam.list_aliases(FunctionName=function["FunctionName"])
-            key = function.get("KMSKeyArn")
-            if key and key not in keys:
-                keys.add(key)
-                kms.describe_key(KeyId=key)
+    read_like_scan(lam, kms)
     return time.perf_counter() - start, counter.total
 
 

@@ -17,7 +17,6 @@ over a ~1-3 ms local round trip, not AWS latency.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import sys
 import threading
@@ -34,7 +33,7 @@ import boto3  # noqa: E402
 import botocore.session  # noqa: E402
 from botocore.stub import Stubber  # noqa: E402
 
-from benchmarks.seed import seed_functions  # noqa: E402
+from benchmarks.seed import read_like_scan, seed_functions  # noqa: E402
 from demo.config_events import configuration_item, now  # noqa: E402
 from demo.server import MotoServer, pointed_at  # noqa: E402
 from rules.aws.kms import KEY_MANAGERS  # noqa: E402
@@ -128,17 +127,7 @@ def raw_floor(accounts: tuple[str, ...]) -> tuple[float, int]:
             lam, kms = session.client("lambda"), session.client("kms")
             for client in (lam, kms):
                 client.meta.events.register_first("before-call.*.*", calls)
-            keys: set[str] = set()
-            for page in lam.get_paginator("list_functions").paginate():
-                for function in page["Functions"]:
-                    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-                        lam.get_policy(FunctionName=function["FunctionArn"])
-                    lam.get_function_concurrency(FunctionName=function["FunctionArn"])
-                    lam.list_aliases(FunctionName=function["FunctionName"])
-                    key = function.get("KMSKeyArn")
-                    if key and key not in keys:
-                        keys.add(key)
-                        kms.describe_key(KeyId=key)
+            read_like_scan(lam, kms)
     return time.perf_counter() - start, calls.total
 
 

@@ -1,8 +1,9 @@
-"""The benchmarks' sample functions, shared by bench_all (one account) and bench_org (each
-account and Region of the organization)."""
+"""What bench_all (one account) and bench_org (each account and Region of the organization)
+share: the sample functions, and the raw boto3 fetch that is the scans' baseline."""
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -44,3 +45,20 @@ def seed_functions(
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(create, range(count)))
+
+
+def read_like_scan(lam: Any, kms: Any) -> None:
+    """What scan reads, with plain boto3 and nothing else: ListFunctions, then GetPolicy,
+    GetFunctionConcurrency and ListAliases per function, DescribeKey per distinct key,
+    sequentially."""
+    keys: set[str] = set()
+    for page in lam.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+                lam.get_policy(FunctionName=function["FunctionArn"])
+            lam.get_function_concurrency(FunctionName=function["FunctionArn"])
+            lam.list_aliases(FunctionName=function["FunctionName"])
+            key = function.get("KMSKeyArn")
+            if key and key not in keys:
+                keys.add(key)
+                kms.describe_key(KeyId=key)
