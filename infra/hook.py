@@ -16,23 +16,20 @@ from collections.abc import Mapping, Sequence
 import aws_cdk as cdk
 from aws_cdk import aws_cloudformation as cloudformation
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra import code
 from infra.nag import NIST, acknowledge
 from infra.rule_construct import (
     DLQ_ACTIONS,
     KMS_ACTIONS,
     LOG_ACTIONS,
-    MEMORY_MB,
-    POWERTOOLS_METRICS_NAMESPACE,
     VPC_ACTIONS,
     VPC_WHY,
     XRAY_ACTIONS,
     XRAY_WHY,
     RuleFunctionOptions,
+    guardrails_function,
     nag_resource,
 )
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE
@@ -158,37 +155,16 @@ class DeploymentHook(Construct):
             description="Runs the Lambda Guardrails deployment hook's function",
             managed_policies=[self.policy],
         )
-        self.function = lambda_.Function(
+        self.function = guardrails_function(
             self,
-            "Function",
-            description="Lambda Guardrails deployment hook: the rules before CloudFormation",
-            runtime=code.RUNTIME,
-            architecture=code.ARCHITECTURE,
-            handler=HANDLER,
-            code=options.code,
-            layers=[options.layer],
-            role=self.role.without_policy_updates(),
-            memory_size=MEMORY_MB,
-            timeout=TIMEOUT,
-            tracing=lambda_.Tracing.ACTIVE,
+            options,
+            role=self.role,
             log_group=self.log_group,
-            reserved_concurrent_executions=options.reserved_concurrency,
-            dead_letter_queue=options.dead_letter_queue,
-            environment_encryption=options.key,
-            environment={
-                **hook_environment(rule_ids, rule_parameters, mode),
-                "POWERTOOLS_SERVICE_NAME": options.service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": options.log_level,
-            },
+            description="Lambda Guardrails deployment hook: the rules before CloudFormation",
+            handler=HANDLER,
+            timeout=TIMEOUT,
+            environment=hook_environment(rule_ids, rule_parameters, mode),
         )
-        if in_vpc:
-            cfn_function = self.function.node.default_child
-            assert isinstance(cfn_function, lambda_.CfnFunction)
-            cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
-                subnet_ids=list(options.subnet_ids),
-                security_group_ids=list(options.security_group_ids),
-            )
         # The hook is active once created: its role (which references its invoke policy, so is
         # created after it) must already be allowed to invoke; the hook references the role.
         self.execution_role = self._execution_role()

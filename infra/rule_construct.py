@@ -193,24 +193,14 @@ class ConfigLambdaRule(Construct):
             managed_policies=[self.policy],
         )
 
-        self.function = lambda_.Function(
+        self.function = guardrails_function(
             self,
-            "Function",
-            description=f"AWS Config rule {name}: {rule.title}",
-            runtime=code.RUNTIME,
-            architecture=code.ARCHITECTURE,
-            handler=code.HANDLER,
-            code=options.code,
-            layers=[options.layer],
-            # Immutable: the construct's own additions (X-Ray, DLQ) are already in the policy.
-            role=self.role.without_policy_updates(),
-            memory_size=MEMORY_MB,
-            timeout=TIMEOUT,
-            tracing=lambda_.Tracing.ACTIVE,
+            options,
+            role=self.role,
             log_group=self.log_group,
-            reserved_concurrent_executions=options.reserved_concurrency,
-            dead_letter_queue=options.dead_letter_queue,
-            environment_encryption=options.key,
+            description=f"AWS Config rule {name}: {rule.title}",
+            handler=code.HANDLER,
+            timeout=TIMEOUT,
             environment={
                 "RULE_ID": rule.id,
                 "SECURITY_HUB_EXPORT": "true" if options.security_hub_export else "false",
@@ -218,20 +208,8 @@ class ConfigLambdaRule(Construct):
                 "EXEMPTIONS_DISABLED": "true"
                 if rule.id in options.exemptions_disabled
                 else "false",
-                "POWERTOOLS_SERVICE_NAME": options.service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": options.log_level,
             },
         )
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
-        if in_vpc:
-            # VpcConfig directly: subnets are given by id and no VPC lookup (account access) is
-            # needed at synth time.
-            cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
-                subnet_ids=list(options.subnet_ids),
-                security_group_ids=list(options.security_group_ids),
-            )
 
         self.permission: lambda_.CfnPermission | None = None
         self.config_rule: config.CfnConfigRule | None = None
@@ -302,3 +280,53 @@ class ConfigLambdaRule(Construct):
         )
         for resource, why in wildcards.items():
             acknowledge(self.policy, "IAM5", f"Resource::{resource}", why)
+
+
+def guardrails_function(
+    scope: Construct,
+    options: RuleFunctionOptions,
+    *,
+    role: iam.Role,
+    log_group: logs.ILogGroup,
+    description: str,
+    handler: str,
+    timeout: cdk.Duration,
+    environment: Mapping[str, str],
+) -> lambda_.Function:
+    """A function of ours (a rule's, the hook's): the shared code, layer, key, dead-letter queue,
+    concurrency, tracing, Powertools settings and, with subnets, VpcConfig."""
+    function = lambda_.Function(
+        scope,
+        "Function",
+        description=description,
+        runtime=code.RUNTIME,
+        architecture=code.ARCHITECTURE,
+        handler=handler,
+        code=options.code,
+        layers=[options.layer],
+        # Immutable: the construct's own additions (X-Ray, DLQ) are already in the policy.
+        role=role.without_policy_updates(),
+        memory_size=MEMORY_MB,
+        timeout=timeout,
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        reserved_concurrent_executions=options.reserved_concurrency,
+        dead_letter_queue=options.dead_letter_queue,
+        environment_encryption=options.key,
+        environment={
+            **environment,
+            "POWERTOOLS_SERVICE_NAME": options.service_name,
+            "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": options.log_level,
+        },
+    )
+    if options.subnet_ids:
+        # VpcConfig directly: subnets are given by id and no VPC lookup (account access) is
+        # needed at synth time.
+        cfn_function = function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=list(options.subnet_ids),
+            security_group_ids=list(options.security_group_ids),
+        )
+    return function
