@@ -67,9 +67,9 @@ from infra.settings import CONTEXT_DEFAULTS, Settings, SettingsError
 from infra.stack import (
     acknowledge_outside_vpc,
     construct_id,
-    retention_days,
     rule_dead_letter_queue,
     rule_function_key,
+    rule_function_options,
 )
 from infra.stackset import ServiceManagedStackSet, StackSetTemplate, synthesize_stack
 from infra.stacksets import (
@@ -395,20 +395,12 @@ class OrganizationStack(cdk.Stack):
         self.settings = settings
         self.key = rule_function_key(self)
         self.dead_letter_queue = rule_dead_letter_queue(self, self.key)
-        options = RuleFunctionOptions(
-            code=code.rule_code(),
-            layer=lambda_.LayerVersion.from_layer_version_arn(
-                self, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)
-            ),
+        options = rule_function_options(
+            self,
+            settings,
+            function_code=code.rule_code(),
             key=self.key,
             dead_letter_queue=self.dead_letter_queue,
-            reserved_concurrency=settings.reserved_concurrency,
-            log_retention=retention_days(settings.log_retention_days),
-            log_level=settings.log_level,
-            security_hub_export=settings.security_hub_export,
-            exemption_tag_key=settings.exemption_tag_key,
-            exemptions_disabled=settings.exemptions_disabled,
-            subnet_ids=settings.subnet_ids,
             security_group_ids=settings.security_group_ids,
         )
         if settings.subnet_ids and not settings.security_group_ids:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -95,6 +95,35 @@ def rule_function_key(stack: cdk.Stack, alias: str | None = None) -> kms.Key:
         )
     )
     return key
+
+
+def rule_function_options(
+    stack: cdk.Stack,
+    settings: Settings,
+    *,
+    function_code: lambda_.Code,
+    key: kms.IKey,
+    dead_letter_queue: sqs.IQueue,
+    security_group_ids: Sequence[str],
+) -> RuleFunctionOptions:
+    """What every rule function of ``stack`` shares, from the settings; the Powertools layer is
+    AWS's (or ``powertoolsLayerArn``)."""
+    return RuleFunctionOptions(
+        code=function_code,
+        layer=lambda_.LayerVersion.from_layer_version_arn(
+            stack, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)
+        ),
+        key=key,
+        dead_letter_queue=dead_letter_queue,
+        reserved_concurrency=settings.reserved_concurrency,
+        log_retention=retention_days(settings.log_retention_days),
+        log_level=settings.log_level,
+        security_hub_export=settings.security_hub_export,
+        exemption_tag_key=settings.exemption_tag_key,
+        exemptions_disabled=settings.exemptions_disabled,
+        subnet_ids=settings.subnet_ids,
+        security_group_ids=security_group_ids,
+    )
 
 
 def rule_dead_letter_queue(stack: cdk.Stack, key: kms.IKey) -> sqs.Queue:
@@ -197,9 +226,6 @@ class GuardrailsStack(cdk.Stack):
         self.settings = settings
         self.key = rule_function_key(self, key_alias_name)
         self.dead_letter_queue = rule_dead_letter_queue(self, self.key)
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "Powertools", code.powertools_layer_arn(settings.powertools_layer_arn)
-        )
 
         depends_on: list[cdk.CfnResource] = []
         if settings.create_config_recorder:
@@ -212,18 +238,12 @@ class GuardrailsStack(cdk.Stack):
                 )
             )
 
-        options = RuleFunctionOptions(
-            code=code_source(self),
-            layer=layer,
+        options = rule_function_options(
+            self,
+            settings,
+            function_code=code_source(self),
             key=self.key,
             dead_letter_queue=self.dead_letter_queue,
-            reserved_concurrency=settings.reserved_concurrency,
-            log_retention=retention_days(settings.log_retention_days),
-            log_level=settings.log_level,
-            security_hub_export=settings.security_hub_export,
-            exemption_tag_key=settings.exemption_tag_key,
-            exemptions_disabled=settings.exemptions_disabled,
-            subnet_ids=settings.subnet_ids,
             security_group_ids=self._security_group_ids(),
         )
         self.rules = {
