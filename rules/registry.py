@@ -15,6 +15,8 @@ RULES: tuple[Rule, ...] = (
     concurrency.RULE,
 )
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
+# What "default" selects (the stack's enabledRules default, the CLIs without --rule).
+DEFAULT_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.enabled_by_default)
 
 
 def get_rule(rule_id: str) -> Rule:

@@ -54,3 +54,7 @@ class Rule:
     # deployed rule gets even when the stack's periodicFrequency is off: for what Config sends
     # no change event about. None: change-triggered only, unless the stack adds one.
     default_periodic_frequency: str | None = None
+    # Off-by-default rules (issue 11: lambda-tagged, lambda-code-signing-enforced) run only when
+    # asked for by id: the stack's enabledRules "default", the pack, the hook and the CLIs'
+    # "default" selection leave them out; "all" and an explicit id include them.
+    enabled_by_default: bool = True
