@@ -55,6 +55,7 @@ from rules.aws.inventory import (
     read_functions,
 )
 from rules.aws.publish import import_findings, put_evaluations
+from rules.aws.subnets import SubnetZones
 from rules.aws.times import parse_time
 from rules.engine import evaluate_item, scope_verdict
 from rules.errors import GuardrailsError, InvalidInputError, InvalidParameterError
@@ -202,7 +203,10 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     )
     logger.set_correlation_id(_invocation_id(rule_event))
     logger.append_keys(resource_id=_resource_id(rule_event))
-    parameters = parse_parameters(rule, rule_event.rule_parameters)
+    # The invocation's time is the evaluation date (lambda-runtime-supported): injectable.
+    parameters = parse_parameters(rule, rule_event.rule_parameters, today=now.date())
+    # Subnets' zones are read once per subnet per invocation (lambda-vpc-multi-az).
+    zones = SubnetZones()
     if not rule_event.result_token:
         raise InvalidInputError("event has no resultToken: evaluations could not be reported")
     accounts = Accounts(clients, f"guardrails-{rule.id}")
@@ -211,14 +215,14 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
         if not isinstance(account, str) or not account:
             raise InvalidInputError("ScheduledNotification names no account (accountId)")
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
-        results, problems = _sweep(rule, rule_event, parameters, aws, account)
+        results, problems = _sweep(rule, rule_event, parameters, aws, account, zones=zones)
         ordering = parse_time(rule_event.notification_time) or now
     else:
         item = _event_item(rule_event)
         account = item.account_id or rule_event.account_id or ""
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
         logger.append_keys(resource_id=item.resource_id)
-        results = [_evaluate_change(rule, rule_event, item, parameters, aws)]
+        results = [_evaluate_change(rule, rule_event, item, parameters, aws, zones=zones)]
         problems = []
         ordering = parse_time(item.capture_time) or parse_time(rule_event.notification_time) or now
     summary = _publish(
@@ -291,6 +295,8 @@ def _evaluate_change(
     item: ConfigurationItem,
     parameters: Parameters,
     aws: Clients,
+    *,
+    zones: SubnetZones,
 ) -> Result:
     if scope_verdict(item, rule_event.event_left_scope) is not None:
         evaluation = evaluate_item(
@@ -298,11 +304,11 @@ def _evaluate_change(
         )
         return Result(evaluation, item)
     if rule_event.message_type == OVERSIZED:
-        return _evaluate_oversized(rule, rule_event, item, parameters, aws)
+        return _evaluate_oversized(rule, rule_event, item, parameters, aws, zones=zones)
     if item.function is None:  # the adapter builds one for every in-scope item
         raise InvalidInputError(f"configuration item {item.resource_id} has no function")
     evaluation = evaluate_with_reads(
-        rule, item.function, parameters, aws, resource_id=item.resource_id
+        rule, item.function, parameters, aws, resource_id=item.resource_id, subnet_zones=zones
     )
     return Result(evaluation, item.function)
 
@@ -313,6 +319,8 @@ def _evaluate_oversized(
     summary: ConfigurationItem,
     parameters: Parameters,
     aws: Clients,
+    *,
+    zones: SubnetZones,
 ) -> Result:
     """The item from the configuration history; when Config no longer has it, the function
     from the Lambda API; NOT_APPLICABLE when neither has it."""
@@ -327,7 +335,7 @@ def _evaluate_oversized(
         if scope_verdict(item) is not None or item.function is None:
             return Result(evaluate_item(rule, item, parameters), item)
         evaluation = evaluate_with_reads(
-            rule, item.function, parameters, aws, resource_id=item.resource_id
+            rule, item.function, parameters, aws, resource_id=item.resource_id, subnet_zones=zones
         )
         return Result(evaluation, item.function)
     logger.warning("configuration history is gone; reading the function from the Lambda API")
@@ -335,7 +343,7 @@ def _evaluate_oversized(
     if function is None:
         return Result(gone(rule, summary.resource_id), summary)
     evaluation = evaluate_with_reads(
-        rule, function, parameters, aws, resource_id=summary.resource_id
+        rule, function, parameters, aws, resource_id=summary.resource_id, subnet_zones=zones
     )
     return Result(evaluation, function)
 
@@ -346,6 +354,8 @@ def _sweep(
     parameters: Parameters,
     aws: Clients,
     account: str,
+    *,
+    zones: SubnetZones,
 ) -> tuple[list[Result], list[tuple[str, str]]]:
     inventory = read_functions(aws, [rule])
     logger.info(
@@ -360,7 +370,9 @@ def _sweep(
     results: list[Result] = []
     for function in inventory.functions:
         try:
-            evaluation = evaluate_with_reads(rule, function, parameters, aws, periodic=True)
+            evaluation = evaluate_with_reads(
+                rule, function, parameters, aws, periodic=True, subnet_zones=zones
+            )
         except AccessDeniedError:
             raise
         except GuardrailsError as error:

@@ -81,6 +81,24 @@ KMS_DESCRIBE_KEY = Grant(
     "managed key given by its key ARN is not customer-managed); asked once per key per "
     "process. Never kms:Decrypt: the rule needs variable names, not values",
 )
+# --- issue 11 (rules-a) ---
+LAMBDA_TAGS = Grant(
+    ("lambda:ListTags",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "tags in the Lambda API fallback (ListFunctions and GetFunctionConfiguration carry none)",
+)
+LAMBDA_EVENT_INVOKE_CONFIG = Grant(
+    ("lambda:GetFunctionEventInvokeConfig",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "the OnFailure destination of asynchronous invocations (acceptOnFailureDestination): AWS "
+    "Config does not record the asynchronous invocation configuration",
+)
+EC2_DESCRIBE_SUBNETS = Grant(
+    ("ec2:DescribeSubnets",),
+    "*",
+    "the availability zone of each subnet a function uses (neither Config nor Lambda records "
+    "it); EC2 Describe* actions have no resource-level permissions",
+)
 SECURITY_HUB_IMPORT = Grant(
     ("securityhub:BatchImportFindings",),
     "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
@@ -96,7 +114,16 @@ ASSUME_EXECUTION_ROLE = Grant(
     "account's execution role (regional STS, 900 s session)",
 )
 
-LAMBDA_READ_GRANTS = {"GetPolicy": LAMBDA_POLICY, "GetFunctionConcurrency": LAMBDA_CONCURRENCY}
+LAMBDA_READ_GRANTS = {
+    "GetPolicy": LAMBDA_POLICY,
+    "GetFunctionConcurrency": LAMBDA_CONCURRENCY,
+    "ListTags": LAMBDA_TAGS,
+}
+# Fields a check may ask for and the handler then reads (``rules.aws.evaluate``).
+FIELD_READ_GRANTS = {
+    Field.SUBNET_ZONES: EC2_DESCRIBE_SUBNETS,
+    Field.EVENT_INVOKE_CONFIG: LAMBDA_EVENT_INVOKE_CONFIG,
+}
 
 
 def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
@@ -121,6 +148,7 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
     # Only a rule whose check may ask who manages a key may call DescribeKey.
     if Field.KEY_MANAGER in rule.may_need:
         reads.append(KMS_DESCRIBE_KEY)
+    reads += [grant for field, grant in FIELD_READ_GRANTS.items() if field in rule.may_need]
     unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once
     return base + unique + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 

@@ -29,6 +29,9 @@ class Field(enum.StrEnum):
     ENVIRONMENT = "environment variables"
     KEY_MANAGER = "KMS key manager"
     QUALIFIED_POLICIES = "alias and version resource policies"
+    # issue 11 (rules-a)
+    SUBNET_ZONES = "subnets' availability zones"
+    EVENT_INVOKE_CONFIG = "asynchronous invocation configuration"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,15 @@ EXPECTED_SEVERITY = {
     "lambda-env-vars-cmk-encrypted": Severity.MEDIUM,
     "lambda-dlq-check": Severity.MEDIUM,
     "lambda-concurrency-check": Severity.LOW,
+    # issue 11 (rules-a)
+    "lambda-runtime-supported": Severity.MEDIUM,
+    "lambda-xray-tracing-active": Severity.LOW,
+    "lambda-vpc-multi-az": Severity.MEDIUM,
+    "lambda-tagged": Severity.LOW,
 }
 
 
-def test_the_five_core_rules_are_registered_once() -> None:
+def test_the_core_rules_are_registered_once() -> None:
     assert [rule.id for rule in RULES] == list(EXPECTED_SEVERITY)
     assert len(RULES_BY_ID) == len(RULES)
 
