@@ -86,10 +86,9 @@ RULE = Rule(
     id="lambda-dlq-check",
     title="Lambda functions have a dead-letter queue",
     description=(
-        "Checks that the function sends failed asynchronous invocations to a dead-letter SQS "
-        "queue or SNS topic and, when dlqArns is set, to one of the listed targets; with "
-        "acceptOnFailureDestination, an OnFailure destination of its asynchronous invocation "
-        "configuration also counts."
+        "Checks that failed asynchronous invocations go to a dead-letter SQS queue or SNS "
+        "topic (one of dlqArns, when set); with acceptOnFailureDestination, an OnFailure "
+        "destination of the asynchronous invocation configuration also counts."
     ),
     severity=Severity.MEDIUM,
     check=check_dlq,

@@ -164,11 +164,10 @@ RULE = Rule(
     id=RULE_ID,
     title="Lambda functions use a supported runtime",
     description=(
-        "Checks that a .zip function's runtime is not deprecated, nor within "
-        "daysBeforeDeprecation days (default 90) of AWS's deprecation date, and, when runtime "
-        "is set, is one of the listed runtimes. The dates come from rules/data/runtimes.json "
-        "(AWS's Lambda runtimes page, with the date it was taken). Container image functions "
-        "are NOT_APPLICABLE."
+        "Checks that a .zip function's runtime is not deprecated nor within "
+        "daysBeforeDeprecation days (default 90) of AWS's deprecation date (from "
+        "rules/data/runtimes.json) and, when runtime is set, is listed. Image functions are "
+        "NOT_APPLICABLE."
     ),
     severity=Severity.MEDIUM,
     check=check_runtime_supported,
