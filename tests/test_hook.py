@@ -23,10 +23,12 @@ from rules.hook import (
     lambda_handler,
 )
 from rules.observability import logger
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES
 
 EVENTS = Path(__file__).parent / "events"
-ALL_RULES = ",".join(rule.id for rule in RULES)
+# The rules a stack enables by default (lambda-tagged is off by default).
+ALL_RULES = ",".join(rule.id for rule in DEFAULT_RULES)
+MULTI_AZ = "lambda-vpc-multi-az"
 HOOK_ARN = "arn:aws:lambda:eu-west-1:111122223333:function:LambdaGuardrails-DeploymentHook-1"
 PUBLIC = "lambda-function-public-access-prohibited"
 
@@ -58,15 +60,25 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 def test_a_compliant_function_succeeds(mode: str) -> None:
-    result = answer(request("function_compliant"), mode)
+    # Without lambda-vpc-multi-az: the request names subnets by id (see the next test).
+    judged = ",".join(rule.id for rule in DEFAULT_RULES if rule.id != MULTI_AZ)
+    result = answer(request("function_compliant"), mode, rules=judged)
     assert result == {
         "hookStatus": "SUCCESS",
         "clientRequestToken": "a1b2c3d4-0001-4e5f-8a9b-111111111111",
         "message": result["message"],
     }
     # Every function-level rule judged it; the public-access rule judges permissions and URLs.
-    for rule in RULES:
-        assert (rule.id in result["message"]) is (rule.id != PUBLIC)
+    for rule in DEFAULT_RULES:
+        assert (rule.id in result["message"]) is (rule.id not in (PUBLIC, MULTI_AZ))
+
+
+def test_the_zone_of_a_subnet_given_by_id_is_unknown_to_the_hook() -> None:
+    # The hook reads no AWS API: as in a template, a subnet's zone is known only to
+    # ec2:DescribeSubnets, so lambda-vpc-multi-az fails closed and names the subnets.
+    result = answer(request("function_compliant"), "fail", rules=MULTI_AZ)
+    assert result["hookStatus"] == "FAILED" and result["errorCode"] == "NonCompliant"
+    assert "AvailabilityZone of subnet subnet-0123456789abcdef0" in result["message"]
 
 
 def test_a_function_without_a_dead_letter_queue_fails_non_compliant(mode: str) -> None:
@@ -210,7 +222,9 @@ def test_rule_parameters_from_the_environment_are_honoured() -> None:
 
 def test_only_enabled_rules_judge() -> None:
     # Without the DLQ rule, the function without a DLQ passes.
-    others = ",".join(rule.id for rule in RULES if rule.id != "lambda-dlq-check")
+    others = ",".join(
+        rule.id for rule in DEFAULT_RULES if rule.id not in ("lambda-dlq-check", MULTI_AZ)
+    )
     assert answer(request("function_no_dlq"), rules=others)["hookStatus"] == "SUCCESS"
     # Without the public-access rule, no rule judges a permission: nothing to fail on.
     result = answer(request("permission_public"), rules="lambda-dlq-check")
