@@ -63,7 +63,8 @@ def test_lambda_api_state_matches_the_design(seeded: SeededAccount, session: bot
         except lam.exceptions.ResourceNotFoundException:
             policy = None
         concurrency = lam.get_function_concurrency(FunctionName=sample.name)
-        function = function_from_lambda_api(configuration, policy, concurrency)
+        tags = lam.list_tags(Resource=configuration["FunctionArn"]).get("Tags")
+        function = function_from_lambda_api(configuration, policy, concurrency, tags=tags)
         if function.kms_key_arn and ":key/" in function.kms_key_arn:
             # Only kms:DescribeKey knows who manages a key given by its key ARN.
             manager = describe_key_manager(session.client("kms"), function.kms_key_arn)
