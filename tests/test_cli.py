@@ -579,3 +579,15 @@ def test_fail_on_rejects_unknown_values(value: str, capsys) -> None:
             main([*command, "--fail-on", value, str(EVENTS / "lambda_ci_compliant.json")])
         assert exited.value.code == 2
         assert "--fail-on" in capsys.readouterr().err
+
+
+def test_default_selection_leaves_out_the_off_by_default_rules() -> None:
+    from rules.cli import _select_rules
+    from rules.registry import DEFAULT_RULES
+
+    assert "lambda-tagged" not in [rule.id for rule in DEFAULT_RULES]
+    assert _select_rules(["default"]) == list(DEFAULT_RULES)
+    assert _select_rules(["all"]) == list(RULES)
+    extended = _select_rules(["default", "lambda-tagged"])
+    assert [rule.id for rule in extended] == [*(r.id for r in DEFAULT_RULES), "lambda-tagged"]
+    assert [rule.id for rule in _select_rules(["lambda-tagged"])] == ["lambda-tagged"]
