@@ -82,23 +82,26 @@ def print_findings(found: Sequence[dict[str, Any]]) -> None:
 
 
 def compare_with_scan(server: MotoServer, account: SeededAccount, results: list[Result]) -> str:
-    from rules.parameters import NO_PARAMETERS
+    from rules.parameters import parse_parameters
     from rules.registry import RULES
     from rules.scan import make_session, region_clients, scan_region
 
     scan = scan_region(
         region_clients(make_session(endpoint_url=server.url), account.region),
         RULES,
-        {rule.id: NO_PARAMETERS for rule in RULES},
+        # Parameters of today (lambda-runtime-supported), as the handlers' invocations.
+        {rule.id: parse_parameters(rule, {}) for rule in RULES},
     )
     handler = {
         (r.evaluation.rule_id, r.evaluation.resource_id): r.evaluation.compliance
         for r in results
         if r.evaluation.compliance is not Compliance.NOT_APPLICABLE
     }
+    # NOT_APPLICABLE on both sides (a function outside a VPC for lambda-vpc-multi-az, say).
     scanned = {
         (r.evaluation.rule_id, r.evaluation.resource_id): r.evaluation.compliance
         for r in scan.results
+        if r.evaluation.compliance is not Compliance.NOT_APPLICABLE
     }
     keys = handler.keys() | scanned.keys()
     differ = sorted(key for key in keys if handler.get(key) != scanned.get(key))

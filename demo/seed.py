@@ -25,6 +25,14 @@ VPC = "lambda-inside-vpc"
 CMK = "lambda-env-vars-cmk-encrypted"
 DLQ = "lambda-dlq-check"
 CONCURRENCY = "lambda-concurrency-check"
+# issue 11 (rules-a)
+RUNTIME = "lambda-runtime-supported"
+XRAY = "lambda-xray-tracing-active"
+MULTI_AZ = "lambda-vpc-multi-az"
+TAGGED = "lambda-tagged"
+SUPPORTED_RUNTIME = "python3.12"
+# Deprecated by AWS on 2025-12-15 (rules/data/runtimes.json): non-compliant on any later day.
+DEPRECATED_RUNTIME = "python3.9"
 
 P, F, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLICABLE
 OTHER_ACCOUNT = "444455556666"
@@ -48,11 +56,23 @@ class SampleFunction:
     permissions: tuple[Mapping[str, str], ...] = ()
     deleted: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    # --- issue 11 (rules-a) ---
+    runtime: str = SUPPORTED_RUNTIME
+    tracing: bool = False  # TracingConfig Mode Active (else Lambda's PassThrough)
+    single_zone: bool = False  # in a VPC, but both subnets in one availability zone
+    untagged: bool = False  # no tags at all (not even the demo's)
 
 
 def _verdicts(public: Compliance, vpc: Compliance, cmk: Compliance, dlq: Compliance,
-              concurrency: Compliance) -> dict[str, Compliance]:
-    return {PUBLIC: public, VPC: vpc, CMK: cmk, DLQ: dlq, CONCURRENCY: concurrency}
+              concurrency: Compliance, *, runtime: Compliance = P, xray: Compliance = F,
+              multi_az: Compliance | None = None, tagged: Compliance = P,
+              ) -> dict[str, Compliance]:
+    """The five core rules' verdicts, then issue 11's: a supported runtime, PassThrough
+    tracing and the demo tag unless said otherwise; multi-AZ follows the VPC rule (two
+    subnets in two zones) unless said otherwise."""
+    zones = multi_az if multi_az is not None else (P if vpc is P else NA if vpc is F else vpc)
+    return {PUBLIC: public, VPC: vpc, CMK: cmk, DLQ: dlq, CONCURRENCY: concurrency,
+            RUNTIME: runtime, XRAY: xray, MULTI_AZ: zones, TAGGED: tagged}
 
 
 S3_WITH_ACCOUNT = {
@@ -64,9 +84,10 @@ S3_WITH_ACCOUNT = {
 
 SAMPLE: tuple[SampleFunction, ...] = (
     SampleFunction(
-        PREFIX + "hardened", "passes every rule: VPC, CMK, DLQ, concurrency, S3 grant pinned",
-        _verdicts(P, P, P, P, P), vpc=True, environment=True, kms_key="cmk", dlq="sqs",
-        reserved_concurrency=10, permissions=(S3_WITH_ACCOUNT,),
+        PREFIX + "hardened",
+        "passes every rule: VPC in two zones, CMK, DLQ, concurrency, S3 grant pinned, X-Ray",
+        _verdicts(P, P, P, P, P, xray=P), vpc=True, environment=True, kms_key="cmk", dlq="sqs",
+        reserved_concurrency=10, permissions=(S3_WITH_ACCOUNT,), tracing=True,
     ),
     SampleFunction(
         PREFIX + "public-url", "function URL with auth type NONE: public",
@@ -116,8 +137,16 @@ SAMPLE: tuple[SampleFunction, ...] = (
         _verdicts(P, F, P, P, F), dlq="sqs",
     ),
     SampleFunction(
-        PREFIX + "throttled", "reserved concurrency 0 (throttled) is a set limit",
-        _verdicts(P, P, P, F, P), vpc=True, reserved_concurrency=0,
+        PREFIX + "throttled",
+        "reserved concurrency 0 (throttled) is a set limit; both subnets in one zone",
+        _verdicts(P, P, P, F, P, multi_az=F), vpc=True, reserved_concurrency=0,
+        single_zone=True,
+    ),
+    SampleFunction(
+        PREFIX + "legacy",
+        "deprecated runtime (python3.9), no tags: fails lambda-runtime-supported, lambda-tagged",
+        _verdicts(P, F, P, F, F, runtime=F, tagged=F), runtime=DEPRECATED_RUNTIME,
+        untagged=True,
     ),
     SampleFunction(
         PREFIX + "bare", "defaults: no VPC, no DLQ, no concurrency, no variables",
@@ -125,7 +154,8 @@ SAMPLE: tuple[SampleFunction, ...] = (
     ),
     SampleFunction(
         PREFIX + "retired", "created, then deleted: Config sends ResourceDeleted",
-        _verdicts(NA, NA, NA, NA, NA), vpc=True, deleted=True,
+        _verdicts(NA, NA, NA, NA, NA, runtime=NA, xray=NA, multi_az=NA, tagged=NA), vpc=True,
+        deleted=True,
     ),
 )
 
@@ -183,10 +213,15 @@ def seed(
     except iam.exceptions.EntityAlreadyExistsException:
         role = iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
     vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    subnets = tuple(
-        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.42.{i}.0/24")["Subnet"]["SubnetId"]
-        for i in (1, 2)
+    # Two subnets in two zones (lambda-vpc-multi-az); a third shares the first one's zone.
+    zones = (f"{region}a", f"{region}b", f"{region}a")
+    all_subnets = tuple(
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=zone)[
+            "Subnet"
+        ]["SubnetId"]
+        for i, zone in zip((1, 2, 3), zones, strict=True)
     )
+    subnets, one_zone = all_subnets[:2], (all_subnets[0], all_subnets[2])
     group = ec2.create_security_group(
         GroupName="gl-sample", Description="sample functions", VpcId=vpc_id
     )["GroupId"]
@@ -203,15 +238,19 @@ def seed(
     for sample in functions:
         spec: dict[str, Any] = {
             "FunctionName": sample.name,
-            "Runtime": "python3.12",
+            "Runtime": sample.runtime,
             "Role": role,
             "Handler": "app.handler",
             "Code": {"ZipFile": code},
             "Description": sample.purpose,
-            "Tags": {"demo": "lambda-guardrails", **sample.tags},
         }
+        if not sample.untagged:
+            spec["Tags"] = {"demo": "lambda-guardrails", **sample.tags}
+        if sample.tracing:
+            spec["TracingConfig"] = {"Mode": "Active"}
         if sample.vpc:
-            spec["VpcConfig"] = {"SubnetIds": list(subnets), "SecurityGroupIds": [group]}
+            chosen = one_zone if sample.single_zone else subnets
+            spec["VpcConfig"] = {"SubnetIds": list(chosen), "SecurityGroupIds": [group]}
         if sample.environment:
             spec["Environment"] = {"Variables": {"STAGE": "demo", "TABLE": sample.name}}
         if sample.kms_key:

@@ -3,8 +3,9 @@ function, permission and function URL CloudFormation or Cloud Control creates or
 
 One construct: the hook's function (the ``rules`` package's ``rules.hook.lambda_handler``, with
 the rule functions' code, layer, key, dead-letter queue, concurrency and subnets, so it passes
-the rules it runs), its role (logs, X-Ray, the queue and the key, and ``kms:DescribeKey`` on the
-account's keys: who manages a function's key, which the CMK rule needs), the execution role
+the rules it runs), its role (logs, X-Ray, the queue and the key, and the reads of
+``rules.permissions.hook_grants`` for the rules it runs: ``kms:DescribeKey`` on the account's
+keys for the CMK rule, ``ec2:DescribeSubnets`` for the multi-AZ rule), the execution role
 CloudFormation hooks assume to invoke it, and the ``AWS::CloudFormation::LambdaHook``.
 """
 
@@ -33,7 +34,8 @@ from infra.rule_construct import (
     nag_resource,
 )
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE
-from rules.permissions import KMS_DESCRIBE_KEY, Grant
+from rules.permissions import EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY, Grant, hook_grants
+from rules.registry import RULES_BY_ID
 
 HANDLER = "rules.hook.lambda_handler"
 HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
@@ -118,6 +120,7 @@ class DeploymentHook(Construct):
         if mode not in FAILURE_MODES:
             raise ValueError(f"deployment hook mode {mode!r} is not one of {list(FAILURE_MODES)}")
         in_vpc = bool(options.subnet_ids)
+        self.reads = hook_grants([RULES_BY_ID[rule_id] for rule_id in rule_ids])
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -134,10 +137,12 @@ class DeploymentHook(Construct):
                 actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
             ),
             iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
-            # The CMK rule's one AWS read, as in the rule's own role (rules.permissions).
-            iam.PolicyStatement(
-                actions=list(KMS_DESCRIBE_KEY.actions),
-                resources=[account_resource(KMS_DESCRIBE_KEY)],
+            # What the hook asks AWS for the rules it runs (rules.permissions.hook_grants).
+            *(
+                iam.PolicyStatement(
+                    actions=list(grant.actions), resources=[account_resource(grant)]
+                )
+                for grant in self.reads
             ),
         ]
         if in_vpc:
@@ -145,7 +150,9 @@ class DeploymentHook(Construct):
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
-            description="What the deployment hook's function calls (kms:DescribeKey its only read)",
+            description="What the deployment hook's function calls (its reads: "
+            + (", ".join(a for grant in self.reads for a in grant.actions) or "none")
+            + ")",
             statements=statements,
         )
         self.role = iam.Role(
@@ -225,15 +232,17 @@ class DeploymentHook(Construct):
         )
 
     def _acknowledge(self, in_vpc: bool) -> None:
-        why = "; ".join(filter(None, (XRAY_WHY, VPC_WHY if in_vpc else None)))
+        subnets = EC2_DESCRIBE_SUBNETS.why if EC2_DESCRIBE_SUBNETS in self.reads else None
+        why = "; ".join(filter(None, (XRAY_WHY, VPC_WHY if in_vpc else None, subnets)))
         acknowledge(self.policy, "IAM5", "Resource::*", why)
-        acknowledge(
-            self.policy,
-            "IAM5",
-            f"Resource::{nag_resource(KMS_DESCRIBE_KEY.resource)}",
-            "The hook judges functions whose keys it cannot know in advance: "
-            + KMS_DESCRIBE_KEY.why,
-        )
+        if KMS_DESCRIBE_KEY in self.reads:
+            acknowledge(
+                self.policy,
+                "IAM5",
+                f"Resource::{nag_resource(KMS_DESCRIBE_KEY.resource)}",
+                "The hook judges functions whose keys it cannot know in advance: "
+                + KMS_DESCRIBE_KEY.why,
+            )
         if not in_vpc:
             acknowledge(
                 self.function,

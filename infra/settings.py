@@ -18,7 +18,7 @@ from rules.errors import InvalidParameterError
 from rules.exemptions import DEFAULT_TAG_KEY, tag_key_problem
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
 from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
-from rules.registry import RULES, RULES_BY_ID
+from rules.registry import DEFAULT_RULES, RULES, RULES_BY_ID
 
 
 class SettingsError(ValueError):
@@ -70,8 +70,10 @@ class ContextKey:
 CONTEXT_KEYS: tuple[ContextKey, ...] = (
     ContextKey(
         "enabledRules",
-        "all",
-        "Rules to deploy: `all` or a list of rule ids.",
+        "default",
+        "Rules to deploy: `default` (every rule that is on by default), `all` (every rule, "
+        "the off-by-default ones too) or a list of rule ids, which may hold `default` "
+        '(`["default", "lambda-tagged"]`).',
     ),
     ContextKey(
         "disabledRules",
@@ -584,11 +586,23 @@ def _alarm_topic_arn(raw: Any) -> str | None:
     return arn
 
 
+# enabledRules keywords: every rule, or the rules that are on by default (Rule.enabled_by_default).
+ALL_RULES_KEYWORD = "all"
+DEFAULT_RULES_KEYWORD = "default"
+
+
 def _rule_ids(enabled: Any, disabled: Any) -> tuple[str, ...]:
-    if isinstance(enabled, str) and enabled.strip().lower() == "all":
+    if isinstance(enabled, str) and enabled.strip().lower() == ALL_RULES_KEYWORD:
         chosen = [rule.id for rule in RULES]
     else:
-        chosen = list(_list("enabledRules", enabled))
+        chosen = []
+        for item in _list("enabledRules", enabled):
+            if item.lower() == DEFAULT_RULES_KEYWORD:
+                chosen += [rule.id for rule in DEFAULT_RULES]
+            elif item.lower() == ALL_RULES_KEYWORD:
+                chosen += [rule.id for rule in RULES]
+            else:
+                chosen.append(item)
     off = set(_list("disabledRules", disabled))
     for key, ids in (("enabledRules", chosen), ("disabledRules", off)):
         unknown = sorted(set(ids) - set(RULES_BY_ID))

@@ -57,7 +57,8 @@ def add_check_template_parser(commands: Any) -> None:
         "--rule",
         action="append",
         metavar="RULE_ID",
-        help="rule to run; repeat for several (default: all)",
+        help="rule to run; repeat for several (default: the rules on by default; 'all': "
+        "every rule)",
     )
     check.add_argument("--parameters", metavar="JSON", help="rule parameters as a JSON object")
     check.add_argument(

@@ -15,7 +15,7 @@ from rules.fail_on import add_fail_on_argument, fails
 from rules.inputs import InputProblem, Source, read_sources
 from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
-from rules.registry import RULES, RULES_BY_ID
+from rules.registry import DEFAULT_RULES, RULES, RULES_BY_ID
 from rules.reports.common import Result
 from rules.reports.csv_export import render_csv
 from rules.reports.jsonl import as_json
@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         required=True,
         metavar="RULE_ID",
-        help="rule to run; repeat for several, or 'all' (with several rules each gets the "
-        "parameters it declares)",
+        help="rule to run; repeat for several, or 'default' (the rules on by default) or 'all' "
+        "(every rule; with several rules each gets the parameters it declares)",
     )
     evaluate.add_argument("--parameters", metavar="JSON", help="rule parameters as a JSON object")
     evaluate.add_argument(
@@ -126,7 +126,7 @@ def _collected_output(
 
 def _scan(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        rules = _select_rules(args.rule or ["all"])
+        rules = _select_rules(args.rule or ["default"])
         parameters = _parameters_for(rules, _decode_parameters(args.parameters) or {})
     except (GuardrailsError, ValueError) as error:
         print(f"rules scan: {error}", file=sys.stderr)
@@ -136,7 +136,7 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
 
 def _check_template(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        rules = _select_rules(args.rule or ["all"])
+        rules = _select_rules(args.rule or ["default"])
         parameters = _parameters_for(rules, _decode_parameters(args.parameters) or {})
     except (GuardrailsError, ValueError) as error:
         print(f"rules check-template: {error}", file=sys.stderr)
@@ -171,12 +171,17 @@ def _evaluate_source(
 
 
 def _select_rules(rule_ids: Sequence[str]) -> list[Rule]:
+    """``all``: every rule; ``default``: the rules on by default (``Rule.enabled_by_default``),
+    which other ids may extend; else the ids given."""
     if "all" in rule_ids:
         return list(RULES)
-    unknown = [rule_id for rule_id in rule_ids if rule_id not in RULES_BY_ID]
+    chosen: list[str] = []
+    for rule_id in rule_ids:
+        chosen += [rule.id for rule in DEFAULT_RULES] if rule_id == "default" else [rule_id]
+    unknown = [rule_id for rule_id in chosen if rule_id not in RULES_BY_ID]
     if unknown:
         raise ValueError(f"unknown rule {', '.join(unknown)} (known: {', '.join(RULES_BY_ID)})")
-    return [RULES_BY_ID[rule_id] for rule_id in dict.fromkeys(rule_ids)]
+    return [RULES_BY_ID[rule_id] for rule_id in dict.fromkeys(chosen)]
 
 
 def _decode_parameters(text: str | None) -> Mapping[str, Any] | None:

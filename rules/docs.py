@@ -15,6 +15,7 @@ from rules.exemptions import DEFAULT_TAG_KEY, EXAMPLE, MAX_LENGTH
 from rules.parameters import COMMON_PARAMETERS, ParameterSpec
 from rules.permissions import grants_for
 from rules.registry import RULES
+from rules.remediation.runbooks import RUNBOOKS_BY_RULE
 from rules.rule import Rule
 
 REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
@@ -32,11 +33,15 @@ def render_reference(rules: Iterable[Rule] = RULES) -> str:
         "(`rules/permissions.py`), how to fix a failure, and whether a function can be "
         "exempted from it.",
         "",
-        "| Rule | Severity | Title | Exemptible |",
-        "|---|---|---|---|",
+        "A rule off by default is deployed, packed, hooked and run by the CLIs only when "
+        "asked for: context `enabledRules` `all` or a list naming it, the CLIs' `--rule all` "
+        "or `--rule <id>`.",
+        "",
+        "| Rule | Severity | Title | On by default | Exemptible |",
+        "|---|---|---|---|---|",
         *(
             f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.title} | "
-            f"{'yes' if r.exemptible else 'no'} |"
+            f"{_yes(r.enabled_by_default)} | {_yes(r.exemptible)} |"
             for r in rules
         ),
         "",
@@ -49,9 +54,11 @@ def render_reference(rules: Iterable[Rule] = RULES) -> str:
 
 def render_summary_table(rules: Iterable[Rule] = RULES) -> str:
     """The README's short table: each id links to its section of ``docs/rules.md``."""
-    lines = ["| Rule id | Severity | Title |", "|---|---|---|"]
+    lines = ["| Rule id | Severity | Title | On by default |", "|---|---|---|---|"]
     lines += [
-        f"| [`{r.id}`](docs/rules.md#{r.id}) | {r.severity.value} | {r.title} |" for r in rules
+        f"| [`{r.id}`](docs/rules.md#{r.id}) | {r.severity.value} | {r.title} "
+        f"| {_yes(r.enabled_by_default)} |"
+        for r in rules
     ]
     return "\n".join(lines) + "\n"
 
@@ -95,7 +102,8 @@ def _rule_section(rule: Rule) -> list[str]:
     lines = [
         f"## `{rule.id}`",
         "",
-        f"**{rule.title}** — severity {rule.severity.value}.",
+        f"**{rule.title}** — severity {rule.severity.value}, "
+        f"{'on' if rule.enabled_by_default else 'off'} by default.",
         "",
         rule.description,
         "",
@@ -124,6 +132,13 @@ def _rule_section(rule: Rule) -> list[str]:
         "",
         f"{rule.remediation} See [AWS's documentation]({rule.documentation_url}).",
         "",
+        (
+            f"Runbook: `{RUNBOOKS_BY_RULE[rule.id].module}`, an Automation document deployed "
+            "with context `remediation`."
+            if rule.id in RUNBOOKS_BY_RULE
+            else "Runbook: none; the fix above is by hand."
+        ),
+        "",
         "**Exemptions**",
         "",
         (
@@ -134,6 +149,10 @@ def _rule_section(rule: Rule) -> list[str]:
         ),
     ]
     return lines
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _parameters(specs: Sequence[ParameterSpec]) -> list[str]:

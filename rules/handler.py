@@ -61,6 +61,7 @@ from rules.aws.inventory import (
     read_functions,
 )
 from rules.aws.publish import import_findings, put_evaluations
+from rules.aws.subnets import SubnetZones
 from rules.aws.times import parse_time
 from rules.aws.workflow import sync_workflow
 from rules.engine import evaluate_item, scope_verdict
@@ -222,7 +223,10 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     )
     logger.set_correlation_id(_invocation_id(rule_event))
     logger.append_keys(resource_id=_resource_id(rule_event))
-    parameters = parse_parameters(rule, rule_event.rule_parameters)
+    # The invocation's time is the evaluation date (lambda-runtime-supported): injectable.
+    parameters = parse_parameters(rule, rule_event.rule_parameters, today=now.date())
+    # Subnets' zones are read once per subnet per invocation (lambda-vpc-multi-az).
+    zones = SubnetZones()
     if not rule_event.result_token:
         raise InvalidInputError("event has no resultToken: evaluations could not be reported")
     accounts = Accounts(clients, f"guardrails-{rule.id}")
@@ -233,7 +237,7 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
             raise InvalidInputError("ScheduledNotification names no account (accountId)")
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
         results, problems = _sweep(
-            rule, rule_event, parameters, aws, account, exemptions=exemptions
+            rule, rule_event, parameters, aws, account, exemptions=exemptions, zones=zones
         )
         ordering = parse_time(rule_event.notification_time) or now
     else:
@@ -241,7 +245,11 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
         account = item.account_id or rule_event.account_id or ""
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
         logger.append_keys(resource_id=item.resource_id)
-        results = [_evaluate_change(rule, rule_event, item, parameters, aws, exemptions=exemptions)]
+        results = [
+            _evaluate_change(
+                rule, rule_event, item, parameters, aws, exemptions=exemptions, zones=zones
+            )
+        ]
         problems = []
         ordering = parse_time(item.capture_time) or parse_time(rule_event.notification_time) or now
     summary = _publish(
@@ -316,6 +324,7 @@ def _evaluate_change(
     aws: Clients,
     *,
     exemptions: ExemptionPolicy,
+    zones: SubnetZones,
 ) -> Result:
     if scope_verdict(item, rule_event.event_left_scope) is not None:
         evaluation = evaluate_item(
@@ -323,11 +332,17 @@ def _evaluate_change(
         )
         return Result(evaluation, item)
     if rule_event.message_type == OVERSIZED:
-        return _evaluate_oversized(rule, item, parameters, aws, exemptions)
+        return _evaluate_oversized(rule, item, parameters, aws, exemptions=exemptions, zones=zones)
     if item.function is None:  # the adapter builds one for every in-scope item
         raise InvalidInputError(f"configuration item {item.resource_id} has no function")
     evaluation = evaluate_with_reads(
-        rule, item.function, parameters, aws, resource_id=item.resource_id, exemptions=exemptions
+        rule,
+        item.function,
+        parameters,
+        aws,
+        resource_id=item.resource_id,
+        exemptions=exemptions,
+        subnet_zones=zones,
     )
     return Result(evaluation, item.function)
 
@@ -337,7 +352,9 @@ def _evaluate_oversized(
     summary: ConfigurationItem,
     parameters: Parameters,
     aws: Clients,
+    *,
     exemptions: ExemptionPolicy,
+    zones: SubnetZones,
 ) -> Result:
     """The item from the configuration history; when Config no longer has it, the function
     from the Lambda API; NOT_APPLICABLE when neither has it."""
@@ -358,6 +375,7 @@ def _evaluate_oversized(
             aws,
             resource_id=item.resource_id,
             exemptions=exemptions,
+            subnet_zones=zones,
         )
         return Result(evaluation, item.function)
     logger.warning("configuration history is gone; reading the function from the Lambda API")
@@ -365,7 +383,13 @@ def _evaluate_oversized(
     if function is None:
         return Result(gone(rule, summary.resource_id), summary)
     evaluation = evaluate_with_reads(
-        rule, function, parameters, aws, resource_id=summary.resource_id, exemptions=exemptions
+        rule,
+        function,
+        parameters,
+        aws,
+        resource_id=summary.resource_id,
+        exemptions=exemptions,
+        subnet_zones=zones,
     )
     return Result(evaluation, function)
 
@@ -378,6 +402,7 @@ def _sweep(
     account: str,
     *,
     exemptions: ExemptionPolicy,
+    zones: SubnetZones,
 ) -> tuple[list[Result], list[tuple[str, str]]]:
     inventory = read_functions(aws, [rule])
     logger.info(
@@ -393,7 +418,13 @@ def _sweep(
     for function in inventory.functions:
         try:
             evaluation = evaluate_with_reads(
-                rule, function, parameters, aws, periodic=True, exemptions=exemptions
+                rule,
+                function,
+                parameters,
+                aws,
+                periodic=True,
+                exemptions=exemptions,
+                subnet_zones=zones,
             )
         except AccessDeniedError:
             raise

@@ -15,11 +15,13 @@ the registry's checks judge it:
 
 Every resource goes through ``rules.template_eval.evaluate_template``, as in the pack and
 ``check-template``: a value still unresolved in the request is taken at its worst and
-named when it decides; a field the request cannot tell (who manages a KMS key given by ARN is
-only known to ``kms:DescribeKey``, which this function may not call) is judged as in a
-template. Any NON_COMPLIANT verdict answers FAILED with
-``NonCompliant`` and the annotations; anything that stops a verdict (a request or setting it
-cannot read, an exception) answers FAILED with ``InternalFailure``, never SUCCESS.
+named when it decides. Two fields the request cannot tell are asked of AWS, only when a rule
+needs them: who manages this account's KMS key given by key ARN (``kms:DescribeKey``, for
+``lambda-env-vars-cmk-encrypted``) and the zones of subnets given by id
+(``ec2:DescribeSubnets``, for ``lambda-vpc-multi-az``). A read that fails gives no verdict.
+Any NON_COMPLIANT verdict answers FAILED with ``NonCompliant`` and the annotations; anything
+that stops a verdict (a request or setting it cannot read, an exception) answers FAILED with
+``InternalFailure``, never SUCCESS.
 
 Settings come from the function's environment, written at synth time from the same context
 keys as the Config rules: ``HOOK_RULES`` (the enabled rule ids, comma-separated),
@@ -61,7 +63,8 @@ from rules.adapters.hook_request import (
 )
 from rules.aws.clients import ClientOptions, Clients, new_session
 from rules.aws.kms import KEY_MANAGERS
-from rules.checks import env_vars_cmk, public_access
+from rules.aws.subnets import SubnetZones
+from rules.checks import env_vars_cmk, public_access, vpc_multi_az
 from rules.errors import GuardrailsError
 from rules.model import Compliance, KeyManager, Verdict
 from rules.observability import count, logger, metrics
@@ -77,6 +80,7 @@ MODES = ("warn", "fail")
 TARGET_TYPES = (FUNCTION, PERMISSION, URL)
 PUBLIC_ACCESS = public_access.RULE.id
 CMK = env_vars_cmk.RULE.id
+MULTI_AZ = vpc_multi_az.RULE.id
 REDACTED = "<redacted>"
 # Values shorter than this are not scrubbed from texts (see ``scrubbed``).
 SCRUB_MIN_LENGTH = 8
@@ -251,29 +255,37 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         event,
         env=os.environ,
         invoked_arn=getattr(context, "invoked_function_arn", None),
-        kms=lambda: own_kms(os.environ.get("AWS_REGION", "us-east-1")),
+        kms=lambda: own_client("kms", os.environ.get("AWS_REGION", "us-east-1")),
+        ec2=lambda: own_client("ec2", os.environ.get("AWS_REGION", "us-east-1")),
     )
 
 
 _own_clients: Clients | None = None
 
 
-def own_kms(region: str) -> Any:
-    """This function's KMS client: one per container, created on first use (never at import)."""
+def own_client(service: str, region: str) -> Any:
+    """This function's client of ``service``: one per container, created on first use (never
+    at import)."""
     global _own_clients  # noqa: PLW0603 - reused across invocations of a warm container
     if _own_clients is None:
         _own_clients = Clients(new_session(), ClientOptions(region))
-    return _own_clients.client("kms")
+    return _own_clients.client(service)
 
 
 def handle(
-    event: Any, *, env: Mapping[str, str], invoked_arn: str | None, kms: Callable[[], Any]
+    event: Any,
+    *,
+    env: Mapping[str, str],
+    invoked_arn: str | None,
+    kms: Callable[[], Any],
+    ec2: Callable[[], Any],
 ) -> dict[str, Any]:
     """One hook invocation: its answer, whatever happens (an error answers InternalFailure).
-    ``kms`` gives the KMS client DescribeKey is asked with, only when a key's manager matters."""
+    ``kms`` gives the KMS client DescribeKey is asked with, only when a key's manager matters;
+    ``ec2`` the EC2 client DescribeSubnets is asked with, only when subnets' zones matter."""
     count("HookInvocations")
     try:
-        return _answer(event, env, invoked_arn, kms)
+        return _answer(event, env, invoked_arn, kms, ec2)
     finally:
         metrics.flush_metrics()
 
@@ -296,6 +308,23 @@ def key_managers(
     return ((key, KEY_MANAGERS.manager(kms(), key)),)
 
 
+def subnet_zones(
+    request: HookRequest, settings: HookSettings, ec2: Callable[[], Any]
+) -> tuple[tuple[str, str], ...]:
+    """The zone of each subnet id of the Function's ``VpcConfig``, from one ec2:DescribeSubnets,
+    when ``lambda-vpc-multi-az`` is enabled. CloudFormation resolves the properties before the
+    hook, so the ids are real; a subnet EC2 does not know keeps an unknown zone (counted as no
+    further zone), and a failed read raises ``ReadError`` naming the subnets: no verdict."""
+    if request.target_type != FUNCTION or MULTI_AZ not in {rule.id for rule in settings.rules}:
+        return ()
+    vpc = request.properties.get("VpcConfig")
+    subnets = vpc.get("SubnetIds") if isinstance(vpc, JSON_OBJECT) else None
+    ids = [s for s in subnets if isinstance(s, str) and s] if isinstance(subnets, list) else []
+    if not ids:
+        return ()
+    return tuple(SubnetZones().zones(ec2(), ids).items())
+
+
 def _may_have_variables(properties: Mapping[str, Any]) -> bool:
     """False only when the properties say there are none: no Environment, or no Variables in
     a literal one (a still-unresolved value may hold some)."""
@@ -311,7 +340,11 @@ def _may_have_variables(properties: Mapping[str, Any]) -> bool:
 
 
 def _answer(
-    event: Any, env: Mapping[str, str], invoked_arn: str | None, kms: Callable[[], Any]
+    event: Any,
+    env: Mapping[str, str],
+    invoked_arn: str | None,
+    kms: Callable[[], Any],
+    ec2: Callable[[], Any],
 ) -> dict[str, Any]:
     token = client_request_token(event)
     secrets = secret_values(event)
@@ -327,6 +360,7 @@ def _answer(
         stack_env = replace(
             stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1")),
             key_managers=key_managers(request, settings, kms),
+            subnet_zones=subnet_zones(request, settings, ec2),
         )
         judgement = judge(request, settings, stack_env)
         text = scrubbed(message_of(judgement, settings.mode), secrets)

@@ -100,6 +100,17 @@ class QualifiedPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class EventInvokeConfig:
+    """What a function's asynchronous invocation configuration says (issue 11): the ARN of its
+    ``DestinationConfig.OnFailure.Destination``, None when it has none (or no configuration)."""
+
+    on_failure_destination: str | None = None
+
+
+NO_EVENT_INVOKE_CONFIG = EventInvokeConfig()
+
+
+@dataclass(frozen=True, slots=True)
 class LambdaFunction:
     name: str
     arn: str
@@ -126,6 +137,15 @@ class LambdaFunction:
     # None means unknown: Config does not record function URLs.
     function_url_auth_type: str | None = None
     tags: Mapping[str, str] = field(default_factory=lambda: EMPTY_TAGS)
+    # --- issue 11: tracing, availability zones, asynchronous invocation (rules-a) ---
+    # TracingConfig.Mode (``Active`` or ``PassThrough``); None when the source gives none.
+    tracing_mode: str | None = None
+    # Subnet id -> its availability zone (ec2:DescribeSubnets). None: not read (neither Config's
+    # item nor the Lambda API carries zones). A subnet missing from the map has an unknown zone.
+    subnet_zones: Mapping[str, str] | None = None
+    # The function's ($LATEST) asynchronous invocation configuration. None: not read (Config
+    # does not record it: GetFunctionEventInvokeConfig).
+    event_invoke_config: EventInvokeConfig | None = None
 
     @property
     def partition(self) -> str:

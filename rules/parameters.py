@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -99,6 +100,10 @@ class Parameters:
     """Validated parameter values; unset optional parameters are absent."""
 
     values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # The evaluation date checks compare dates with (lambda-runtime-supported): the caller's
+    # (the handler passes its invocation's time), else the UTC date when these parameters were
+    # built. No check reads a clock.
+    today: date = field(default_factory=lambda: utc_today())  # noqa: PLW0108 - defined below
 
     def csv(self, name: str) -> tuple[str, ...] | None:
         value = self.values.get(name)
@@ -117,11 +122,23 @@ class Parameters:
         return value if isinstance(value, bool) else None
 
 
+def utc_today() -> date:
+    """The current UTC date: the evaluation date of parameters built without one."""
+    return datetime.now(UTC).date()
+
+
+# Built at import: its evaluation date is the import's. Long-lived callers build their own.
 NO_PARAMETERS = Parameters()
 
 
-def parse_parameters(rule: Rule, raw: Mapping[str, Any] | None) -> Parameters:
-    """Validate ``raw`` (the decoded ``ruleParameters``) against ``rule``'s declared parameters."""
+def parse_parameters(
+    rule: Rule, raw: Mapping[str, Any] | None, *, today: date | None = None
+) -> Parameters:
+    """Validate ``raw`` (the decoded ``ruleParameters``) against ``rule``'s declared parameters.
+
+    ``today`` is the evaluation date (``Parameters.today``): the caller's (the handler passes
+    its invocation's time), else the current UTC date, read here, at the edge where an
+    evaluation's inputs are gathered, so no check reads a clock."""
     specs = {spec.name: spec for spec in (*rule.parameters, *COMMON_PARAMETERS)}
     values: dict[str, Any] = {}
     for name, value in (raw or {}).items():
@@ -132,7 +149,7 @@ def parse_parameters(rule: Rule, raw: Mapping[str, Any] | None) -> Parameters:
         parsed = _parse_value(rule.id, spec, value)
         if parsed is not None:
             values[name] = parsed
-    parameters = Parameters(MappingProxyType(values))
+    parameters = Parameters(MappingProxyType(values), today or utc_today())
     if rule.validate_parameters is not None:
         try:
             rule.validate_parameters(rule.id, parameters)

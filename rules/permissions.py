@@ -107,6 +107,24 @@ KMS_DESCRIBE_KEY = Grant(
     "managed key given by its key ARN is not customer-managed); asked once per key per "
     "process. Never kms:Decrypt: the rule needs variable names, not values",
 )
+# --- issue 11 (rules-a) ---
+LAMBDA_TAGS = Grant(
+    ("lambda:ListTags",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "tags in the Lambda API fallback (ListFunctions and GetFunctionConfiguration carry none)",
+)
+LAMBDA_EVENT_INVOKE_CONFIG = Grant(
+    ("lambda:GetFunctionEventInvokeConfig",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "the OnFailure destination of asynchronous invocations (acceptOnFailureDestination): AWS "
+    "Config does not record the asynchronous invocation configuration",
+)
+EC2_DESCRIBE_SUBNETS = Grant(
+    ("ec2:DescribeSubnets",),
+    "*",
+    "the availability zone of each subnet a function uses (neither Config nor Lambda records "
+    "it); EC2 Describe* actions have no resource-level permissions",
+)
 SECURITY_HUB_IMPORT = Grant(
     ("securityhub:BatchImportFindings",),
     "arn:{partition}:securityhub:{region}:{account}:product/{account}/default",
@@ -135,6 +153,11 @@ LAMBDA_READ_GRANTS = {
     "GetFunctionConcurrency": LAMBDA_CONCURRENCY,
     "ListTags": LAMBDA_TAGS,
 }
+# Fields a check may ask for and the handler then reads (``rules.aws.evaluate``).
+FIELD_READ_GRANTS = {
+    Field.SUBNET_ZONES: EC2_DESCRIBE_SUBNETS,
+    Field.EVENT_INVOKE_CONFIG: LAMBDA_EVENT_INVOKE_CONFIG,
+}
 
 
 def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
@@ -159,10 +182,31 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
     # Only a rule whose check may ask who manages a key may call DescribeKey.
     if Field.KEY_MANAGER in rule.may_need:
         reads.append(KMS_DESCRIBE_KEY)
+    reads += [grant for field, grant in FIELD_READ_GRANTS.items() if field in rule.may_need]
     if rule.exemptible:
         reads.append(SECURITY_HUB_WORKFLOW)
     unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once
     return base + unique + ((ASSUME_EXECUTION_ROLE,) if organization else ())
+
+
+# What the deployment hook (``rules.hook``) may ask AWS, by the field a rule's check needs:
+# the request holds the resolved properties but neither a key's manager nor a subnet's zone.
+HOOK_READ_GRANTS = {
+    Field.KEY_MANAGER: KMS_DESCRIBE_KEY,
+    Field.SUBNET_ZONES: EC2_DESCRIBE_SUBNETS,
+}
+
+
+def hook_grants(rules: Sequence[Rule]) -> tuple[Grant, ...]:
+    """The reads the deployment hook's role holds for the ``rules`` it runs, once each."""
+    return tuple(
+        dict.fromkeys(
+            grant
+            for rule in rules
+            for field, grant in HOOK_READ_GRANTS.items()
+            if field in rule.may_need
+        )
+    )
 
 
 def actions_for(rule: Rule, *, organization: bool = False) -> frozenset[str]:

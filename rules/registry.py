@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from rules.checks import concurrency, dlq, env_vars_cmk, inside_vpc, public_access
+from rules.checks import (
+    concurrency,
+    dlq,
+    env_vars_cmk,
+    inside_vpc,
+    public_access,
+    runtime_supported,
+    tagged,
+    vpc_multi_az,
+    xray_tracing,
+)
 from rules.rule import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -13,8 +23,15 @@ RULES: tuple[Rule, ...] = (
     env_vars_cmk.RULE,
     dlq.RULE,
     concurrency.RULE,
+    # issue 11 (rules-a)
+    runtime_supported.RULE,
+    xray_tracing.RULE,
+    vpc_multi_az.RULE,
+    tagged.RULE,
 )
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
+# What "default" selects (the stack's enabledRules default, the CLIs without --rule).
+DEFAULT_RULES: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.enabled_by_default)
 
 
 def get_rule(rule_id: str) -> Rule:

@@ -29,6 +29,9 @@ class Field(enum.StrEnum):
     ENVIRONMENT = "environment variables"
     KEY_MANAGER = "KMS key manager"
     QUALIFIED_POLICIES = "alias and version resource policies"
+    # issue 11 (rules-a)
+    SUBNET_ZONES = "subnets' availability zones"
+    EVENT_INVOKE_CONFIG = "asynchronous invocation configuration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,10 @@ class Rule:
     # deployed rule gets even when the stack's periodicFrequency is off: for what Config sends
     # no change event about. None: change-triggered only, unless the stack adds one.
     default_periodic_frequency: str | None = None
+    # Off-by-default rules (issue 11: lambda-tagged, lambda-code-signing-enforced) run only when
+    # asked for by id: the stack's enabledRules "default", the pack, the hook and the CLIs'
+    # "default" selection leave them out; "all" and an explicit id include them.
+    enabled_by_default: bool = True
     # Whether a function's exemption tag (``rules.exemptions``) can waive this rule. A rule
     # whose verdict must never be waived, whatever a function's owner writes, sets False.
     exemptible: bool = True

@@ -23,6 +23,7 @@ from rules.aws.evaluate import evaluate_with_reads
 from rules.aws.findings import build_finding
 from rules.aws.inventory import Source, read_functions
 from rules.aws.publish import import_findings
+from rules.aws.subnets import SubnetZones
 from rules.errors import GuardrailsError
 from rules.model import Evaluation, LambdaFunction
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
@@ -149,13 +150,21 @@ def scan_region(
     inventory = read_functions(clients, rules, source=source, progress=listed, workers=workers)
     functions = inventory.functions
     done = 0
+    zones = SubnetZones()  # each subnet's zone read once per Region scan
 
     def evaluate(function: LambdaFunction) -> list[Evaluation | tuple[str, str]]:
         outcome: list[Evaluation | tuple[str, str]] = []
         for rule in rules:
             try:
                 outcome.append(
-                    evaluate_with_reads(rule, function, parameters[rule.id], clients, periodic=True)
+                    evaluate_with_reads(
+                        rule,
+                        function,
+                        parameters[rule.id],
+                        clients,
+                        periodic=True,
+                        subnet_zones=zones,
+                    )
                 )
             except AccessDeniedError:
                 raise

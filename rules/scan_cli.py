@@ -53,7 +53,8 @@ def add_scan_parser(commands: Any) -> None:
         "--rule",
         action="append",
         metavar="RULE_ID",
-        help="rule to run; repeat for several (default: all)",
+        help="rule to run; repeat for several (default: the rules on by default; 'all': "
+        "every rule)",
     )
     scan.add_argument("--parameters", metavar="JSON", help="rule parameters as a JSON object")
     scan.add_argument(

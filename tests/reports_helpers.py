@@ -21,6 +21,11 @@ def function(
     arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
     defaults: dict[str, object] = {"environment_variable_names": ()}
     defaults.update(fields)
+    # What the handler reads for lambda-vpc-multi-az (ec2:DescribeSubnets): one zone each.
+    defaults.setdefault(
+        "subnet_zones",
+        {subnet: f"{region}a" for subnet in fields.get("subnet_ids", ())},  # type: ignore[attr-defined]
+    )
     return LambdaFunction(name=name, arn=arn, account_id=account, region=region, **defaults)  # type: ignore[arg-type]
 
 
@@ -52,7 +57,10 @@ def sample_results() -> list[Result]:
 
 
 def organization_results(
-    accounts: Sequence[str], regions: Sequence[str], per_place: int
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    per_place: int,
+    rules: Sequence[Rule] = RULES,
 ) -> list[Result]:
     """Every rule over ``per_place`` functions in each account x Region, listed Region-major (not
     in the report's order): a public policy on every 7th function, a reserved concurrency on every
@@ -68,7 +76,7 @@ def organization_results(
                     policy=PUBLIC_POLICY if index % 7 == 0 else None,
                     reserved_concurrency=5 if index % 5 == 0 else None,
                 )
-                results += [Result(_evaluate(rule, fn, index % 11 == 10), fn.arn) for rule in RULES]
+                results += [Result(_evaluate(rule, fn, index % 11 == 10), fn.arn) for rule in rules]
     return results
 
 

@@ -28,11 +28,15 @@ from rules.hook import (
 from rules.model import Compliance
 from rules.observability import logger
 from rules.parameters import parse_parameters
-from rules.registry import RULES, RULES_BY_ID
+from rules.permissions import EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY, hook_grants
+from rules.registry import DEFAULT_RULES, RULES, RULES_BY_ID
 from rules.template_eval import evaluate_template
 
 EVENTS = Path(__file__).parent / "events"
-ALL_RULES = ",".join(rule.id for rule in RULES)
+# The rules a stack enables by default (lambda-tagged is off by default).
+ALL_RULES = ",".join(rule.id for rule in DEFAULT_RULES)
+MULTI_AZ = "lambda-vpc-multi-az"
+CONCURRENCY_ONLY = "lambda-concurrency-check"
 HOOK_ARN = "arn:aws:lambda:eu-west-1:111122223333:function:LambdaGuardrails-DeploymentHook-1"
 PUBLIC = "lambda-function-public-access-prohibited"
 
@@ -76,6 +80,34 @@ class FakeKms:
         return self.client
 
 
+SUBNET_A, SUBNET_B = "subnet-0123456789abcdef0", "subnet-0123456789abcdef1"
+TWO_ZONES = {SUBNET_A: "eu-west-1a", SUBNET_B: "eu-west-1b"}
+
+
+class FakeEc2:
+    """DescribeSubnets' answers (Stubber on a real client, requests validated against EC2's
+    model): ``zones`` is what EC2 knows, ``error`` a failure code; counts the calls."""
+
+    def __init__(self, zones: dict[str, str] | None = None, error: str | None = None) -> None:
+        self.client = botocore.session.get_session().create_client(
+            "ec2", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
+        )
+        self.stubber = Stubber(self.client)
+        known = TWO_ZONES if zones is None else zones
+        for _ in range(10):
+            if error is None:
+                subnets = [{"SubnetId": s, "AvailabilityZone": z} for s, z in known.items()]
+                self.stubber.add_response("describe_subnets", {"Subnets": subnets})
+            else:
+                self.stubber.add_client_error("describe_subnets", error, "not authorized")
+        self.stubber.activate()
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.client
+
+
 KEY_ID = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 KEY_ARN = f"arn:aws:kms:eu-west-1:111122223333:key/{KEY_ID}"
 
@@ -88,9 +120,19 @@ def _forget_key_managers() -> Iterator[None]:
 
 
 def answer(
-    event: Any, mode: str = "fail", kms: FakeKms | None = None, **env: str
+    event: Any,
+    mode: str = "fail",
+    kms: FakeKms | None = None,
+    ec2: FakeEc2 | None = None,
+    **env: str,
 ) -> dict[str, Any]:
-    return handle(event, env=environment(mode, **env), invoked_arn=HOOK_ARN, kms=kms or FakeKms())
+    return handle(
+        event,
+        env=environment(mode, **env),
+        invoked_arn=HOOK_ARN,
+        kms=kms or FakeKms(),
+        ec2=ec2 or FakeEc2(),
+    )
 
 
 @pytest.fixture(params=["fail", "warn"])
@@ -107,8 +149,66 @@ def test_a_compliant_function_succeeds(mode: str) -> None:
         "message": result["message"],
     }
     # Every function-level rule judged it; the public-access rule judges permissions and URLs.
-    for rule in RULES:
+    for rule in DEFAULT_RULES:
         assert (rule.id in result["message"]) is (rule.id != PUBLIC)
+
+
+def test_the_hook_asks_ec2_the_zones_of_the_subnets_given_by_id() -> None:
+    # A subnet's zone is in no request: one DescribeSubnets for the function's subnets.
+    ec2 = FakeEc2()
+    result = answer(request("function_compliant"), ec2=ec2, rules=MULTI_AZ)
+    assert result["hookStatus"] == "SUCCESS", result["message"]
+    assert ec2.calls == 1
+
+
+def test_subnets_in_one_zone_fail_and_the_message_names_the_zone() -> None:
+    one_zone = FakeEc2({SUBNET_A: "eu-west-1a", SUBNET_B: "eu-west-1a"})
+    result = answer(request("function_compliant"), ec2=one_zone, rules=MULTI_AZ)
+    assert result["hookStatus"] == "FAILED" and result["errorCode"] == "NonCompliant"
+    assert "eu-west-1a" in result["message"] and "availabilityZones 2" in result["message"]
+
+
+def test_a_subnet_ec2_does_not_know_counts_as_no_zone() -> None:
+    # EC2 fails the whole call when one subnet is unknown; the subnets are then asked one by
+    # one (rules.aws.subnets), and only SUBNET_A has a zone.
+    ec2 = FakeEc2(zones={})
+    stubber = Stubber(ec2.client)
+    stubber.add_client_error(
+        "describe_subnets",
+        "InvalidSubnetID.NotFound",
+        expected_params={"SubnetIds": [SUBNET_A, SUBNET_B]},
+    )
+    stubber.add_response(
+        "describe_subnets",
+        {"Subnets": [{"SubnetId": SUBNET_A, "AvailabilityZone": "eu-west-1a"}]},
+        {"SubnetIds": [SUBNET_A]},
+    )
+    stubber.add_client_error(
+        "describe_subnets", "InvalidSubnetID.NotFound", expected_params={"SubnetIds": [SUBNET_B]}
+    )
+    ec2.stubber.deactivate()
+    with stubber:
+        result = answer(request("function_compliant"), ec2=ec2, rules=MULTI_AZ)
+        stubber.assert_no_pending_responses()
+    assert result["hookStatus"] == "FAILED" and result["errorCode"] == "NonCompliant"
+    assert "1 availability zone(s)" in result["message"], result["message"]
+
+
+def test_describe_subnets_denied_gives_no_verdict() -> None:
+    denied = FakeEc2(error="UnauthorizedOperation")
+    result = answer(request("function_compliant"), ec2=denied, rules=MULTI_AZ)
+    assert (result["hookStatus"], result["errorCode"]) == ("FAILED", "InternalFailure")
+    assert "ec2:DescribeSubnets" in result["message"]
+
+
+def test_ec2_is_not_asked_without_the_multi_az_rule_or_without_subnets() -> None:
+    for rules, drop_vpc in ((CONCURRENCY_ONLY, False), (MULTI_AZ, True)):
+        event = request("function_compliant")
+        if drop_vpc:
+            del event["requestData"]["targetModel"]["resourceProperties"]["VpcConfig"]
+        ec2 = FakeEc2(error="UnauthorizedOperation")
+        assert answer(event, ec2=ec2, rules=rules)["hookStatus"] == "SUCCESS"
+        assert ec2.calls == 0
 
 
 def test_a_function_without_a_dead_letter_queue_fails_non_compliant(mode: str) -> None:
@@ -262,7 +362,9 @@ def test_rule_parameters_from_the_environment_are_honoured() -> None:
 
 def test_only_enabled_rules_judge() -> None:
     # Without the DLQ rule, the function without a DLQ passes.
-    others = ",".join(rule.id for rule in RULES if rule.id != "lambda-dlq-check")
+    others = ",".join(
+        rule.id for rule in DEFAULT_RULES if rule.id not in ("lambda-dlq-check", MULTI_AZ)
+    )
     assert answer(request("function_no_dlq"), rules=others)["hookStatus"] == "SUCCESS"
     # Without the public-access rule, no rule judges a permission: nothing to fail on.
     result = answer(request("permission_public"), rules="lambda-dlq-check")
@@ -346,6 +448,9 @@ def _run_with_secrets(
     for key, value in environment().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    # The container's own clients, stubbed: no request leaves the test.
+    own = {"kms": FakeKms(), "ec2": FakeEc2()}
+    monkeypatch.setattr("rules.hook.own_client", lambda service, _region: own[service]())
     event = request("function_secret_env")
     answers = [lambda_handler(copy.deepcopy(event), FakeContext())]
     # The same values on the error path: an exception quoting a value is scrubbed too.
@@ -423,3 +528,10 @@ def test_describe_key_is_not_called_when_the_arn_or_the_variables_decide() -> No
         kms = FakeKms(error="AccessDeniedException")
         assert answer(event, kms=kms, rules=rules)["hookStatus"] == "SUCCESS", change
         assert kms.calls == 0, change
+
+
+def test_the_hook_role_reads_only_what_its_rules_need() -> None:
+    cmk, multi_az = RULES_BY_ID["lambda-env-vars-cmk-encrypted"], RULES_BY_ID[MULTI_AZ]
+    assert hook_grants([cmk]) == (KMS_DESCRIBE_KEY,)
+    assert hook_grants([multi_az, cmk, multi_az]) == (EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY)
+    assert hook_grants([RULES_BY_ID[CONCURRENCY_ONLY]]) == ()

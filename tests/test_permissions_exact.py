@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from rules.aws.clients import Clients
+from rules.checks.dlq import ACCEPT_ON_FAILURE_DESTINATION
 from rules.parameters import CHECK_VERSIONS
 from rules.permissions import actions_for
 from rules.registry import RULES
@@ -103,6 +104,16 @@ def _sweep_versions(clients: Clients, rule: Rule) -> None:
         run(scheduled_event(parameters={CHECK_VERSIONS.name: "true"}), aws, rule.id)
 
 
+def _change_accepting_on_failure_destination(clients: Clients, rule: Rule) -> None:
+    """acceptOnFailureDestination: a function without a DLQ has its asynchronous invocation
+    configuration read (GetFunctionEventInvokeConfig)."""
+    if ACCEPT_ON_FAILURE_DESTINATION not in rule.parameters:
+        return
+    item = config_item("lambda_ci_compliant.json", deadLetterConfig=None)
+    event = change_event(item, parameters={ACCEPT_ON_FAILURE_DESTINATION.name: "true"})
+    run(event, _fresh(clients), rule.id)
+
+
 def _sweep_stopped_recorder(clients: Clients, rule: Rule) -> None:
     """A recorder that records Lambda but is stopped: status read, then the Lambda API."""
     aws = _fresh(clients)
@@ -153,6 +164,7 @@ SCENARIOS = (
     _sweep_config,
     _sweep_lambda,
     _sweep_versions,
+    _change_accepting_on_failure_destination,
     _sweep_stopped_recorder,
     _organization,
 )

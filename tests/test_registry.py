@@ -21,10 +21,15 @@ EXPECTED_SEVERITY = {
     "lambda-env-vars-cmk-encrypted": Severity.MEDIUM,
     "lambda-dlq-check": Severity.MEDIUM,
     "lambda-concurrency-check": Severity.LOW,
+    # issue 11 (rules-a)
+    "lambda-runtime-supported": Severity.MEDIUM,
+    "lambda-xray-tracing-active": Severity.LOW,
+    "lambda-vpc-multi-az": Severity.MEDIUM,
+    "lambda-tagged": Severity.LOW,
 }
 
 
-def test_the_five_core_rules_are_registered_once() -> None:
+def test_the_core_rules_are_registered_once() -> None:
     assert [rule.id for rule in RULES] == list(EXPECTED_SEVERITY)
     assert len(RULES_BY_ID) == len(RULES)
 
@@ -33,6 +38,7 @@ def test_the_five_core_rules_are_registered_once() -> None:
 def test_rule_is_fully_described(rule) -> None:
     assert re.fullmatch(r"[a-z0-9-]{1,64}", rule.id)
     assert rule.title and rule.description and rule.remediation
+    assert len(rule.description) <= 256  # AWS Config's limit on a rule's Description
     assert rule.documentation_url.startswith("https://docs.aws.amazon.com/")
     assert rule.severity is EXPECTED_SEVERITY[rule.id]
     assert inspect.getdoc(rule.check), f"{rule.check.__name__} has no docstring"

@@ -61,7 +61,7 @@ class StubbedClients:
             name: session.create_client(
                 name, region_name=self.region, aws_access_key_id="a", aws_secret_access_key="b"
             )
-            for name in ("config", "lambda", "kms")
+            for name in ("config", "lambda", "kms", "ec2")
         }
         self.stubbers = {name: Stubber(client) for name, client in self._clients.items()}
 
@@ -103,14 +103,29 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
     clients.stubbers["lambda"].add_response(
         "list_aliases", {"Aliases": []}, {"FunctionName": item["resourceId"]}
     )
+    # lambda-vpc-multi-az: the item's two subnets, one DescribeSubnets call for the scan.
+    subnets = item["configuration"]["vpcConfig"]["subnetIds"]
+    ec2 = clients.stubbers["ec2"]
+    ec2.add_response(
+        "describe_subnets",
+        {
+            "Subnets": [
+                {"SubnetId": s, "AvailabilityZone": f"us-east-1{zone}"}
+                for s, zone in zip(subnets, "ab", strict=True)
+            ]
+        },
+        {"SubnetIds": subnets},
+    )
     with (
         config,
         kms,
+        ec2,
         clients.stubbers["lambda"],
     ):  # no other Lambda call is stubbed: none may happen
         scan = scan_region(clients, RULES, {r.id: NO_PARAMETERS for r in RULES})  # type: ignore[arg-type]
         config.assert_no_pending_responses()
         kms.assert_no_pending_responses()
+        ec2.assert_no_pending_responses()
         clients.stubbers["lambda"].assert_no_pending_responses()
     assert scan.source == "config"
     assert "AWS Config" in scan.source_description

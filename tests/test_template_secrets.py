@@ -139,10 +139,15 @@ def _no_kms() -> None:
     raise AssertionError("no key: DescribeKey is never asked")
 
 
+def _no_ec2() -> None:
+    raise AssertionError("lambda-vpc-multi-az is not run: DescribeSubnets is never asked")
+
+
 def test_the_hook_answers_and_logs_no_value(capsys: pytest.CaptureFixture[str]) -> None:
     base = json.loads((EVENTS / "hook_function_secret_env.json").read_text())
     env = {
-        RULES_VARIABLE: ",".join(rule.id for rule in RULES),
+        # Every rule but the multi-AZ one, whose zones only EC2 knows (tests/test_hook.py).
+        RULES_VARIABLE: ",".join(rule.id for rule in RULES if rule.id != "lambda-vpc-multi-az"),
         PARAMETERS_VARIABLE: "{}",
         MODE_VARIABLE: "fail",
         "AWS_REGION": "eu-west-1",
@@ -154,7 +159,7 @@ def test_the_hook_answers_and_logs_no_value(capsys: pytest.CaptureFixture[str]) 
         properties = event["requestData"]["targetModel"]["resourceProperties"]
         properties.pop("KmsKeyArn", None)
         properties["Environment"] = environment
-        answers.append(handle(event, env=env, invoked_arn=None, kms=_no_kms))
+        answers.append(handle(event, env=env, invoked_arn=None, kms=_no_kms, ec2=_no_ec2))
     assert {a["errorCode"] for a in answers} == {"NonCompliant"}
     assert any("DB_PASSWORD" in a["message"] for a in answers)
     out = capsys.readouterr()

@@ -55,7 +55,9 @@ from rules.adapters.cloudformation_unknowns import ModelField, UnresolvedValue
 from rules.adapters.common import JSON_OBJECT, tags_from
 from rules.errors import InvalidInputError
 from rules.model import (
+    NO_EVENT_INVOKE_CONFIG,
     Condition,
+    EventInvokeConfig,
     KeyManager,
     LambdaFunction,
     PolicyStatement,
@@ -75,6 +77,7 @@ EVENT_INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 # A template that still holds these has not been through the SAM transform.
 SAM_PREFIX = "AWS::Serverless::"
 KMS_KEY = "AWS::KMS::Key"
+SUBNET = "AWS::EC2::Subnet"
 EVENTS_RULE = "AWS::Events::Rule"
 
 
@@ -153,6 +156,9 @@ class StackEnvironment:
     # Who manages each key ARN, as kms:DescribeKey told a caller that may ask (the hook): a key
     # listed here has a known manager; any other key ARN's manager is an unresolved value.
     key_managers: tuple[tuple[str, KeyManager], ...] = ()
+    # The zone of each subnet id, as ec2:DescribeSubnets told a caller that may ask (the hook);
+    # any other subnet given by id has an unresolved zone.
+    subnet_zones: tuple[tuple[str, str], ...] = ()
 
 
 class Qualifier(NamedTuple):
@@ -242,6 +248,7 @@ def read_template(
             sources[target.function].append(logical_id)
             if target.qualifier is not None:
                 qualified[target.function].setdefault(target.qualifier, [])
+    invoke_configs = _event_invoke_configs(resources, resolver, unknowns)
     for logical_id, resource in resources.items():
         kind, properties = _type(resource), _properties(resource)
         if kind not in (PERMISSION, URL):
@@ -274,6 +281,7 @@ def read_template(
                 for q, s in qualified[lid].items()
             ),
             url_auth_type=url_auth.get(lid),
+            event_invoke_config=invoke_configs.get(lid, NO_EVENT_INVOKE_CONFIG),
         )
         for lid in function_ids
     }
@@ -288,9 +296,10 @@ def read_template(
 def _owner(logical_id: str, resource: Any, resolver: _Resolver) -> _Target | None:
     """The function an alias, version or EventInvokeConfig belongs to (None for other types).
 
-    An EventInvokeConfig sets retries and destinations, which no rule reads (the DLQ rule reads
-    DeadLetterConfig, as AWS Config's item and AWS's lambda-dlq-check do): it is attributed to
-    its function, never a qualifier of it."""
+    An EventInvokeConfig is attributed to its function, never a qualifier of it; the one for
+    ``$LATEST`` gives the function's ``event_invoke_config`` (its OnFailure destination, which
+    lambda-dlq-check accepts with acceptOnFailureDestination), as the handler reads it with
+    GetFunctionEventInvokeConfig without a qualifier."""
     kind = _type(resource)
     if kind in (ALIAS, VERSION):
         target = resolver.target({"Ref": logical_id})
@@ -330,6 +339,7 @@ def _function(
     policy: ResourcePolicy | None,
     qualified_policies: tuple[QualifiedPolicy, ...],
     url_auth_type: str | None,
+    event_invoke_config: EventInvokeConfig,
 ) -> LambdaFunction:
     # ``Ref AWS::NoValue`` removes a property: it is absent, not an unresolved value.
     properties = {key: value for key, value in properties.items() if not _is_no_value(value)}
@@ -357,8 +367,80 @@ def _function(
         policy=policy,
         qualified_policies=qualified_policies,
         function_url_auth_type=url_auth_type,
-        tags=tags_from(tags),
+        tags=tags_from({key: resolver.text(value) for key, value in tags.items()}),
+        tracing_mode=_optional(
+            resolver.text(
+                _unless_maybe_absent(_literal_object(properties.get("TracingConfig")).get("Mode"))
+            )
+        ),
+        subnet_zones={
+            resolver.text(subnet): resolver.subnet_zone(subnet)
+            for subnet in _subnet_values(properties)
+        },
+        event_invoke_config=event_invoke_config,
     )
+
+
+def _subnet_values(properties: Mapping[str, Any]) -> list[Any]:
+    """The SubnetIds entries as written (one intrinsic for a list given whole)."""
+    subnets = _unless_maybe_absent(_literal_object(properties.get("VpcConfig")).get("SubnetIds"))
+    if subnets is None or _is_no_value(subnets):
+        return []
+    return list(subnets) if isinstance(subnets, list) else [subnets]
+
+
+def _event_invoke_configs(
+    resources: Mapping[str, Any],
+    resolver: _Resolver,
+    unknowns: dict[str, list[UnresolvedValue]],
+) -> dict[str, EventInvokeConfig]:
+    """Each function's ``$LATEST`` asynchronous invocation configuration; what is left to
+    deploy time goes to ``unknowns``."""
+    configs: dict[str, EventInvokeConfig] = {}
+    for logical_id, resource in resources.items():
+        if _type(resource) != EVENT_INVOKE_CONFIG:
+            continue
+        target = _owner(logical_id, resource, resolver)
+        if target is None:
+            continue
+        config, found = _event_invoke_config(logical_id, resource, resolver)
+        if config is not None:
+            configs[target.function] = config
+        unknowns[target.function] += found
+    return configs
+
+
+def _event_invoke_config(
+    logical_id: str, resource: Mapping[str, Any], resolver: _Resolver
+) -> tuple[EventInvokeConfig | None, list[UnresolvedValue]]:
+    """The function's configuration when this EventInvokeConfig is ``$LATEST``'s (None for an
+    alias's or a version's, which the live read does not look at either), and what is left to
+    deploy time: a qualifier, a destination an ``Fn::If`` may remove, a resource that exists
+    only under a template ``Condition`` (each taken at its worst: no destination)."""
+    properties = _properties(resource)
+    qualifier = resolver.text(properties.get("Qualifier"))
+    unknowns: list[UnresolvedValue] = []
+
+    def unknown(path: str, source: str) -> None:
+        unknowns.append(UnresolvedValue(logical_id, path, source, ModelField.EVENT_INVOKE_CONFIG))
+
+    if unresolved_sources(qualifier):
+        unknown("Qualifier", describe_intrinsic(properties.get("Qualifier")))
+        return None, unknowns
+    if qualifier != LATEST:
+        return None, unknowns
+    destinations = _literal_object(properties.get("DestinationConfig"))
+    destination = _literal_object(destinations.get("OnFailure")).get("Destination")
+    condition = resource.get("Condition")
+    if isinstance(condition, str):
+        unknown("Condition", f"Condition {condition}")
+        return NO_EVENT_INVOKE_CONFIG, unknowns
+    if _maybe_absent(destination):
+        unknown("DestinationConfig.OnFailure.Destination", describe_intrinsic(destination))
+        return NO_EVENT_INVOKE_CONFIG, unknowns
+    if destination is None or _is_no_value(destination):
+        return NO_EVENT_INVOKE_CONFIG, unknowns
+    return EventInvokeConfig(_optional(resolver.text(destination))), unknowns
 
 
 def _literal_object(value: Any) -> Mapping[str, Any]:
@@ -433,6 +515,27 @@ def _function_unknowns(
                 ModelField.KEY_MANAGER,
             )
         )
+    # Runtime, tracing mode, tag values and subnets' zones, where the template computes them.
+    note("Runtime", properties.get("Runtime"), ModelField.RUNTIME)
+    tracing = properties.get("TracingConfig")
+    if isinstance(tracing, JSON_OBJECT) and _is_intrinsic(tracing):
+        note("TracingConfig", tracing, ModelField.TRACING, whole=True)
+    else:
+        note("TracingConfig.Mode", _literal_object(tracing).get("Mode"), ModelField.TRACING)
+    for tag in properties.get("Tags") or []:
+        if isinstance(tag, JSON_OBJECT) and isinstance(tag.get("Key"), str):
+            note(f"Tags.{tag['Key']}", tag.get("Value"), ModelField.TAGS)
+    for index, subnet in enumerate(_subnet_values(properties)):
+        zone = resolver.subnet_zone(subnet)
+        for source in unresolved_sources(zone):
+            found.append(
+                UnresolvedValue(
+                    logical_id,
+                    f"VpcConfig.SubnetIds[{index}] availability zone",
+                    source,
+                    ModelField.SUBNET_ZONES,
+                )
+            )
     environment = properties.get("Environment")
     if _variable_names(environment) is None:
         variables = environment.get("Variables") if isinstance(environment, JSON_OBJECT) else None
@@ -750,6 +853,33 @@ class _Resolver:
             if resolved is not None:
                 return resolved
         return unresolved_value(describe_intrinsic(value))
+
+    def subnet_zone(self, subnet: Any) -> str:
+        """The availability zone of a subnet of ``VpcConfig.SubnetIds``: the literal
+        ``AvailabilityZone`` of the template's own ``AWS::EC2::Subnet`` it references, or the
+        zone DescribeSubnets answered for a subnet id (``StackEnvironment.subnet_zones``),
+        else a marker (only ec2:DescribeSubnets knows the zone of a subnet given by id, and
+        ``Fn::GetAZs`` is resolved at deploy time)."""
+        referenced = None
+        if isinstance(subnet, JSON_OBJECT) and set(subnet) == {"Ref"}:
+            referenced = subnet["Ref"]
+        if isinstance(referenced, str) and _type(self.resources.get(referenced)) == SUBNET:
+            zone = _properties(self.resources[referenced]).get("AvailabilityZone")
+            if zone is not None:
+                text = self.text(zone)
+                return (
+                    text
+                    if not unresolved_sources(text)
+                    else unresolved_value(
+                        f"AvailabilityZone of {referenced}: {describe_intrinsic(zone)}"
+                    )
+                )
+            # AWS picks a zone when the subnet names none.
+            return unresolved_value(f"AvailabilityZone of {referenced} (chosen by AWS)")
+        described = dict(self.env.subnet_zones).get(subnet) if isinstance(subnet, str) else None
+        if described is not None:
+            return described
+        return unresolved_value(f"AvailabilityZone of subnet {describe_intrinsic(subnet)}")
 
     def key_manager(self, value: Any) -> KeyManager | None:
         """The template's own ``AWS::KMS::Key`` is customer managed; a key DescribeKey was asked

@@ -24,12 +24,17 @@ from rules.checks.concurrency import HIGH, LOW
 from rules.checks.dlq import DLQ_ARNS
 from rules.checks.env_vars_cmk import KMS_KEY_ARNS
 from rules.checks.inside_vpc import SUBNET_IDS
+from rules.checks.runtime_supported import RUNTIME_TABLE, RUNTIMES
+from rules.checks.tagged import ALLOWED_TAG_VALUES, allowed_tag_values
+from rules.checks.vpc_multi_az import AVAILABILITY_ZONES, DEFAULT_AVAILABILITY_ZONES
+from rules.checks.xray_tracing import ACTIVE
 from rules.errors import UnknownFieldError
 from rules.model import (
     LAMBDA_FUNCTION,
     Compliance,
     Condition,
     Evaluation,
+    EventInvokeConfig,
     KeyManager,
     LambdaFunction,
     PolicyStatement,
@@ -47,6 +52,8 @@ from rules.rule import Rule
 FIXED_ACCOUNT = "000000000000"
 FIXED_SUBNET = "subnet-00000000"
 FIXED_KEY_ID = "00000000-0000-0000-0000-000000000000"
+FIXED_TAG_VALUE = "deploy-time-value"
+FIXED_ZONE_PREFIX = "zone-"
 
 
 class ModelField(enum.StrEnum):
@@ -60,6 +67,12 @@ class ModelField(enum.StrEnum):
     RESERVED_CONCURRENCY = "reserved concurrency"
     POLICY = "permission"  # a principal or condition value of one permission
     STATEMENT = "permission's existence"  # the permission carries a template Condition
+    # issue 11 (rules-a)
+    RUNTIME = "runtime"
+    TRACING = "tracing mode"
+    TAGS = "tag value"
+    SUBNET_ZONES = "subnet's availability zone"
+    EVENT_INVOKE_CONFIG = "OnFailure destination"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +202,73 @@ def favourable(
             low, high = parameters.integer(LOW.name), parameters.integer(HIGH.name)
             reserved = low if low is not None else high if high is not None else 1
             function = replace(function, reserved_concurrency=reserved)
+        elif unknown.field in NEW_FIELDS:
+            function = _favourable_new(function, unknown, marker, parameters)
         else:
             function = _with_statements(function, unknown, marker)
     return function
+
+
+# issue 11 (rules-a): the fields of the newer rules.
+NEW_FIELDS = frozenset(
+    {
+        ModelField.RUNTIME,
+        ModelField.TRACING,
+        ModelField.TAGS,
+        ModelField.SUBNET_ZONES,
+        ModelField.EVENT_INVOKE_CONFIG,
+    }
+)
+
+
+def _favourable_new(
+    function: LambdaFunction, unknown: UnresolvedValue, marker: str, parameters: Parameters
+) -> LambdaFunction:
+    region, partition = function.region or "us-east-1", function.partition
+    if unknown.field is ModelField.RUNTIME:
+        # The listed (else any) runtime of the table supported longest.
+        candidates = [
+            r
+            for r in parameters.csv(RUNTIMES.name) or RUNTIME_TABLE.runtimes
+            if r in RUNTIME_TABLE.runtimes
+        ]
+        latest = max(candidates, key=lambda r: RUNTIME_TABLE.runtimes[r].deprecation, default=None)
+        return replace(function, runtime=latest or function.runtime)
+    if unknown.field is ModelField.TRACING:
+        return replace(function, tracing_mode=ACTIVE)
+    if unknown.field is ModelField.TAGS:
+        allowed = allowed_tag_values(parameters.text(ALLOWED_TAG_VALUES.name))
+        tags = {
+            key: (allowed[key][0] if key in allowed else FIXED_TAG_VALUE)
+            if marker in value
+            else value
+            for key, value in function.tags.items()
+        }
+        return replace(function, tags=tags)
+    if unknown.field is ModelField.SUBNET_ZONES:
+        return _spread_zones(function, parameters)
+    fixed = f"arn:{partition}:sqs:{region}:{FIXED_ACCOUNT}:on-failure"
+    destination = (parameters.csv(DLQ_ARNS.name) or (fixed,))[0]
+    return replace(function, event_invoke_config=EventInvokeConfig(destination))
+
+
+def _spread_zones(function: LambdaFunction, parameters: Parameters) -> LambdaFunction:
+    """Every subnet whose zone is open gets a zone of its own, and the subnets number at least
+    ``availabilityZones`` (a list given by one parameter may hold that many)."""
+    needed = parameters.integer(AVAILABILITY_ZONES.name) or DEFAULT_AVAILABILITY_ZONES
+    zones = dict(function.subnet_zones or {})
+    subnets = list(function.subnet_ids)
+    open_subnets = [s for s in subnets if not zones.get(s) or UNRESOLVED.search(zones[s])]
+    if open_subnets:
+        # Within subnetIds when the rule being judged lists them (lambda-inside-vpc).
+        spare = parameters.csv(SUBNET_IDS.name) or tuple(
+            f"{FIXED_SUBNET}-{i}" for i in range(needed)
+        )
+        subnets += list(spare)
+    for index, subnet in enumerate(dict.fromkeys(subnets)):
+        if not zones.get(subnet) or UNRESOLVED.search(zones[subnet]):
+            zones[subnet] = f"{FIXED_ZONE_PREFIX}{index}"
+    return replace(function, subnet_ids=tuple(dict.fromkeys(subnets)), subnet_zones=zones)
 
 
 def _with_statements(

@@ -145,6 +145,12 @@ def _function_from_item(
         ),
         policy=parse_policy(supplementary.get("Policy")),
         tags=tags_from(tags),
+        tracing_mode=optional_text(
+            mapping_or_empty(configuration.get("tracingConfig"), "configuration.tracingConfig").get(
+                "mode"
+            ),
+            "configuration.tracingConfig.mode",
+        ),
     )
 
 

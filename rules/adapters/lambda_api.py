@@ -19,6 +19,8 @@ from rules.adapters.common import (
 )
 from rules.errors import InvalidInputError
 from rules.model import (
+    NO_EVENT_INVOKE_CONFIG,
+    EventInvokeConfig,
     LambdaFunction,
     QualifiedPolicy,
     QualifierKind,
@@ -71,6 +73,23 @@ def function_from_lambda_api(
         policy=_policy(policy, f"GetPolicy for {name}"),
         function_url_auth_type=optional_text((url_config or {}).get("AuthType"), "AuthType"),
         tags=tags_from(tags),
+        tracing_mode=optional_text(
+            mapping_or_empty(configuration.get("TracingConfig"), "TracingConfig").get("Mode"),
+            "TracingConfig.Mode",
+        ),
+    )
+
+
+def event_invoke_config_from_lambda_api(response: Mapping[str, Any] | None) -> EventInvokeConfig:
+    """``response`` is the GetFunctionEventInvokeConfig response, None when Lambda answered
+    ResourceNotFound (the function has no asynchronous invocation configuration). An empty
+    ``Destination`` is none; a destination that is not a string is unreadable."""
+    if response is None:
+        return NO_EVENT_INVOKE_CONFIG
+    destinations = mapping_or_empty(response.get("DestinationConfig"), "DestinationConfig")
+    on_failure = mapping_or_empty(destinations.get("OnFailure"), "DestinationConfig.OnFailure")
+    return EventInvokeConfig(
+        optional_text(on_failure.get("Destination"), "DestinationConfig.OnFailure.Destination")
     )
 
 

@@ -4,15 +4,24 @@ turns into an AWS read (handler and scan CLI alike).
 - environment variables: one ``GetFunctionConfiguration`` (names only; Lambda's
   ``Environment.Error`` is kept as such, never read as "no variables");
 - who manages the KMS key: ``kms:DescribeKey``, at most once per key for the life of the
-  process (``rules.aws.kms.KEY_MANAGERS``).
+  process (``rules.aws.kms.KEY_MANAGERS``);
+- the subnets' availability zones: ``ec2:DescribeSubnets``, once per subnet per invocation
+  (``rules.aws.subnets.SubnetZones``, given by the caller);
+- the asynchronous invocation configuration: one ``GetFunctionEventInvokeConfig``.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from rules.aws.inventory import ClientSource, environment_variable_names, qualified_policies
+from rules.aws.inventory import (
+    ClientSource,
+    environment_variable_names,
+    event_invoke_config,
+    qualified_policies,
+)
 from rules.aws.kms import KEY_MANAGERS, KeyManagers
+from rules.aws.subnets import SubnetZones
 from rules.engine import evaluate_function
 from rules.errors import InvalidInputError, UnknownFieldError
 from rules.exemptions import ExemptionPolicy
@@ -21,7 +30,14 @@ from rules.parameters import CHECK_VERSIONS, Parameters
 from rules.rule import Field, Rule
 
 GONE = "function no longer exists"
-READABLE_FIELDS = frozenset({Field.ENVIRONMENT.value, Field.KEY_MANAGER.value})
+READABLE_FIELDS = frozenset(
+    {
+        Field.ENVIRONMENT.value,
+        Field.KEY_MANAGER.value,
+        Field.SUBNET_ZONES.value,
+        Field.EVENT_INVOKE_CONFIG.value,
+    }
+)
 
 
 def gone(rule: Rule, resource_id: str) -> Evaluation:
@@ -38,12 +54,14 @@ def evaluate_with_reads(
     periodic: bool = False,
     key_managers: KeyManagers = KEY_MANAGERS,
     exemptions: ExemptionPolicy | None = None,
+    subnet_zones: SubnetZones | None = None,
 ) -> Evaluation:
     """``rule`` over ``function``, reading each field the check needs and the model does not
     know, once. ``periodic`` evaluations (the sweep, ``scan``) also read what Config sends no
     change event for (``Rule.periodic_reads``). Other errors propagate (no verdict), and so does
     a field still unknown after its read. A function ``exemptions`` exempt from the rule is
-    read no further."""
+    read no further. ``subnet_zones``: the invocation's cache of subnet zones (a fresh one, for
+    this function only, when not given)."""
     known = function
     decision = exemptions.decide(function.tags, rule.id) if exemptions else None
     exempt = decision is not None and decision.exempt
@@ -67,6 +85,14 @@ def evaluate_with_reads(
         read.add(field)
         if field == Field.KEY_MANAGER.value:
             known = replace(known, kms_key_manager=_key_manager(known, clients, key_managers))
+            continue
+        if field == Field.SUBNET_ZONES.value:
+            zones = (subnet_zones or SubnetZones()).zones(clients.client("ec2"), known.subnet_ids)
+            known = replace(known, subnet_zones=zones)
+            continue
+        if field == Field.EVENT_INVOKE_CONFIG.value:
+            config = event_invoke_config(clients.client("lambda"), known)
+            known = replace(known, event_invoke_config=config)
             continue
         environment = environment_variable_names(clients.client("lambda"), known)
         if environment is None:

@@ -24,12 +24,19 @@ from rules.adapters.common import Environment
 from rules.adapters.config_item import configuration_item_from_dict
 from rules.adapters.lambda_api import (
     environment_of,
+    event_invoke_config_from_lambda_api,
     function_from_lambda_api,
     qualified_policy_from_lambda_api,
 )
 from rules.aws.errors import ReadError
 from rules.errors import GuardrailsError
-from rules.model import LAMBDA_FUNCTION, LambdaFunction, QualifiedPolicy, QualifierKind
+from rules.model import (
+    LAMBDA_FUNCTION,
+    EventInvokeConfig,
+    LambdaFunction,
+    QualifiedPolicy,
+    QualifierKind,
+)
 from rules.rule import Rule
 
 BATCH_SIZE = 100  # ListDiscoveredResources page and BatchGetResourceConfig maximum
@@ -356,7 +363,8 @@ def _with_reads(
             if "GetFunctionConcurrency" in reads
             else None
         )
-        # ListFunctions and GetFunctionConfiguration carry no tags; the exemption tag is one.
+        # ListFunctions and GetFunctionConfiguration carry no tags: the exemption tag is one, and
+        # lambda-tagged reads them all.
         tags = lambda_client.list_tags(Resource=arn).get("Tags") if "ListTags" in reads else None
     except ClientError as error:
         if _code(error) == NOT_FOUND:  # deleted between the listing and the read
@@ -438,6 +446,25 @@ def environment_variable_names(lambda_client: Any, function: LambdaFunction) -> 
             return None
         raise
     return environment_of(configuration)
+
+
+def event_invoke_config(lambda_client: Any, function: LambdaFunction) -> EventInvokeConfig:
+    """The function's asynchronous invocation configuration: one
+    ``GetFunctionEventInvokeConfig`` without a qualifier (the unqualified function, whose
+    DeadLetterConfig the DLQ rule reads too). ResourceNotFound means it has none (the function's
+    existence was just read, as for GetPolicy); any other failure is a ``ReadError``."""
+    try:
+        response = lambda_client.get_function_event_invoke_config(
+            FunctionName=function.arn or function.name
+        )
+    except ClientError as error:
+        if _code(error) == NOT_FOUND:
+            return event_invoke_config_from_lambda_api(None)
+        raise ReadError(
+            f"function {function.name}: cannot read its asynchronous invocation configuration "
+            f"({error})"
+        ) from None
+    return event_invoke_config_from_lambda_api(response)
 
 
 def history_item(

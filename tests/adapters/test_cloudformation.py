@@ -42,6 +42,7 @@ def template() -> dict[str, Any]:
                     "Environment": {"Variables": {"RULE_ID": "x", "POWERTOOLS_SERVICE_NAME": "y"}},
                     "ReservedConcurrentExecutions": 2,
                     "Tags": [{"Key": "app", "Value": "guardrails"}],
+                    "TracingConfig": {"Mode": "Active"},
                 },
             },
             "ConfigPermission": {
@@ -98,7 +99,11 @@ def test_compliant_function_passes_every_rule() -> None:
     assert fn.kms_key_manager is KeyManager.CUSTOMER  # the template's own AWS::KMS::Key
     assert fn.environment_variable_names == ("POWERTOOLS_SERVICE_NAME", "RULE_ID")
     assert fn.reserved_concurrency == 2 and dict(fn.tags) == {"app": "guardrails"}
-    assert set(verdicts(fn).values()) == {Compliance.COMPLIANT}
+    assert fn.tracing_mode == "Active"
+    found = verdicts(fn)
+    # The zone of a subnet given by id is known only to ec2:DescribeSubnets: never counted.
+    assert found.pop("lambda-vpc-multi-az") is Compliance.NON_COMPLIANT
+    assert set(found.values()) == {Compliance.COMPLIANT}
 
 
 def test_permissions_become_statements_lambda_would_write() -> None:

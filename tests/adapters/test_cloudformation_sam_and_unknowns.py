@@ -21,11 +21,13 @@ from rules.adapters.cloudformation_unknowns import (
 )
 from rules.model import Compliance, Condition, KeyManager
 from rules.parameters import NO_PARAMETERS, parse_parameters
+from rules.policy import unresolved_sources
 from rules.registry import RULES, get_rule
 from tests.conftest import load_event
 
 NAME = "orders-api"
 ENV = StackEnvironment(account="111122223333", region="us-east-1")
+QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:orders-failures"
 SAM = load_event("sam_transformed_template.json")
 
 
@@ -76,9 +78,20 @@ def test_sam_generated_resources_are_attributed_to_their_function() -> None:
     )
 
 
+# What the SAM sample does not set for the issue 11 rules (rules-a): tracing (no Tracing:
+# Active), and a subnet given by id, whose zone only ec2:DescribeSubnets knows.
+SAM_ORDERS_NOT_COMPLIANT = {"lambda-xray-tracing-active", "lambda-vpc-multi-az"}
+
+
 def test_sam_verdicts() -> None:
     orders = evaluations(SAM, "OrdersFunction")
-    assert {e.compliance for e in orders.values()} == {Compliance.COMPLIANT}
+    assert {
+        rule_id for rule_id, e in orders.items() if e.compliance is not Compliance.COMPLIANT
+    } == SAM_ORDERS_NOT_COMPLIANT
+    assert orders["lambda-vpc-multi-az"].unresolved == (
+        "OrdersFunction.VpcConfig.SubnetIds[0] availability zone is AvailabilityZone of subnet "
+        "subnet-0a1b2c3d",
+    )
     public = evaluations(SAM, "PublicFunction")
     result = public["lambda-function-public-access-prohibited"]
     assert result.compliance is Compliance.NON_COMPLIANT
@@ -194,7 +207,16 @@ def with_properties(**properties: Any) -> dict[str, Any]:
         ),
         (
             {"VpcConfig": {"SubnetIds": {"Ref": "Subnets"}}},
-            UnresolvedValue("Fn", "VpcConfig.SubnetIds", "Ref Subnets", ModelField.SUBNETS),
+            (
+                UnresolvedValue("Fn", "VpcConfig.SubnetIds", "Ref Subnets", ModelField.SUBNETS),
+                # The zones of a list given by parameter: only ec2:DescribeSubnets knows them.
+                UnresolvedValue(
+                    "Fn",
+                    "VpcConfig.SubnetIds[0] availability zone",
+                    "AvailabilityZone of subnet Ref Subnets",
+                    ModelField.SUBNET_ZONES,
+                ),
+            ),
         ),
         (
             {"KmsKeyArn": {"Fn::ImportValue": "shared-key"}},
@@ -207,8 +229,9 @@ def with_properties(**properties: Any) -> dict[str, Any]:
     ],
     ids=["reserved", "dead-letter-if", "subnets", "key", "variables"],
 )
-def test_each_unknown_a_check_reads_is_listed(properties: dict, unknown: UnresolvedValue) -> None:
-    assert read_template(with_properties(**properties), ENV).unknowns["Fn"] == (unknown,)
+def test_each_unknown_a_check_reads_is_listed(properties: dict, unknown: Any) -> None:
+    expected = unknown if isinstance(unknown, tuple) else (unknown,)
+    assert read_template(with_properties(**properties), ENV).unknowns["Fn"] == expected
 
 
 def test_resolvable_intrinsics_are_not_unknowns() -> None:
@@ -357,3 +380,138 @@ def test_plain_evaluate_function_callers_keep_working() -> None:
     rule = get_rule("lambda-concurrency-check")
     result = evaluate_template_function(rule, models.functions["Fn"], (), NO_PARAMETERS)
     assert result.compliance is Compliance.COMPLIANT and result.resource_id == "orders-api"
+
+
+# --- issue 11 (rules-a): tracing, subnets' zones, the $LATEST OnFailure destination ------------
+
+
+def test_tracing_mode_and_tags_as_the_template_sets_them() -> None:
+    document = with_properties(
+        TracingConfig={"Mode": "Active"}, Tags=[{"Key": "env", "Value": {"Ref": "Stage"}}]
+    )
+    fn = read_template(document, ENV).functions["Fn"]
+    assert fn.tracing_mode == "Active"
+    assert unresolved_sources(fn.tags["env"]) == ["Ref Stage"]
+    assert read_template(base(), ENV).functions["Fn"].tracing_mode is None  # PassThrough
+    tagged = evaluations(document, "Fn", allowedTagValues='{"env": ["prod"]}')["lambda-tagged"]
+    assert tagged.compliance is Compliance.NON_COMPLIANT
+    assert tagged.unresolved == ("Fn.Tags.env is Ref Stage",)
+
+
+def test_a_tracing_mode_from_a_parameter_decides() -> None:
+    result = evaluations(with_properties(TracingConfig={"Mode": {"Ref": "Mode"}}), "Fn")[
+        "lambda-xray-tracing-active"
+    ]
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert result.unresolved == ("Fn.TracingConfig.Mode is Ref Mode",)
+
+
+def subnet(zone: Any = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"VpcId": "vpc-0a1b2c3d", "CidrBlock": "10.0.0.0/24"}
+    if zone is not None:
+        properties["AvailabilityZone"] = zone
+    return {"Type": "AWS::EC2::Subnet", "Properties": properties}
+
+
+def with_subnets(**subnets: dict[str, Any]) -> dict[str, Any]:
+    document = with_properties(VpcConfig={"SubnetIds": [{"Ref": lid} for lid in subnets]})
+    document["Resources"].update(subnets)
+    return document
+
+
+def test_the_zones_of_the_templates_own_subnets_are_known() -> None:
+    document = with_subnets(A=subnet("us-east-1a"), B=subnet("us-east-1b"))
+    fn = read_template(document, ENV).functions["Fn"]
+    assert sorted(fn.subnet_zones.values()) == ["us-east-1a", "us-east-1b"]
+    result = evaluations(document, "Fn")["lambda-vpc-multi-az"]
+    assert result.compliance is Compliance.COMPLIANT and not result.unresolved
+    same = evaluations(with_subnets(A=subnet("us-east-1a"), B=subnet("us-east-1a")), "Fn")
+    assert same["lambda-vpc-multi-az"].compliance is Compliance.NON_COMPLIANT
+    assert not same["lambda-vpc-multi-az"].unresolved  # decided by literal zones
+
+
+@pytest.mark.parametrize(
+    ("subnets", "named"),
+    [
+        # CDK's default: Fn::Select of Fn::GetAZs, resolved at deploy time.
+        (
+            {"A": subnet("us-east-1a"), "B": subnet({"Fn::Select": [1, {"Fn::GetAZs": ""}]})},
+            "AvailabilityZone of B: Fn::Select [1, (Fn::GetAZs )]",
+        ),
+        ({"A": subnet("us-east-1a"), "B": subnet()}, "AvailabilityZone of B (chosen by AWS)"),
+    ],
+    ids=["fn-getazs", "zone-chosen-by-aws"],
+)
+def test_a_zone_known_at_deploy_time_decides_never_counts(subnets: dict, named: str) -> None:
+    result = evaluations(with_subnets(**subnets), "Fn")["lambda-vpc-multi-az"]
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert any(named in text for text in result.unresolved), result.unresolved
+
+
+def test_a_subnet_given_by_id_has_an_unknown_zone() -> None:
+    document = with_properties(VpcConfig={"SubnetIds": ["subnet-0a1b2c3d", "subnet-0f0e0d0c"]})
+    result = evaluations(document, "Fn")["lambda-vpc-multi-az"]
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert "AvailabilityZone of subnet subnet-0a1b2c3d" in result.annotation
+    assert len(result.unresolved) == 2
+
+
+def on_failure(qualifier: Any = "$LATEST", destination: Any = QUEUE_ARN, **extra: Any) -> dict:
+    document = base()
+    document["Resources"]["Async"] = {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {
+            "FunctionName": {"Ref": "Fn"},
+            "Qualifier": qualifier,
+            "DestinationConfig": {"OnFailure": {"Destination": destination}},
+        },
+        **extra,
+    }
+    return document
+
+
+ACCEPT = {"acceptOnFailureDestination": "true"}
+
+
+def test_the_latest_on_failure_destination_is_the_functions() -> None:
+    fn = read_template(on_failure(), ENV).functions["Fn"]
+    assert fn.event_invoke_config is not None
+    assert fn.event_invoke_config.on_failure_destination == QUEUE_ARN
+    result = evaluations(on_failure(), "Fn", **ACCEPT)["lambda-dlq-check"]
+    assert result.compliance is Compliance.COMPLIANT
+    # Without an EventInvokeConfig the template states there is none.
+    bare = read_template(base(), ENV).functions["Fn"]
+    assert bare.event_invoke_config is not None
+    assert bare.event_invoke_config.on_failure_destination is None
+
+
+def test_an_aliass_on_failure_destination_is_not_the_functions() -> None:
+    # As the handler reads it: GetFunctionEventInvokeConfig without a qualifier.
+    fn = read_template(on_failure(qualifier="live"), ENV).functions["Fn"]
+    assert fn.event_invoke_config is not None
+    assert fn.event_invoke_config.on_failure_destination is None
+
+
+@pytest.mark.parametrize(
+    ("document", "named"),
+    [
+        (on_failure(Condition="WithAsync"), "Async.Condition is Condition WithAsync"),
+        (
+            on_failure(destination={"Fn::If": ["C", QUEUE_ARN, {"Ref": "AWS::NoValue"}]}),
+            "Async.DestinationConfig.OnFailure.Destination is Fn::If",
+        ),
+        (on_failure(qualifier={"Ref": "Qualifier"}), "Async.Qualifier is Ref Qualifier"),
+    ],
+    ids=["condition", "fn-if", "qualifier"],
+)
+def test_a_destination_left_to_deploy_time_decides(document: dict, named: str) -> None:
+    result = evaluations(document, "Fn", **ACCEPT)["lambda-dlq-check"]
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert any(text.startswith(named) for text in result.unresolved), result.unresolved
+
+
+def test_a_destination_from_a_parameter_is_a_destination() -> None:
+    document = on_failure(destination={"Ref": "FailureTopic"})
+    assert evaluations(document, "Fn", **ACCEPT)["lambda-dlq-check"].compliance is (
+        Compliance.COMPLIANT
+    )

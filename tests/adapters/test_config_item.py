@@ -270,3 +270,22 @@ def test_two_spellings_of_one_field_are_unreadable(compliant_item: dict) -> None
     }
     with pytest.raises(InvalidInputError, match="differ only in case"):
         configuration_item_from_dict(item)
+
+
+# --- issue 11 (rules-a) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tracing", "expected"),
+    [({"mode": "Active"}, "Active"), ({"mode": "PassThrough"}, "PassThrough"), (None, None)],
+)
+def test_tracing_mode(compliant_item: dict, tracing: object, expected: str | None) -> None:
+    compliant_item["configuration"]["tracingConfig"] = tracing
+    assert function_of(compliant_item).tracing_mode == expected
+
+
+def test_what_config_does_not_record_stays_unread(compliant_item: dict) -> None:
+    # Subnets' zones and the asynchronous invocation configuration: None, never "none".
+    fn = function_of(compliant_item)
+    assert fn.subnet_zones is None and fn.event_invoke_config is None
+    assert dict(fn.tags) == {"app": "orders", "env": "prod"}

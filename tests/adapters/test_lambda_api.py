@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
-from rules.adapters.lambda_api import function_from_lambda_api, qualified_policy_from_lambda_api
+from rules.adapters.lambda_api import (
+    event_invoke_config_from_lambda_api,
+    function_from_lambda_api,
+    qualified_policy_from_lambda_api,
+)
 from rules.checks.env_vars_cmk import check_env_vars_cmk
 from rules.errors import InvalidInputError
 from rules.model import Compliance, KeyManager, QualifierKind, ResourcePolicy, UnreadablePolicy
@@ -193,3 +197,47 @@ def test_a_get_policy_answer_without_its_document_is_unreadable_not_no_policy(
 
 def test_resource_not_found_is_no_policy() -> None:
     assert function_from_lambda_api(CONFIGURATION, None, {}).policy is None
+
+
+# --- issue 11 (rules-a): tracing mode, asynchronous invocation configuration ------------------
+
+
+@pytest.mark.parametrize(
+    ("tracing", "expected"),
+    [({"Mode": "Active"}, "Active"), ({"Mode": "PassThrough"}, "PassThrough"), (None, None)],
+)
+def test_tracing_mode(tracing: object, expected: str | None) -> None:
+    configuration = dict(CONFIGURATION, TracingConfig=tracing)
+    assert function_from_lambda_api(configuration, None, {}).tracing_mode == expected
+
+
+def test_an_unreadable_tracing_mode_is_an_error() -> None:
+    with pytest.raises(InvalidInputError, match=r"TracingConfig\.Mode"):
+        function_from_lambda_api(dict(CONFIGURATION, TracingConfig={"Mode": 1}), None, {})
+
+
+def test_event_invoke_config_on_failure_destination() -> None:
+    response = load_event("lambda_get_function_event_invoke_config.json")
+    config = event_invoke_config_from_lambda_api(response)
+    assert config.on_failure_destination == "arn:aws:sqs:us-east-1:111122223333:orders-failures"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        None,  # ResourceNotFound: no configuration
+        {"FunctionArn": ARN, "MaximumRetryAttempts": 2},  # retries only
+        {"DestinationConfig": {"OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:1:ok"}}},
+        {"DestinationConfig": {"OnFailure": {"Destination": ""}}},  # Lambda's "none"
+        {"DestinationConfig": {"OnFailure": {}}},
+    ],
+)
+def test_no_on_failure_destination(response: object) -> None:
+    assert event_invoke_config_from_lambda_api(response).on_failure_destination is None
+
+
+def test_an_unreadable_destination_is_an_error_not_absent() -> None:
+    with pytest.raises(InvalidInputError, match="OnFailure"):
+        event_invoke_config_from_lambda_api(
+            {"DestinationConfig": {"OnFailure": {"Destination": 7}}}
+        )

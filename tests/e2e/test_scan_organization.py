@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 import rules.scan
 from demo.server import MotoServer, pointed_at
 from rules.cli import main
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES, RULES
 
 REGIONS = ("us-east-1", "eu-west-1")
 SCAN_ROLE = "GuardrailsScan"
@@ -201,7 +201,7 @@ def test_every_account_and_region_is_scanned_and_the_missing_role_exits_2(
         account, region, _ = scanned[resource["Id"]]
         assert (finding["AwsAccountId"], resource["Region"]) == (account, region)
         by_resource.setdefault(resource["Id"], set()).add(finding["GeneratorId"])
-    assert by_resource == {arn: {rule.id for rule in RULES} for arn in scanned}
+    assert by_resource == {arn: {rule.id for rule in DEFAULT_RULES} for arn in scanned}
     # Public functions fail the public-access rule in every account and Region.
     public = {
         f["Resources"][0]["Id"]: f["Compliance"]["Status"]
@@ -239,7 +239,9 @@ def test_jsonl_reports_the_unscanned_account_in_the_output(
     }
     assert all(SCAN_ROLE in e["error"] for e in errors)
     evaluations = [row for row in rows if "rule" in row]
-    assert len(evaluations) == len(RULES) * (len(organization.functions) - 2 * len(REGIONS))
+    assert len(evaluations) == len(DEFAULT_RULES) * (
+        len(organization.functions) - 2 * len(REGIONS)
+    )
 
 
 def test_results_carry_account_and_region_from_the_arn(

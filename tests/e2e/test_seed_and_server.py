@@ -16,6 +16,7 @@ from demo.server import MotoServer
 from rules.adapters.config_item import configuration_item_from_dict
 from rules.adapters.lambda_api import function_from_lambda_api
 from rules.aws.kms import describe_key_manager
+from rules.aws.subnets import SubnetZones
 from rules.engine import evaluate_function, evaluate_item
 from rules.errors import UnknownFieldError
 from rules.events import parse_rule_event
@@ -62,11 +63,15 @@ def test_lambda_api_state_matches_the_design(seeded: SeededAccount, session: bot
         except lam.exceptions.ResourceNotFoundException:
             policy = None
         concurrency = lam.get_function_concurrency(FunctionName=sample.name)
-        function = function_from_lambda_api(configuration, policy, concurrency)
+        tags = lam.list_tags(Resource=configuration["FunctionArn"]).get("Tags")
+        function = function_from_lambda_api(configuration, policy, concurrency, tags=tags)
         if function.kms_key_arn and ":key/" in function.kms_key_arn:
             # Only kms:DescribeKey knows who manages a key given by its key ARN.
             manager = describe_key_manager(session.client("kms"), function.kms_key_arn)
             function = replace(function, kms_key_manager=manager)
+        # Only ec2:DescribeSubnets knows the subnets' zones (lambda-vpc-multi-az).
+        zones = SubnetZones().zones(session.client("ec2"), function.subnet_ids)
+        function = replace(function, subnet_zones=zones)
         for rule_id, expected in sample.expected.items():
             evaluation = evaluate_function(RULES_BY_ID[rule_id], function, NO_PARAMETERS)
             assert evaluation.compliance is expected, (sample.name, rule_id, evaluation.annotation)
@@ -86,6 +91,10 @@ def test_config_shaped_events_give_the_designed_verdicts(
             event = parse_rule_event(json.loads(json.dumps(change_event(item, rule_name=rule_id))))
             assert event.result_token == "TESTMODE"
             ci = configuration_item_from_dict(event.configuration_item)
+            if rule_id == "lambda-vpc-multi-az" and ci.function is not None:
+                # Config records no zones: the handler reads them (ec2:DescribeSubnets).
+                zones = SubnetZones().zones(session.client("ec2"), ci.function.subnet_ids)
+                ci = replace(ci, function=replace(ci.function, subnet_zones=zones))
             try:
                 evaluation = evaluate_item(RULES_BY_ID[rule_id], ci, NO_PARAMETERS)
             except UnknownFieldError as error:

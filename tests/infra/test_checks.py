@@ -145,8 +145,14 @@ def test_code_asset_is_only_the_rules_package(default_synth: Synth) -> None:
     asset = default_synth.outdir / function
     files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert files, "empty asset"
-    assert all(name.startswith("rules/") and name.endswith(".py") for name in files), files
+    # Python modules, and the data the checks read (lambda-runtime-supported's runtime table).
+    assert all(
+        name.startswith("rules/")
+        and (name.endswith(".py") or (name.startswith("rules/data/") and name.endswith(".json")))
+        for name in files
+    ), files
     assert "rules/__init__.py" in files
+    assert "rules/data/runtimes.json" in files
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in files:

@@ -8,11 +8,11 @@ from typing import Any
 from infra.rule_construct import VPC_ACTIONS
 from infra.stack import NO_SWEEP_WARNING, NOT_IN_VPC_WARNING
 from rules.permissions import actions_for
-from rules.registry import RULES, get_rule
+from rules.registry import DEFAULT_RULES, get_rule
 from tests.infra.conftest import ALARM_TOPIC, LAYER, SUBNETS, VPC, Synth
 from tests.infra.helpers import logical_id, policy_actions, rule_resource
 
-DEPLOYED = [rule.id for rule in RULES if rule.id != "lambda-dlq-check"]
+DEPLOYED = [rule.id for rule in DEFAULT_RULES if rule.id != "lambda-dlq-check"]
 PREFIX = "acme_"
 
 
@@ -65,10 +65,9 @@ def test_periodic_trigger_is_added_to_every_rule_unless_the_rule_overrides_it(
 ) -> None:
     frequencies = {rule_id: scheduled(rule) for rule_id, rule in config_rules(full_synth).items()}
     assert frequencies == {
+        **{rule_id: ["Six_Hours"] for rule_id in DEPLOYED},  # periodicFrequency
         "lambda-function-public-access-prohibited": ["One_Hour"],  # rulePeriodicFrequency
         "lambda-inside-vpc": [],  # rulePeriodicFrequency "off" beats periodicFrequency
-        "lambda-env-vars-cmk-encrypted": ["Six_Hours"],
-        "lambda-concurrency-check": ["Six_Hours"],
     }
     # The public-access rule still sweeps: no warning (tests/infra/test_instances.py turns it off).
     assert not [w for w in full_synth.warnings if NO_SWEEP_WARNING in w]

@@ -29,7 +29,7 @@ from rules import observability
 from rules.aws.clients import Clients
 from rules.handler import METRIC_FOR
 from rules.model import Compliance
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES
 from tests.aws.fixtures import change_event, config_item, load, run
 from tests.infra.conftest import ROOT, Synth
 from tests.infra.helpers import logical_id, rule_resource
@@ -105,7 +105,7 @@ def handler_counted_metrics() -> set[str]:
     return names | set(METRIC_FOR.values())
 
 
-@pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=[rule.id for rule in DEFAULT_RULES])
 def test_each_rule_has_its_evaluations_findings_errors_throttles_and_duration(
     default_synth: Synth, rule: Any
 ) -> None:
@@ -143,7 +143,7 @@ def test_each_rule_has_its_evaluations_findings_errors_throttles_and_duration(
 
 def test_the_dashboard_graphs_every_metric_the_handler_counts(default_synth: Synth) -> None:
     _, body = dashboard_of(default_synth.resources, STACK_NAME)
-    for rule in RULES:
+    for rule in DEFAULT_RULES:
         graphed = {name for name, dims in emf_metrics(body) if dims[RULE_DIMENSION] == rule.id}
         assert graphed == handler_counted_metrics()
     assert {*FINDING_METRICS, *FAILURE_METRICS, INVOCATIONS_METRIC} <= handler_counted_metrics()
@@ -162,7 +162,7 @@ def test_the_dead_letter_queue_and_the_alarms_are_on_top(default_synth: Synth) -
     assert alarms["type"] == "alarm"
     expected = {
         f"{logical_id(resources, f'Alarms/{construct_id(rule.id)}Errors/Resource')}.Arn"
-        for rule in RULES
+        for rule in DEFAULT_RULES
     } | {f"{logical_id(resources, 'Alarms/DeadLetterMessages/Resource')}.Arn"}
     assert set(alarms["properties"]["alarms"]) == expected
     assert len(default_synth.of_type("AWS::CloudWatch::Alarm")) == len(expected)
@@ -180,7 +180,7 @@ def test_the_functions_emit_under_the_service_the_dashboard_graphs(default_synth
     dimension and namespace of every handler metric on the dashboard, for any stack name."""
     for stack_name in (STACK_NAME, "StackSet-guardrails-0a1b2c3d"):
         _, body = dashboard_of(default_synth.resources, stack_name)
-        for rule in RULES:
+        for rule in DEFAULT_RULES:
             _, function = rule_resource(default_synth.resources, rule.id, "Function/Resource")
             variables = render(function["Properties"]["Environment"]["Variables"], stack_name)
             assert variables["POWERTOOLS_SERVICE_NAME"] == stack_name

@@ -20,13 +20,14 @@ from rules.adapters.cloudformation import functions_from_template
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE, handle
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
-from rules.permissions import KMS_DESCRIBE_KEY
-from rules.registry import RULES
+from rules.permissions import EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY
+from rules.policy import unresolved_sources
+from rules.registry import DEFAULT_RULES
 from tests.infra.conftest import FULL_OVERRIDES, SUBNETS, Synth, synthesize
 from tests.infra.helpers import logical_id
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS, EXPECTED_ACKNOWLEDGMENTS
 from tests.infra.test_stacksets import STACKSETS, context, of_type, synthesized
-from tests.test_hook import FakeKms
+from tests.test_hook import FakeEc2, FakeKms
 
 HOOK = "AWS::CloudFormation::LambdaHook"
 HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
@@ -203,7 +204,7 @@ def rule_function(synth: Synth) -> dict[str, Any]:
     )
 
 
-def test_the_hook_function_shares_the_rule_functions_code_and_reads_only_key_managers(
+def test_the_hook_function_shares_the_rule_functions_code_and_reads_only_keys_and_subnets(
     synth: Synth, request: pytest.FixtureRequest
 ) -> None:
     _, function = part(synth, "Function/Resource")
@@ -227,10 +228,21 @@ def test_the_hook_function_shares_the_rule_functions_code_and_reads_only_key_man
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     in_vpc = request.node.callspec.params["synth"] == "warn"
-    expected = {*LOG_ACTIONS, *XRAY_ACTIONS, *DLQ_ACTIONS, *KMS_ACTIONS, *KMS_DESCRIBE_KEY.actions}
+    expected = {
+        *LOG_ACTIONS,
+        *XRAY_ACTIONS,
+        *DLQ_ACTIONS,
+        *KMS_ACTIONS,
+        *KMS_DESCRIBE_KEY.actions,
+        *EC2_DESCRIBE_SUBNETS.actions,
+    }
     assert actions == (expected | set(VPC_ACTIONS) if in_vpc else expected)
     assert ("VpcConfig" in properties) is in_vpc
-    # Its one read, DescribeKey (who manages a function's key), on this account's keys only.
+    # Its reads: the subnets' zones (EC2 Describe* has no resource-level permission), and
+    # DescribeKey (who manages a function's key) on this account's keys only.
+    assert {
+        s["Resource"] for s in statements if "ec2:DescribeSubnets" in s["Action"]
+    } == {"*"}
     (describe,) = [s for s in statements if s["Action"] == "kms:DescribeKey"]
     assert describe["Resource"] == {
         "Fn::Join": [
@@ -253,7 +265,7 @@ def test_rule_ids_and_parameters_reach_the_hook_function(
 ) -> None:
     _, function = part(fail_synth, "Function/Resource")
     variables = function["Properties"]["Environment"]["Variables"]
-    assert variables[RULES_VARIABLE] == ",".join(rule.id for rule in RULES)
+    assert variables[RULES_VARIABLE] == ",".join(rule.id for rule in DEFAULT_RULES)
     assert json.loads(variables[PARAMETERS_VARIABLE]) == {}
     assert variables[MODE_VARIABLE] == "fail"
     _, function = part(warn_synth, "Function/Resource")
@@ -273,10 +285,11 @@ def test_the_synthesized_environment_drives_the_hook(warn_synth: Synth) -> None:
     env = dict(function["Properties"]["Environment"]["Variables"])
     event = json.loads((EVENTS / "hook_function_no_dlq.json").read_text())
     # The DLQ rule is disabled in this configuration: the function without one passes.
-    assert handle(event, env=env, invoked_arn=None, kms=FakeKms())["hookStatus"] == "SUCCESS"
+    answered = handle(event, env=env, invoked_arn=None, kms=FakeKms(), ec2=FakeEc2())
+    assert answered["hookStatus"] == "SUCCESS"
     properties = event["requestData"]["targetModel"]["resourceProperties"]
     properties["ReservedConcurrentExecutions"] = "50"
-    result = handle(event, env=env, invoked_arn=None, kms=FakeKms())
+    result = handle(event, env=env, invoked_arn=None, kms=FakeKms(), ec2=FakeEc2())
     assert (result["hookStatus"], result["errorCode"]) == ("FAILED", "NonCompliant")
     assert "above ConcurrencyLimitHigh 10" in result["message"]
     assert "deploymentHook=warn" in result["message"]
@@ -287,13 +300,20 @@ def test_the_hook_function_passes_the_rules(fail_synth: Synth, warn_synth: Synth
         template = json.loads(next(synth.outdir.glob("*.template.json")).read_text())
         key, _ = part(synth, "Function/Resource")
         function = functions_from_template(template)[key]
-        for rule in RULES:
+        for rule in DEFAULT_RULES:
+            if rule.id == "lambda-vpc-multi-az" and not outside_vpc:
+                # Subnets given by id: their zones are EC2's to tell, and the deployed rule
+                # asks (tests/infra/test_pack_dogfood.py acknowledges the synth-time unknown).
+                zones = function.subnet_zones or {}
+                assert zones and all(unresolved_sources(zone) for zone in zones.values())
+                continue
             verdict = rule.check(function, NO_PARAMETERS)
-            expected = (
-                Compliance.NON_COMPLIANT
-                if outside_vpc and rule.id == "lambda-inside-vpc"
-                else Compliance.COMPLIANT
-            )
+            expected = {
+                "lambda-inside-vpc": Compliance.NON_COMPLIANT,
+                "lambda-vpc-multi-az": Compliance.NOT_APPLICABLE,
+            }.get(rule.id, Compliance.COMPLIANT)
+            if not outside_vpc:
+                expected = Compliance.COMPLIANT
             assert verdict.compliance is expected, (rule.id, verdict.annotation)
 
 
@@ -364,7 +384,7 @@ def test_modes_are_read_case_insensitively() -> None:
 
 
 def test_parameters_beyond_lambdas_environment_limit_fail_the_synth() -> None:
-    ids = [rule.id for rule in RULES]
+    ids = [rule.id for rule in DEFAULT_RULES]
     huge = {rule_id: {"dlqArns": "x" * 1000} for rule_id in ids}
     with pytest.raises(ValueError, match="4096"):
         hook_environment(ids, huge, "fail")

@@ -30,7 +30,7 @@ from rules.adapters.cloudformation import functions_from_template
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
 from rules.permissions import actions_for
-from rules.registry import RULES, get_rule
+from rules.registry import DEFAULT_RULES, get_rule
 from tests.infra.conftest import Synth, cdk_json_context, synthesize
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS
 
@@ -270,7 +270,7 @@ def test_central_functions_may_only_assume_the_member_role_within_the_organizati
     platform = {*LOG_ACTIONS, *XRAY_ACTIONS, *DLQ_ACTIONS, *KMS_ACTIONS}
     for region in REGIONS:
         roles = central_roles(regional, stack_id(region))
-        assert len(roles) == len(RULES)
+        assert len(roles) == len(DEFAULT_RULES)
         for document in roles.values():
             actions: set[str] = set()
             for statement in document["Statement"]:
@@ -292,7 +292,7 @@ def test_central_role_names_are_per_region_and_prefix(regional: OrgSynth) -> Non
         for region in REGIONS
     }
     assert names["eu-west-1"] == {
-        f"guardrails-{rule.id.removeprefix('lambda-')}-eu-west-1" for rule in RULES
+        f"guardrails-{rule.id.removeprefix('lambda-')}-eu-west-1" for rule in DEFAULT_RULES
     }
     assert not names["eu-west-1"] & names["us-east-1"]
 
@@ -409,7 +409,7 @@ def handler_calls() -> set[str]:
 
     called: set[str] = set()
     try:
-        for rule in RULES:
+        for rule in DEFAULT_RULES:
             with mock_aws():
                 calls = CallLog()
                 session = new_session()
@@ -436,7 +436,7 @@ def test_the_member_role_holds_exactly_what_the_handler_calls_there(
     assert in_member_account - granted == set(), "called but not granted to the member role"
     assert granted - in_member_account == set(), "granted to the member role but never called"
     # And derived from rules.permissions, not a copy.
-    assert granted == {a for rule in RULES for a in actions_for(rule)} - {"sts:AssumeRole"}
+    assert granted == {a for rule in DEFAULT_RULES for a in actions_for(rule)} - {"sts:AssumeRole"}
 
 
 # --- invoke permissions and our public-access rule ------------------------------------------
@@ -460,13 +460,13 @@ def test_without_member_accounts_any_config_may_invoke_and_our_rule_says_so(
     default: OrgSynth,
 ) -> None:
     granted = permissions(default, ORGANIZATION_STACK)
-    assert len(granted) == len(RULES)
+    assert len(granted) == len(DEFAULT_RULES)
     for permission in granted:
         assert permission["Principal"] == "config.amazonaws.com"
         assert permission["Action"] == "lambda:InvokeFunction"
         assert "SourceAccount" not in permission and "SourceArn" not in permission
     verdicts = public_access(default, ORGANIZATION_STACK)
-    assert len(verdicts) == len(RULES)
+    assert len(verdicts) == len(DEFAULT_RULES)
     for compliance, annotation in verdicts.values():
         assert compliance is Compliance.NON_COMPLIANT
         assert "config.amazonaws.com" in annotation
@@ -475,10 +475,10 @@ def test_without_member_accounts_any_config_may_invoke_and_our_rule_says_so(
 def test_member_accounts_get_one_source_account_statement_each(regional: OrgSynth) -> None:
     for region in REGIONS:
         granted = permissions(regional, stack_id(region))
-        assert len(granted) == len(RULES) * (len(MEMBERS) + 1)
+        assert len(granted) == len(DEFAULT_RULES) * (len(MEMBERS) + 1)
         sources = [json.dumps(p["SourceAccount"]) for p in granted]
         for account in [*MEMBERS, {"Ref": "AWS::AccountId"}]:
-            assert sources.count(json.dumps(account)) == len(RULES)
+            assert sources.count(json.dumps(account)) == len(DEFAULT_RULES)
         # Each organization rule waits for every permission of its function.
         resources = regional.stacks[stack_id(region)]["Resources"]
         org_rules = regional.of_type(stack_id(region), "AWS::Config::OrganizationConfigRule")
@@ -641,7 +641,7 @@ def test_every_region_alarms_on_its_functions_and_dead_letter_queue(regional: Or
             for dimension in alarm["Properties"]["Dimensions"]
             if dimension["Name"] == "FunctionName"
         }
-        assert watched == functions and len(functions) == len(RULES)
+        assert watched == functions and len(functions) == len(DEFAULT_RULES)
         assert len(queue) == 1
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
 from infra.pack import PACK_NAME, LambdaGuardrailsChecks, acknowledgment_id
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBNET = "subnet-0123456789abcdef0"
@@ -32,6 +33,10 @@ BROKEN = {
     "PlainVariables": "lambda-env-vars-cmk-encrypted",
     "NoDeadLetters": DLQ,
     "Unreserved": "lambda-concurrency-check",
+    # issue 11 (rules-a); lambda-tagged is off by default, so the pack does not run it.
+    "OldRuntime": "lambda-runtime-supported",
+    "NotTraced": "lambda-xray-tracing-active",
+    "OneZone": "lambda-vpc-multi-az",
 }
 
 
@@ -41,14 +46,27 @@ def compliant_function(
     """A function every rule passes (L1: no role or log group of its own to judge)."""
     key = stack.node.try_find_child("Key") or kms.Key(stack, "Key", enable_key_rotation=True)
     queue = stack.node.try_find_child("Dlq") or sqs.Queue(stack, "Dlq")
+    # Two subnets of the template with literal zones: lambda-vpc-multi-az can tell they differ.
+    subnets = [
+        stack.node.try_find_child(name)
+        or ec2.CfnSubnet(
+            stack, name, vpc_id="vpc-0123456789abcdef0", cidr_block=cidr, availability_zone=zone
+        )
+        for name, cidr, zone in (
+            ("SubnetA", "10.0.0.0/24", "eu-west-1a"),
+            ("SubnetB", "10.0.1.0/24", "eu-west-1b"),
+        )
+    ]
     properties: dict[str, Any] = {
         "role": "arn:aws:iam::111122223333:role/fn",
         "runtime": "python3.12",
         "handler": "index.handler",
         "code": lambda_.CfnFunction.CodeProperty(zip_file="def handler(e, c): pass"),
         "vpc_config": lambda_.CfnFunction.VpcConfigProperty(
-            subnet_ids=[SUBNET], security_group_ids=["sg-0123456789abcdef0"]
+            subnet_ids=[subnet.ref for subnet in subnets],
+            security_group_ids=["sg-0123456789abcdef0"],
         ),
+        "tracing_config": lambda_.CfnFunction.TracingConfigProperty(mode="Active"),
         "dead_letter_config": lambda_.CfnFunction.DeadLetterConfigProperty(
             target_arn=queue.queue_arn
         ),
@@ -105,6 +123,23 @@ def broken_app(stack: cdk.Stack) -> None:
     compliant_function(stack, "PlainVariables", kms_key_arn=None)
     compliant_function(stack, "NoDeadLetters", dead_letter_config=None)
     compliant_function(stack, "Unreserved", reserved_concurrent_executions=None)
+    compliant_function(stack, "OldRuntime", runtime="python3.9")
+    compliant_function(stack, "NotTraced", tracing_config=None)
+    one_zone = ec2.CfnSubnet(
+        stack,
+        "SubnetA2",
+        vpc_id="vpc-0123456789abcdef0",
+        cidr_block="10.0.2.0/24",
+        availability_zone="eu-west-1a",
+    )
+    compliant_function(
+        stack,
+        "OneZone",
+        vpc_config=lambda_.CfnFunction.VpcConfigProperty(
+            subnet_ids=[stack.node.find_child("SubnetA").ref, one_zone.ref],  # type: ignore[attr-defined]
+            security_group_ids=["sg-0123456789abcdef0"],
+        ),
+    )
     # A second DLQ violation, acknowledged: exactly this one disappears.
     acknowledged = compliant_function(stack, "AcknowledgedNoDeadLetters", dead_letter_config=None)
     cdk.Validations.of(acknowledged).acknowledge(
@@ -122,7 +157,7 @@ def test_each_rule_is_flagged_on_its_function_with_path_and_annotation(
 ) -> None:
     assert broken["conclusion"] == "failure"
     assert flagged(broken) == {(f"App/{cid}", rule) for cid, rule in BROKEN.items()}
-    assert {rule.id for rule in RULES} == set(BROKEN.values())
+    assert {rule.id for rule in DEFAULT_RULES} == set(BROKEN.values())
     descriptions = {v["ruleName"]: v["description"] for v in broken["violations"]}
     assert "Principal '*'" in descriptions[PUBLIC]
     assert "no dead-letter queue" in descriptions[DLQ]

@@ -11,6 +11,10 @@ What the pack flags on our own stacks, and why it stays:
   (config.amazonaws.com, no condition) is flagged by our public-access rule by design (README,
   "The invoke permission"); it is acknowledged with that reason, never by weakening the rule.
   With ``memberAccountIds`` it passes.
+- In a VPC, ``lambda-vpc-multi-az`` cannot tell at synth time which zones the context's
+  ``subnetIds`` lie in (only ec2:DescribeSubnets knows): a value known only at deploy time,
+  NON_COMPLIANT and named. The runs in a VPC acknowledge it with that reason
+  (``MULTI_AZ_REASON``): the deployed rule checks the zones.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from infra.organization import ORGANIZATION_STACK
 from infra.pack import PACK_NAME, LambdaGuardrailsChecks, acknowledgment_id
 from infra.stack import construct_id
 from rules.cli import main
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES
 from tests.infra.conftest import SUBNETS, VPC, cdk_json_context
 
 PUBLIC = "lambda-function-public-access-prohibited"
@@ -49,7 +53,12 @@ INVOKE_REASON = (
     "invoke permission); compensated by aws:ResourceOrgID on the member role and reserved "
     "concurrency"
 )
-FUNCTIONS = [f"{construct_id(rule.id)}/Function/Resource" for rule in RULES]
+FUNCTIONS = [f"{construct_id(rule.id)}/Function/Resource" for rule in DEFAULT_RULES]
+MULTI_AZ = "lambda-vpc-multi-az"
+MULTI_AZ_REASON = (
+    "subnetIds are given by id: their zones are known only to ec2:DescribeSubnets, which the "
+    "deployed lambda-vpc-multi-az rule reads"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,10 @@ def dogfood(
     outdir: Path, overrides: dict[str, Any], *, acknowledge_invoke: bool = False
 ) -> Dogfood:
     app = build_app({**cdk_json_context(), **overrides}, str(outdir))
+    if overrides.get("subnetIds"):
+        cdk.Validations.of(app).acknowledge(
+            cdk.Acknowledgment(id=acknowledgment_id(MULTI_AZ), reason=MULTI_AZ_REASON)
+        )
     if acknowledge_invoke:
         for child in app.node.children:
             if child.node.id.startswith(ORGANIZATION_STACK):
@@ -98,7 +111,20 @@ def check_templates(*paths: Path) -> tuple[int, list[dict[str, Any]]]:
 
 
 def non_compliant(rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    return {(r["logical_id"], r["rule"]) for r in rows if r["compliance"] != "COMPLIANT"}
+    return {(r["logical_id"], r["rule"]) for r in rows if r["compliance"] == "NON_COMPLIANT"}
+
+
+def assert_only_multi_az_acknowledged(dogfood: Dogfood) -> None:
+    """In a VPC: no violation but the code stacks' upload handler; the zones of the subnets
+    given by id acknowledged, with why."""
+    assert only_the_code_stacks_upload_handler(dogfood.flagged())
+    suppressed = [
+        v for v in dogfood.report.get("suppressedViolations", []) if v["ruleName"] == MULTI_AZ
+    ]
+    assert suppressed
+    for violation in suppressed:
+        assert violation["reason"] == MULTI_AZ_REASON
+        assert "AvailabilityZone of subnet" in violation["description"]
 
 
 @pytest.fixture(scope="module")
@@ -134,12 +160,16 @@ def organization_members(tmp_path_factory: pytest.TempPathFactory) -> Dogfood:
 
 
 def test_account_mode_in_a_vpc_passes_the_pack_and_check_template(account_in_vpc: Dogfood) -> None:
-    assert account_in_vpc.report == {"conclusion": "success"}
+    assert_only_multi_az_acknowledged(account_in_vpc)
+    assert account_in_vpc.flagged("suppressedViolations") == {
+        (f"{STACK_NAME}/{f}", MULTI_AZ) for f in FUNCTIONS
+    }
     (template,) = account_in_vpc.templates()
     status, rows = check_templates(template)
-    assert status == 0
-    assert len(rows) == len(RULES) * len(RULES)  # every rule on every rule function
-    assert non_compliant(rows) == set()
+    assert len(rows) == len(DEFAULT_RULES) * len(DEFAULT_RULES)  # every rule on every function
+    # check-template has no acknowledgments: only the zones known at deploy time fail.
+    assert status == 1
+    assert {rule for _, rule in non_compliant(rows)} == {MULTI_AZ}
 
 
 def test_account_mode_outside_a_vpc_is_flagged_only_by_lambda_inside_vpc(
@@ -151,7 +181,7 @@ def test_account_mode_outside_a_vpc_is_flagged_only_by_lambda_inside_vpc(
     status, rows = check_templates(template)
     assert status == 1
     assert {rule for _, rule in non_compliant(rows)} == {INSIDE_VPC}
-    assert len(non_compliant(rows)) == len(RULES)
+    assert len(non_compliant(rows)) == len(DEFAULT_RULES)
 
 
 def test_stacksets_mode_flags_only_what_runs_outside_a_vpc_by_design(stacksets: Dogfood) -> None:
@@ -164,13 +194,13 @@ def test_stacksets_mode_flags_only_what_runs_outside_a_vpc_by_design(stacksets: 
         "/Custom::CDKBucketDeployment" in path and path.startswith(f"{STACK_NAME}-Code-")
         for path, _ in others
     )
-    assert {rule for _, rule in others} <= {r.id for r in RULES} - {PUBLIC}
+    assert {rule for _, rule in others} <= {r.id for r in DEFAULT_RULES} - {PUBLIC}
     # check-template on the member template (the StackSet's) says the same.
     (member_template,) = [p for p in stacksets.templates() if "Member" in p.name]
     status, rows = check_templates(member_template)
     assert status == 1
     assert {rule for _, rule in non_compliant(rows)} == {INSIDE_VPC}
-    assert len(non_compliant(rows)) == len(RULES)
+    assert len(non_compliant(rows)) == len(DEFAULT_RULES)
 
 
 def only_the_code_stacks_upload_handler(flagged: set[tuple[str, str]]) -> bool:
@@ -191,24 +221,27 @@ def test_organization_without_member_accounts_is_flagged_and_acknowledged_with_t
     organization_open: Dogfood,
 ) -> None:
     stack = f"{ORGANIZATION_STACK}-eu-west-1"
-    assert only_the_code_stacks_upload_handler(organization_open.flagged())
-    assert organization_open.flagged("suppressedViolations") == {
-        (f"{stack}/{f}", PUBLIC) for f in FUNCTIONS
-    }
+    assert_only_multi_az_acknowledged(organization_open)
+    assert {
+        flagged
+        for flagged in organization_open.flagged("suppressedViolations")
+        if flagged[1] == PUBLIC
+    } == {(f"{stack}/{f}", PUBLIC) for f in FUNCTIONS}
     for violation in organization_open.report["suppressedViolations"]:
-        assert violation["reason"] == INVOKE_REASON
-        assert "config.amazonaws.com" in violation["description"]
+        if violation["ruleName"] == PUBLIC:
+            assert violation["reason"] == INVOKE_REASON
+            assert "config.amazonaws.com" in violation["description"]
     templates = rule_templates(organization_open)
     assert any("MemberRole" in p.name for p in templates)  # the member role stack too
     assert any("MemberRemediation" in p.name for p in templates)  # and the member runbooks
     status, rows = check_templates(*templates)
     assert status == 1
-    assert {rule for _, rule in non_compliant(rows)} == {PUBLIC}
-    assert len(non_compliant(rows)) == len(RULES)
+    assert {rule for _, rule in non_compliant(rows)} == {PUBLIC, MULTI_AZ}
+    assert len(non_compliant(rows)) == 2 * len(DEFAULT_RULES)
 
 
 def test_organization_with_member_accounts_passes(organization_members: Dogfood) -> None:
-    assert only_the_code_stacks_upload_handler(organization_members.flagged())
+    assert_only_multi_az_acknowledged(organization_members)
     status, rows = check_templates(*rule_templates(organization_members))
-    assert status == 0
-    assert rows and non_compliant(rows) == set()
+    assert status == 1
+    assert rows and {rule for _, rule in non_compliant(rows)} == {MULTI_AZ}

@@ -15,10 +15,14 @@ from infra.settings import (
     load_settings,
 )
 from rules.naming import DEFAULT_RULE_NAME_PREFIX
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES, RULES
 from tests.infra.conftest import ROOT, cdk_json_context
 
-ALL_IDS = tuple(rule.id for rule in RULES)
+# The rules deployed by default (enabledRules 'default': lambda-tagged is off by default).
+# Rules that sweep daily by default: what changes without a configuration change (qualified
+# policies; a runtime nearing its deprecation date).
+DAILY = ("lambda-function-public-access-prohibited", "lambda-runtime-supported")
+ALL_IDS = tuple(rule.id for rule in DEFAULT_RULES)
 PUBLIC = "lambda-function-public-access-prohibited"
 LONGEST_ID = max(ALL_IDS, key=len)
 
@@ -55,12 +59,12 @@ def test_defaults() -> None:
     assert result.alarm_topic_arn is None
     # periodicFrequency is off, but the public-access rule keeps its registry default sweep.
     assert {rule_id: result.periodic_frequency_of(rule_id) for rule_id in ALL_IDS} == {
-        rule_id: "TwentyFour_Hours" if rule_id == PUBLIC else None for rule_id in ALL_IDS
+        rule_id: "TwentyFour_Hours" if rule_id in DAILY else None for rule_id in ALL_IDS
     }
 
 
 def test_registry_periodic_defaults_are_config_frequencies() -> None:
-    assert [rule.id for rule in RULES if rule.default_periodic_frequency] == [PUBLIC]
+    assert [rule.id for rule in RULES if rule.default_periodic_frequency] == list(DAILY)
     for rule in RULES:
         assert rule.default_periodic_frequency in (None, *PERIODIC_FREQUENCIES)
 

@@ -29,6 +29,21 @@ OWN_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12345
 OWN_QUEUE = "own-queue"  # the template's AWS::SQS::Queue named orders-dlq
 OWN_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-dlq"
 PUBLISHED_VERSION = "1"
+# issue 11 (rules-a): the template's own subnets (token -> logical id, deployed id, zone). The
+# zone of a subnet given by id is known only to ec2:DescribeSubnets; of an own subnet with a
+# literal AvailabilityZone, the template knows it.
+OWN_SUBNETS = {
+    "own-subnet-a": ("SubnetA", "subnet-0aaa1111", "us-east-1a"),
+    "own-subnet-b": ("SubnetB", "subnet-0bbb2222", "us-east-1b"),
+    "own-subnet-a2": ("SubnetA2", "subnet-0ccc3333", "us-east-1a"),
+}
+# An own subnet whose zone is Fn::Select of Fn::GetAZs: known at deploy time only. Deployed at
+# its worst it shares own-subnet-a's zone; favourably it is another.
+GETAZS_SUBNET = ("SubnetG", "subnet-0ddd4444", "us-east-1a", "us-east-1c")
+OWN_GETAZS_SUBNET = "own-subnet-getazs"
+# The zone DescribeSubnets gives a subnet the cases name by id (never compared: see test_parity).
+LITERAL_SUBNET_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+LATEST = "$LATEST"
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,10 @@ class Deployed:
 def in_template(value: Any) -> Any:
     if isinstance(value, Deployed):
         return value.template
+    if value in OWN_SUBNETS:
+        return {"Ref": OWN_SUBNETS[value][0]}
+    if value == OWN_GETAZS_SUBNET:
+        return {"Ref": GETAZS_SUBNET[0]}
     if value == OWN_KEY:
         return {"Fn::GetAtt": ["Key", "Arn"]}
     if value == OWN_QUEUE:
@@ -53,6 +72,10 @@ def in_template(value: Any) -> Any:
 def deployed(value: Any, favourable: bool = False) -> Any:
     if isinstance(value, Deployed):
         return value.favourable if favourable and value.favourable is not None else value.deployed
+    if value in OWN_SUBNETS:
+        return OWN_SUBNETS[value][1]
+    if value == OWN_GETAZS_SUBNET:
+        return GETAZS_SUBNET[1]
     return {OWN_KEY: OWN_KEY_ARN, OWN_QUEUE: OWN_QUEUE_ARN}.get(value, value) if value else value
 
 
@@ -120,6 +143,42 @@ class Case:
     # Rules whose template verdict the unresolved values decide (Evaluation.unresolved).
     unresolved: frozenset[str] = frozenset()
     sam: bool = False  # logical ids and references as the SAM transform generates them
+    # --- issue 11 (rules-a) ---
+    runtime: Any = "python3.12"
+    package_type: str = "Zip"
+    tracing: Any = "Active"  # TracingConfig.Mode; None: the template sets none (PassThrough)
+    tags: Mapping[str, Any] = field(default_factory=lambda: {"team": "orders"})
+    # The $LATEST EventInvokeConfig's OnFailure destination (None: no EventInvokeConfig).
+    on_failure: Any = None
+    on_failure_qualifier: str = LATEST
+    on_failure_condition: str | None = None  # a template Condition the EventInvokeConfig carries
+
+
+def zones_expressible(case: Case) -> bool:
+    """Whether the template knows every subnet's zone: only its own subnets' (or no subnets)."""
+    if isinstance(case.subnets, Deployed):
+        return False
+    return all(s in OWN_SUBNETS or s == OWN_GETAZS_SUBNET for s in case.subnets)
+
+
+def subnet_zones(case: Case, favourable: bool = False) -> dict[str, str]:
+    """What ec2:DescribeSubnets answers for the deployed subnets."""
+    zones = {}
+    for index, subnet in enumerate(_deployed_subnets(case, favourable)):
+        zones[subnet] = LITERAL_SUBNET_ZONES[index % len(LITERAL_SUBNET_ZONES)]
+    for _, subnet_id, zone in OWN_SUBNETS.values():
+        zones[subnet_id] = zone
+    zones[GETAZS_SUBNET[1]] = GETAZS_SUBNET[3] if favourable else GETAZS_SUBNET[2]
+    return zones
+
+
+def on_failure_destination(case: Case, favourable: bool = False) -> str | None:
+    """What GetFunctionEventInvokeConfig (unqualified) answers for the deployed function."""
+    if case.on_failure is None or case.on_failure_qualifier != LATEST:
+        return None
+    if case.on_failure_condition and not favourable:
+        return None  # at its worst, the condition is false
+    return deployed(case.on_failure, favourable)
 
 
 # --- (a) the configuration item -------------------------------------------------------------
@@ -130,9 +189,10 @@ def config_item(case: Case, favourable: bool = False) -> dict[str, Any]:
     configuration: dict[str, Any] = {
         "functionName": NAME,
         "functionArn": FUNCTION_ARN,
-        "runtime": "python3.12",
         "role": f"arn:aws:iam::{ACCOUNT}:role/orders-api-role",
-        "packageType": "Zip",
+        "packageType": case.package_type,
+        # Lambda applies PassThrough when the template sets no mode; Config records it.
+        "tracingConfig": {"mode": deployed(case.tracing, favourable) or "PassThrough"},
         "vpcConfig": {
             "subnetIds": list(_deployed_subnets(case, favourable)),
             "securityGroupIds": ["sg-0a1b2c3d"] if _deployed_subnets(case, favourable) else [],
@@ -156,6 +216,12 @@ def config_item(case: Case, favourable: bool = False) -> dict[str, Any]:
     reserved = deployed(case.reserved, favourable)
     if reserved is not None:
         supplementary["Concurrency"] = {"reservedConcurrentExecutions": reserved}
+    runtime = deployed(case.runtime, favourable)
+    if runtime and case.package_type != "Image":
+        configuration["runtime"] = runtime
+    tags = {key: deployed(value, favourable) for key, value in case.tags.items()}
+    if case.sam:
+        tags["lambda:createdBy"] = "SAM"
     return {
         "configurationItemStatus": "OK",
         "configurationItemCaptureTime": "2026-11-02T09:16:41.517Z",
@@ -167,7 +233,7 @@ def config_item(case: Case, favourable: bool = False) -> dict[str, Any]:
         "awsRegion": REGION,
         "configuration": configuration,
         "supplementaryConfiguration": supplementary,
-        "tags": {},
+        "tags": tags,
     }
 
 
@@ -261,32 +327,7 @@ def _lambda_statement(grant: Grant, resource: str, favourable: bool) -> dict[str
 
 def template(case: Case) -> dict[str, Any]:
     fn = "OrdersFunction" if case.sam else "Fn"
-    properties: dict[str, Any] = {
-        "FunctionName": NAME,
-        "Runtime": "python3.12",
-        "Handler": "app.handler",
-        "Code": {"S3Bucket": "artifacts", "S3Key": "orders.zip"},
-        "Role": {"Fn::GetAtt": [f"{fn}Role", "Arn"]},
-    }
-    if isinstance(case.subnets, Deployed):
-        properties["VpcConfig"] = {"SubnetIds": case.subnets.template}
-    elif case.subnets:
-        properties["VpcConfig"] = {
-            "SubnetIds": [in_template(s) for s in case.subnets],
-            "SecurityGroupIds": ["sg-0a1b2c3d"],
-        }
-    if case.dead_letter:
-        properties["DeadLetterConfig"] = {"TargetArn": in_template(case.dead_letter)}
-    if case.key:
-        properties["KmsKeyArn"] = in_template(case.key)
-    if isinstance(case.variables, Deployed):
-        properties["Environment"] = case.variables.template
-    elif case.variables:
-        properties["Environment"] = {"Variables": {name: "value" for name in case.variables}}
-    if case.reserved is not None:
-        properties["ReservedConcurrentExecutions"] = in_template(case.reserved)
-    if case.sam:
-        properties["Tags"] = [{"Key": "lambda:createdBy", "Value": "SAM"}]
+    properties = _function_properties(case, fn)
     resources: dict[str, Any] = {
         fn: {"Type": "AWS::Lambda::Function", "Properties": properties},
         f"{fn}Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
@@ -322,7 +363,86 @@ def template(case: Case) -> dict[str, Any]:
         }
     for grant in case.grants:
         resources[(fn if case.sam else "") + grant.sid] = _permission(case, fn, grant)
+    resources.update(_subnets(case))
+    if case.on_failure is not None:
+        invoke_config: dict[str, Any] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": fn},
+                "Qualifier": case.on_failure_qualifier,
+                "DestinationConfig": {"OnFailure": {"Destination": in_template(case.on_failure)}},
+            },
+        }
+        if case.on_failure_condition:
+            invoke_config["Condition"] = case.on_failure_condition
+        resources[f"{fn}EventInvokeConfig"] = invoke_config
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+
+
+def _subnets(case: Case) -> dict[str, Any]:
+    """The AWS::EC2::Subnet resources of the own subnets the case uses."""
+    used = set(case.subnets) if not isinstance(case.subnets, Deployed) else set()
+    resources: dict[str, Any] = {}
+    for token, (logical_id, _, zone) in OWN_SUBNETS.items():
+        if token in used:
+            resources[logical_id] = {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {
+                    "VpcId": "vpc-0a1b2c3d",
+                    "CidrBlock": "10.0.0.0/24",
+                    "AvailabilityZone": zone,
+                },
+            }
+    if OWN_GETAZS_SUBNET in used:
+        resources[GETAZS_SUBNET[0]] = {
+            "Type": "AWS::EC2::Subnet",
+            "Properties": {
+                "VpcId": "vpc-0a1b2c3d",
+                "CidrBlock": "10.0.1.0/24",
+                "AvailabilityZone": {"Fn::Select": [1, {"Fn::GetAZs": ""}]},
+            },
+        }
+    return resources
+
+
+def _function_properties(case: Case, fn: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "FunctionName": NAME,
+        "Handler": "app.handler",
+        "Code": {"S3Bucket": "artifacts", "S3Key": "orders.zip"},
+        "Role": {"Fn::GetAtt": [f"{fn}Role", "Arn"]},
+    }
+    if case.package_type == "Image":
+        properties["PackageType"] = "Image"
+        properties["Code"] = {"ImageUri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/orders:1"}
+        del properties["Handler"]
+    elif case.runtime:
+        properties["Runtime"] = in_template(case.runtime)
+    if case.tracing is not None:
+        properties["TracingConfig"] = {"Mode": in_template(case.tracing)}
+    tags = [{"Key": key, "Value": in_template(value)} for key, value in case.tags.items()]
+    if isinstance(case.subnets, Deployed):
+        properties["VpcConfig"] = {"SubnetIds": case.subnets.template}
+    elif case.subnets:
+        properties["VpcConfig"] = {
+            "SubnetIds": [in_template(s) for s in case.subnets],
+            "SecurityGroupIds": ["sg-0a1b2c3d"],
+        }
+    if case.dead_letter:
+        properties["DeadLetterConfig"] = {"TargetArn": in_template(case.dead_letter)}
+    if case.key:
+        properties["KmsKeyArn"] = in_template(case.key)
+    if isinstance(case.variables, Deployed):
+        properties["Environment"] = case.variables.template
+    elif case.variables:
+        properties["Environment"] = {"Variables": {name: "value" for name in case.variables}}
+    if case.reserved is not None:
+        properties["ReservedConcurrentExecutions"] = in_template(case.reserved)
+    if case.sam:
+        tags.append({"Key": "lambda:createdBy", "Value": "SAM"})
+    if tags:
+        properties["Tags"] = tags
+    return properties
 
 
 def _alias_id(case: Case, alias: str) -> str:
