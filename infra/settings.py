@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from rules.errors import InvalidParameterError
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
-from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
+from rules.parameters import EXECUTION_ROLE_NAME, KMS_KEY_ARN, SUBNET_ID, parse_parameters
 from rules.registry import RULES, RULES_BY_ID
 
 
@@ -70,7 +70,8 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
     ContextKey(
         "enabledRules",
         "all",
-        "Rules to deploy: `all` or a list of rule ids.",
+        "Rules to deploy: `all` (every rule on by default) or a list of rule ids, which may hold "
+        '`all` to add a rule that is off by default (`["all", "lambda-code-signing-enforced"]`).',
     ),
     ContextKey(
         "disabledRules",
@@ -253,6 +254,15 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "creates or updates it, with the enabled rules and `ruleParameters` (FailureMode WARN or "
         "FAIL). `off`: none. Modes `account` and `stacksets` (one per account and region).",
     ),
+    # --- Beyond the five (issue 11, rules-b): the secrets rule's decryption keys ---
+    ContextKey(
+        "secretsRuleKmsKeyArns",
+        [],
+        "KMS key ARNs the `lambda-no-secrets-in-env-vars` function may decrypt with (its role "
+        "alone gets `kms:Decrypt` on them, only via Lambda and for Lambda environments), so it "
+        "can scan variables encrypted with those customer-managed keys. A function whose key "
+        "is not listed gets no verdict (an error), never COMPLIANT.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -291,6 +301,8 @@ class Settings:
     security_hub_aggregation_regions: Literal["ALL"] | tuple[str, ...] | None = None
     # "off", "warn" or "fail" (issue 12: the deployment hook and its FailureMode).
     deployment_hook: str = "off"
+    # Issue 11 (rules-b): keys the secrets rule's role may decrypt variables with.
+    secrets_rule_kms_key_arns: tuple[str, ...] = ()
 
     @property
     def execution_role_name(self) -> str:
@@ -377,6 +389,9 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
             value("securityHubAggregationRegions")
         ),
         deployment_hook=_deployment_hook(value("deploymentHook"), value("deploymentMode")),
+        secrets_rule_kms_key_arns=_ids(
+            "secretsRuleKmsKeyArns", value("secretsRuleKmsKeyArns"), KMS_KEY_ARN.pattern
+        ),
     )
 
 
@@ -493,10 +508,13 @@ def _alarm_topic_arn(raw: Any) -> str | None:
 
 
 def _rule_ids(enabled: Any, disabled: Any) -> tuple[str, ...]:
-    if isinstance(enabled, str) and enabled.strip().lower() == "all":
-        chosen = [rule.id for rule in RULES]
-    else:
-        chosen = list(_list("enabledRules", enabled))
+    """``all`` is every rule on by default (``Rule.enabled_by_default``); a rule off by default
+    is deployed only when named, beside ``all`` or alone (``["all", "lambda-code-signing-
+    enforced"]``)."""
+    chosen = list(_list("enabledRules", enabled))
+    if any(item.lower() == "all" for item in chosen):
+        chosen = [item for item in chosen if item.lower() != "all"]
+        chosen += [rule.id for rule in RULES if rule.enabled_by_default]
     off = set(_list("disabledRules", disabled))
     for key, ids in (("enabledRules", chosen), ("disabledRules", off)):
         unknown = sorted(set(ids) - set(RULES_BY_ID))

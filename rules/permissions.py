@@ -98,6 +98,43 @@ ASSUME_EXECUTION_ROLE = Grant(
 
 LAMBDA_READ_GRANTS = {"GetPolicy": LAMBDA_POLICY, "GetFunctionConcurrency": LAMBDA_CONCURRENCY}
 
+# --- issue 11 (rules-b) ---
+LAMBDA_URLS = Grant(
+    ("lambda:ListFunctionUrlConfigs",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "function URLs of the function and its aliases (AWS Config does not record them)",
+)
+LAMBDA_CODE_SIGNING = Grant(
+    ("lambda:GetFunctionCodeSigningConfig",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "which code signing configuration is attached (AWS Config does not record it)",
+)
+LAMBDA_CODE_SIGNING_CONFIG = Grant(
+    ("lambda:GetCodeSigningConfig",),
+    "arn:{partition}:lambda:{region}:{account}:code-signing-config:*",
+    "the attached configuration's policy and allowed signing profiles",
+)
+FIELD_GRANTS: dict[Field, tuple[Grant, ...]] = {
+    Field.FUNCTION_URLS: (LAMBDA_URLS,),
+    Field.CODE_SIGNING: (LAMBDA_CODE_SIGNING, LAMBDA_CODE_SIGNING_CONFIG),
+}
+# The one rule role that may decrypt environment variables (the secrets rule reads values):
+# kms:Decrypt on the keys the stack's context names, only through Lambda and only for a
+# Lambda environment (Lambda encrypts variables with the LambdaFunctionName encryption context).
+DECRYPT_ACTIONS = ("kms:Decrypt",)
+
+
+def decrypt_conditions(region: str) -> dict[str, dict[str, str]]:
+    return {
+        "StringEquals": {"kms:ViaService": f"lambda.{region}.amazonaws.com"},
+        "Null": {"kms:EncryptionContext:LambdaFunctionName": "false"},
+    }
+
+
+def reads_values(rule: Rule) -> bool:
+    """Whether ``rule`` needs environment variable values (never only names)."""
+    return Field.ENVIRONMENT_SECRETS in rule.may_need
+
 
 def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
     """What ``rule``'s function needs in its own account; with ``organization`` also
@@ -121,6 +158,7 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
     # Only a rule whose check may ask who manages a key may call DescribeKey.
     if Field.KEY_MANAGER in rule.may_need:
         reads.append(KMS_DESCRIBE_KEY)
+    reads += [grant for field in sorted(rule.may_need) for grant in FIELD_GRANTS.get(field, ())]
     unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once
     return base + unique + ((ASSUME_EXECUTION_ROLE,) if organization else ())
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from rules.checks import concurrency, dlq, env_vars_cmk, inside_vpc, public_access
+from rules.checks import (
+    code_signing,
+    concurrency,
+    dlq,
+    env_vars_cmk,
+    function_url_auth,
+    inside_vpc,
+    no_secrets,
+    public_access,
+    unique_role,
+)
 from rules.rule import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -13,7 +23,13 @@ RULES: tuple[Rule, ...] = (
     env_vars_cmk.RULE,
     dlq.RULE,
     concurrency.RULE,
+    # issue 11 (rules-b)
+    function_url_auth.RULE,
+    code_signing.RULE,
+    no_secrets.RULE,
+    unique_role.RULE,
 )
+ENABLED_BY_DEFAULT: tuple[Rule, ...] = tuple(rule for rule in RULES if rule.enabled_by_default)
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
 
 

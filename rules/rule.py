@@ -29,6 +29,11 @@ class Field(enum.StrEnum):
     ENVIRONMENT = "environment variables"
     KEY_MANAGER = "KMS key manager"
     QUALIFIED_POLICIES = "alias and version resource policies"
+    # --- issue 11 (rules-b) ---
+    FUNCTION_URLS = "function URLs"
+    CODE_SIGNING = "code signing configuration"
+    ENVIRONMENT_SECRETS = "environment variable values (scanned for secrets)"
+    ROLE_PEERS = "other functions using the execution role"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +59,8 @@ class Rule:
     # deployed rule gets even when the stack's periodicFrequency is off: for what Config sends
     # no change event about. None: change-triggered only, unless the stack adds one.
     default_periodic_frequency: str | None = None
+    # Off-by-default rules are deployed, packed, hooked and run by the CLIs only when named.
+    enabled_by_default: bool = True
+    # False: periodic only (a cross-function view no change event gives); the deployed Config
+    # rule has no change triggers and a change event that reaches it anyway is not evaluated.
+    change_triggered: bool = True

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rules.aws.inventory import ClientSource, environment_variable_names, qualified_policies
+from rules.aws.inventory import (
+    ClientSource,
+    code_signing,
+    environment_secrets,
+    environment_variable_names,
+    function_urls,
+    qualified_policies,
+)
 from rules.aws.kms import KEY_MANAGERS, KeyManagers
 from rules.engine import evaluate_function
 from rules.errors import InvalidInputError, UnknownFieldError
@@ -20,7 +27,15 @@ from rules.parameters import CHECK_VERSIONS, Parameters
 from rules.rule import Field, Rule
 
 GONE = "function no longer exists"
-READABLE_FIELDS = frozenset({Field.ENVIRONMENT.value, Field.KEY_MANAGER.value})
+READABLE_FIELDS = frozenset(
+    {
+        Field.ENVIRONMENT.value,
+        Field.KEY_MANAGER.value,
+        Field.FUNCTION_URLS.value,
+        Field.CODE_SIGNING.value,
+        Field.ENVIRONMENT_SECRETS.value,
+    }
+)
 
 
 def gone(rule: Rule, resource_id: str) -> Evaluation:
@@ -61,6 +76,12 @@ def evaluate_with_reads(
         if field == Field.KEY_MANAGER.value:
             known = replace(known, kms_key_manager=_key_manager(known, clients, key_managers))
             continue
+        if field in LAMBDA_READS:
+            read_known = _read_lambda_field(field, known, clients)
+            if read_known is None:
+                return gone(rule, resource_id or function.name)
+            known = read_known
+            continue
         environment = environment_variable_names(clients.client("lambda"), known)
         if environment is None:
             return gone(rule, resource_id or function.name)
@@ -77,3 +98,27 @@ def _key_manager(
     if not function.kms_key_arn:  # the check asks only about a key it has
         raise InvalidInputError(f"function {function.name}: key manager asked without a key")
     return key_managers.manager(clients.client("kms"), function.kms_key_arn)
+
+
+# --- issue 11 (rules-b) ---
+LAMBDA_READS = frozenset(
+    {Field.FUNCTION_URLS.value, Field.CODE_SIGNING.value, Field.ENVIRONMENT_SECRETS.value}
+)
+
+
+def _read_lambda_field(
+    field: str, function: LambdaFunction, clients: ClientSource
+) -> LambdaFunction | None:
+    """``function`` with ``field`` read from the Lambda API; None when the function is gone."""
+    lambda_client = clients.client("lambda")
+    if field == Field.FUNCTION_URLS.value:
+        urls = function_urls(lambda_client, function)
+        return None if urls is None else replace(function, function_urls=urls)
+    if field == Field.CODE_SIGNING.value:
+        signing = code_signing(lambda_client, function)
+        return None if signing is None else replace(function, code_signing=signing)
+    scanned = environment_secrets(lambda_client, function)
+    if scanned is None:
+        return None
+    findings, error = scanned
+    return replace(function, environment_secrets=findings, environment_error=error)
