@@ -466,6 +466,11 @@ def _rule_periodic_frequency(raw: Any, rule_ids: tuple[str, ...]) -> Mapping[str
                 f"(known: {', '.join(RULES_BY_ID)})"
             )
         parsed = _frequency(f"rulePeriodicFrequency.{rule_id}", frequency)
+        if parsed is None and not RULES_BY_ID[rule_id].change_triggered:
+            raise SettingsError(
+                f"rulePeriodicFrequency.{rule_id}: the rule evaluates periodically only (it has "
+                "no change trigger), so it cannot be off; disable it with disabledRules"
+            )
         # Validated for every rule, kept for the deployed ones (as ruleParameters).
         if rule_id in rule_ids:
             result[rule_id] = parsed

@@ -63,7 +63,7 @@ from rules.model import Compliance, LambdaFunction, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
-from rules.rule import Rule
+from rules.rule import Field, Rule
 from rules.template_eval import evaluate_template
 
 RULES_VARIABLE = "HOOK_RULES"
@@ -139,15 +139,17 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
         return Judgement(label, (), "deleting a resource is not gated")
     if request.target_type not in TARGET_TYPES:
         return Judgement(label, (), f"the hook judges {', '.join(TARGET_TYPES)} only")
+    # Rules that read function URLs judge a Url resource (a function resource holds none).
+    url_rules = [rule for rule in settings.rules if Field.FUNCTION_URLS in rule.may_need]
     if request.target_type == FUNCTION:
-        rules = [rule for rule in settings.rules if rule.id != PUBLIC_ACCESS]
+        rules = [r for r in settings.rules if r.id != PUBLIC_ACCESS and r not in url_rules]
     else:
         rules = [rule for rule in settings.rules if rule.id == PUBLIC_ACCESS]
+        rules += url_rules if request.target_type == URL else []
     if not rules:
         return Judgement(label, (), f"no enabled rule judges {request.target_type}")
     if request.target_type == URL:
-        verdict = _url_verdict(request, env, settings.parameters[PUBLIC_ACCESS])
-        return Judgement(label, ((PUBLIC_ACCESS, verdict),))
+        return Judgement(label, _url_verdicts(request, env, settings, rules))
     template = {
         "Resources": {
             _logical_id(request): {
@@ -187,6 +189,36 @@ def _holding(
         logical_id: {"Type": PERMISSION, "Properties": dict(permission)},
     }
     return read_template({"Resources": resources}, env).functions[stand_in]
+
+
+def _url_verdicts(
+    request: HookRequest, env: StackEnvironment, settings: HookSettings, rules: list[Rule]
+) -> tuple[tuple[str, Verdict], ...]:
+    """The public-access verdict on the grant the URL needs, and the URL rules' verdicts on a
+    stand-in function holding the URL (the function itself is not in the request)."""
+    verdicts: list[tuple[str, Verdict]] = []
+    if any(rule.id == PUBLIC_ACCESS for rule in rules):
+        verdicts.append(
+            (PUBLIC_ACCESS, _url_verdict(request, env, settings.parameters[PUBLIC_ACCESS]))
+        )
+    url_rules = [rule for rule in rules if rule.id != PUBLIC_ACCESS]
+    if url_rules:
+        logical_id = _logical_id(request)
+        stand_in = _stand_in(logical_id)
+        url = {**request.properties, "TargetFunctionArn": {"Ref": stand_in}}
+        template = {
+            "Resources": {
+                stand_in: {"Type": FUNCTION, "Properties": {}},
+                logical_id: {"Type": URL, "Properties": url},
+            }
+        }
+        results = evaluate_template(template, url_rules, settings.parameters, env)
+        verdicts += [
+            (r.evaluation.rule_id, Verdict(r.evaluation.compliance, r.evaluation.annotation))
+            for r in results
+            if r.logical_id == stand_in
+        ]
+    return tuple(verdicts)
 
 
 def _url_verdict(request: HookRequest, env: StackEnvironment, parameters: Parameters) -> Verdict:

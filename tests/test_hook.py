@@ -26,7 +26,9 @@ from rules.observability import logger
 from rules.registry import RULES
 
 EVENTS = Path(__file__).parent / "events"
-ALL_RULES = ",".join(rule.id for rule in RULES)
+# The stack's default (enabledRules all): the rules on by default.
+ALL_RULES = ",".join(rule.id for rule in RULES if rule.enabled_by_default)
+URL_RULE = "lambda-function-url-auth-required"
 HOOK_ARN = "arn:aws:lambda:eu-west-1:111122223333:function:LambdaGuardrails-DeploymentHook-1"
 PUBLIC = "lambda-function-public-access-prohibited"
 
@@ -66,7 +68,8 @@ def test_a_compliant_function_succeeds(mode: str) -> None:
     }
     # Every function-level rule judged it; the public-access rule judges permissions and URLs.
     for rule in RULES:
-        assert (rule.id in result["message"]) is (rule.id != PUBLIC)
+        judged = rule.enabled_by_default and rule.id not in (PUBLIC, URL_RULE)
+        assert (rule.id in result["message"]) is judged
 
 
 def test_a_function_without_a_dead_letter_queue_fails_non_compliant(mode: str) -> None:
@@ -210,7 +213,9 @@ def test_rule_parameters_from_the_environment_are_honoured() -> None:
 
 def test_only_enabled_rules_judge() -> None:
     # Without the DLQ rule, the function without a DLQ passes.
-    others = ",".join(rule.id for rule in RULES if rule.id != "lambda-dlq-check")
+    others = ",".join(
+        rule.id for rule in RULES if rule.enabled_by_default and rule.id != "lambda-dlq-check"
+    )
     assert answer(request("function_no_dlq"), rules=others)["hookStatus"] == "SUCCESS"
     # Without the public-access rule, no rule judges a permission: nothing to fail on.
     result = answer(request("permission_public"), rules="lambda-dlq-check")

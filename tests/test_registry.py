@@ -21,6 +21,11 @@ EXPECTED_SEVERITY = {
     "lambda-env-vars-cmk-encrypted": Severity.MEDIUM,
     "lambda-dlq-check": Severity.MEDIUM,
     "lambda-concurrency-check": Severity.LOW,
+    # issue 11 (rules-b)
+    "lambda-function-url-auth-required": Severity.HIGH,
+    "lambda-code-signing-enforced": Severity.MEDIUM,
+    "lambda-no-secrets-in-env-vars": Severity.HIGH,
+    "lambda-unique-execution-role": Severity.LOW,
 }
 
 
