@@ -40,6 +40,14 @@ CONFIG_READS = Grant(
     "healthily or the sweep must read the Lambda API); Config read APIs have no "
     "resource-level permissions",
 )
+# A periodic-only rule never gets an oversized change notification: no history read.
+CONFIG_SWEEP_READS = Grant(
+    tuple(action for action in CONFIG_READS.actions if action != "config:GetResourceConfigHistory"),
+    "*",
+    "periodic sweeps (DescribeConfigurationRecorders and DescribeConfigurationRecorderStatus "
+    "tell whether Config records Lambda continuously and healthily or the sweep must read the "
+    "Lambda API); Config read APIs have no resource-level permissions",
+)
 CONFIG_COMPLIANCE = Grant(
     ("config:GetComplianceDetailsByConfigRule",),
     "arn:{partition}:config:{region}:{account}:config-rule/*",
@@ -144,12 +152,19 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
 
     GetFunctionConfiguration is always needed: it is the Lambda API fallback's base read and the
     source of environment variables, which Config does not record."""
+    # A periodic-only rule reads its functions from Config or ListFunctions, never one by one,
+    # unless it needs their environment.
+    configuration = (
+        (LAMBDA_CONFIGURATION,)
+        if rule.change_triggered or rule.may_need & {Field.ENVIRONMENT, Field.ENVIRONMENT_SECRETS}
+        else ()
+    )
     base = (
         CONFIG_EVALUATIONS,
-        CONFIG_READS,
+        CONFIG_READS if rule.change_triggered else CONFIG_SWEEP_READS,
         CONFIG_COMPLIANCE,
         LAMBDA_LIST,
-        LAMBDA_CONFIGURATION,
+        *configuration,
         SECURITY_HUB_IMPORT,
     )
     reads = [LAMBDA_READ_GRANTS[read] for read in rule.lambda_api_reads]

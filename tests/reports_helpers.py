@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Sequence
 
 from rules.engine import evaluate_function, evaluate_item
-from rules.model import LAMBDA_FUNCTION, ConfigurationItem, Evaluation, LambdaFunction
+from rules.model import (
+    LAMBDA_FUNCTION,
+    CodeSigning,
+    ConfigurationItem,
+    Evaluation,
+    LambdaFunction,
+    RolePeers,
+)
 from rules.parameters import NO_PARAMETERS
 from rules.policy import parse_policy
-from rules.registry import RULES
+from rules.registry import ENABLED_BY_DEFAULT, RULES
 from rules.reports.common import Result
 from rules.rule import Rule
 
@@ -19,7 +26,14 @@ def function(
     name: str, region: str = "eu-west-1", account: str = ACCOUNT, **fields: object
 ) -> LambdaFunction:
     arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    defaults: dict[str, object] = {"environment_variable_names": ()}
+    # Everything a check may need known (the reports render verdicts, not reads).
+    defaults: dict[str, object] = {
+        "environment_variable_names": (),
+        "function_urls": (),
+        "code_signing": CodeSigning(None),
+        "environment_secrets": (),
+        "role_peers": RolePeers((), "the account and Region", True),
+    }
     defaults.update(fields)
     return LambdaFunction(name=name, arn=arn, account_id=account, region=region, **defaults)  # type: ignore[arg-type]
 
@@ -68,7 +82,10 @@ def organization_results(
                     policy=PUBLIC_POLICY if index % 7 == 0 else None,
                     reserved_concurrency=5 if index % 5 == 0 else None,
                 )
-                results += [Result(_evaluate(rule, fn, index % 11 == 10), fn.arn) for rule in RULES]
+                deleted = index % 11 == 10
+                results += [
+                    Result(_evaluate(rule, fn, deleted), fn.arn) for rule in ENABLED_BY_DEFAULT
+                ]
     return results
 
 

@@ -38,6 +38,7 @@ def test_the_five_core_rules_are_registered_once() -> None:
 def test_rule_is_fully_described(rule) -> None:
     assert re.fullmatch(r"[a-z0-9-]{1,64}", rule.id)
     assert rule.title and rule.description and rule.remediation
+    assert len(rule.description) <= 256  # AWS Config's limit on a rule's Description
     assert rule.documentation_url.startswith("https://docs.aws.amazon.com/")
     assert rule.severity is EXPECTED_SEVERITY[rule.id]
     assert inspect.getdoc(rule.check), f"{rule.check.__name__} has no docstring"

@@ -80,11 +80,9 @@ RULE = Rule(
     id="lambda-no-secrets-in-env-vars",
     title="Lambda environment variables hold no secrets",
     description=(
-        "Checks that no environment variable value looks like a secret: AWS access keys, "
-        "private keys, well-known token formats (GitHub, Slack, Stripe, Google, JWT), "
-        "credentials in URLs, high-entropy strings, or a literal value in a variable named like "
-        "a secret (*PASSWORD*, *SECRET*, *TOKEN*, ...) rather than a Secrets Manager or SSM "
-        "reference. Only variable names and kinds are ever reported."
+        "Checks that no environment variable value looks like a secret (AWS keys, private "
+        "keys, tokens, credentials in URLs, high-entropy strings, literals in variables named "
+        "like secrets); only variable names and kinds are reported."
     ),
     severity=Severity.HIGH,
     check=check_no_secrets,
