@@ -20,7 +20,11 @@ CANNED: dict[str, dict[str, Any]] = {
         "CodeSigningConfig": {
             "CodeSigningConfigId": "csc-0123456789abcdef0",
             "CodeSigningConfigArn": CSC,
-            "AllowedPublishers": {"SigningProfileVersionArns": []},
+            "AllowedPublishers": {
+                "SigningProfileVersionArns": [
+                    "arn:aws:signer:us-east-1:123456789012:/signing-profiles/Release/abcdef1234"
+                ]
+            },
             "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
             "LastModified": "2026-01-01T00:00:00Z",
         }
