@@ -19,7 +19,15 @@ from rules.adapters.cloudformation import StackEnvironment, read_template
 from rules.adapters.cloudformation_unknowns import evaluate_template_function
 from rules.adapters.config_item import configuration_item_from_dict
 from rules.engine import evaluate_function
-from rules.model import Compliance, Evaluation, QualifiedPolicy, QualifierKind
+from rules.model import (
+    CodeSigning,
+    Compliance,
+    Evaluation,
+    FunctionUrl,
+    QualifiedPolicy,
+    QualifierKind,
+    RolePeers,
+)
 from rules.parameters import Parameters, parse_parameters
 from rules.policy import parse_policy
 from rules.registry import RULES
@@ -46,6 +54,8 @@ VPC = "lambda-inside-vpc"
 CMK = "lambda-env-vars-cmk-encrypted"
 DLQ = "lambda-dlq-check"
 CONCURRENCY = "lambda-concurrency-check"
+URL_AUTH = "lambda-function-url-auth-required"
+SECRETS = "lambda-no-secrets-in-env-vars"
 C, N = "COMPLIANT", "NON_COMPLIANT"
 
 SUBNET = "subnet-0a1b2c3d"
@@ -64,7 +74,7 @@ GOOD = Case(
     key=OWN_KEY,
     variables=("TABLE",),
     reserved=5,
-    expect={PUBLIC: C, VPC: C, CMK: C, DLQ: C, CONCURRENCY: C},
+    expect={PUBLIC: C, VPC: C, CMK: C, DLQ: C, CONCURRENCY: C, URL_AUTH: C, SECRETS: C},
 )
 
 
@@ -165,9 +175,10 @@ CASES = [
             ("SECRET",),
             favourable=(),
         ),
-        expect={CMK: N},
-        unresolved=frozenset({CMK}),
+        expect={CMK: N, SECRETS: N},
+        unresolved=frozenset({CMK, SECRETS}),
     ),
+    case("secrets-literal-in-a-password-variable", variables=("DB_PASSWORD",), expect={SECRETS: N}),
     case(
         "cmk-variables-values-from-intrinsics-keep-their-names",
         key=None,
@@ -331,7 +342,7 @@ CASES = [
         aliases=("live",),
         url=("NONE", "live"),
         grants=url_grants("NONE", "live", target="alias-ref"),
-        expect={PUBLIC: N},
+        expect={PUBLIC: N, URL_AUTH: N},
     ),
     # --- SAM, after its transform (logical ids and references as SAM generates them) ---
     case(
@@ -352,7 +363,7 @@ CASES = [
         aliases=("prod",),
         url=("NONE", "prod"),
         grants=url_grants("NONE", "prod", target="alias-ref"),
-        expect={PUBLIC: N},
+        expect={PUBLIC: N, URL_AUTH: N},
     ),
     case(
         "sam-partner-topic-from-a-parameter",
@@ -396,6 +407,25 @@ NOT_EXPRESSIBLE = {
     "unknown-variables-online": "Config not recording variables: a template always states them",
 }
 
+# Rules whose synth-time view is partial by nature (issue 11): the template is not the account.
+PARTIAL_VIEW = {
+    "lambda-unique-execution-role": "a template holds some of the account's functions: a role "
+    "no other function of the template uses may be used elsewhere (NOT_APPLICABLE at synth, "
+    "compared by the periodic sweep); a parity case deploys one function, so sharing is "
+    "covered by tests/adapters/test_cloudformation_rules_b.py",
+}
+# Rules whose verdicts (or deploy-time unknowns) single-function parity cases cannot show,
+# and where they are tested instead.
+COVERED_ELSEWHERE = {
+    "lambda-function-url-auth-required": "an AuthType from a parameter: "
+    "tests/adapters/test_cloudformation_rules_b.py (parity cases write literal auth types)",
+    "lambda-unique-execution-role": "sharing needs two functions (parity cases deploy one): "
+    "tests/adapters/test_cloudformation_rules_b.py and tests/test_handler_rules_b.py",
+    "lambda-code-signing-enforced": "covered in tests/adapters/test_cloudformation_rules_b.py "
+    "(a CodeSigningConfigArn the template does not hold); parity cases deploy no "
+    "AWS::Lambda::CodeSigningConfig",
+}
+
 # Synth-time verdicts stricter than any deployment can be: no configuration item gives them.
 SYNTH_STRICTER = {
     "source-account-from-a-parameter": "Lambda takes only a 12-digit SourceAccount, so any "
@@ -420,7 +450,17 @@ def live_evaluation(rule: Rule, c: Case, favourable: bool = False) -> Evaluation
         )
         for name, document in qualifier_policies(c, favourable).items()
     )
-    function = replace(item.function, kms_key_manager=key_manager(c), qualified_policies=qualified)
+    function = replace(
+        item.function,
+        kms_key_manager=key_manager(c),
+        qualified_policies=qualified,
+        # What the handler reads beside the item (issue 11): ListFunctionUrlConfigs,
+        # GetFunctionCodeSigningConfig (none in these cases), the sweep's view of roles (one
+        # function: no other uses its role).
+        function_urls=(FunctionUrl(c.url[1], c.url[0]),) if c.url else (),
+        code_signing=CodeSigning(None),
+        role_peers=RolePeers((), "the account and Region", True),
+    )
     return evaluate_function(rule, function, parameters_for(rule, dict(c.parameters)))
 
 
@@ -439,6 +479,10 @@ def test_config_item_and_template_agree_for_every_rule(c: Case) -> None:
     for rule in RULES:
         live = live_evaluation(rule, c)
         synth = template_evaluation(rule, c)
+        if rule.id in PARTIAL_VIEW and live.compliance is Compliance.COMPLIANT:
+            # The template sees only its own functions: no peer there proves nothing.
+            assert synth.compliance is Compliance.NOT_APPLICABLE, (rule.id, synth.annotation)
+            continue
         assert synth.compliance is live.compliance, (rule.id, live.annotation, synth.annotation)
         if rule.id in c.expect:
             assert live.compliance is Compliance(c.expect[rule.id]), (rule.id, live.annotation)
@@ -464,5 +508,7 @@ def test_case_ids_are_unique_and_every_rule_is_covered() -> None:
     assert len(ids) == len(set(ids))
     for rule in RULES:
         verdicts = {c.expect[rule.id] for c in CASES if rule.id in c.expect}
+        if rule.id in COVERED_ELSEWHERE:
+            continue
         assert verdicts == {C, N}, rule.id
         assert any(rule.id in c.unresolved for c in CASES), rule.id
