@@ -15,7 +15,7 @@ from rules.fail_on import add_fail_on_argument, fails
 from rules.inputs import InputProblem, Source, read_sources
 from rules.model import Evaluation
 from rules.parameters import Parameters, parse_parameters
-from rules.registry import RULES, RULES_BY_ID
+from rules.registry import ENABLED_BY_DEFAULT, RULES, RULES_BY_ID
 from rules.reports.common import Result
 from rules.reports.csv_export import render_csv
 from rules.reports.jsonl import as_json
@@ -171,9 +171,15 @@ def _evaluate_source(
 
 
 def _select_rules(rule_ids: Sequence[str]) -> list[Rule]:
+    """``all`` is every rule on by default (``Rule.enabled_by_default``); a rule off by default
+    runs only when named (``--rule all --rule lambda-code-signing-enforced``)."""
     if "all" in rule_ids:
-        return list(RULES)
-    unknown = [rule_id for rule_id in rule_ids if rule_id not in RULES_BY_ID]
+        named = [RULES_BY_ID[i] for i in rule_ids if i != "all" and i in RULES_BY_ID]
+        unknown_ids = [i for i in rule_ids if i != "all" and i not in RULES_BY_ID]
+        if not unknown_ids:
+            chosen = {rule.id for rule in (*ENABLED_BY_DEFAULT, *named)}
+            return [rule for rule in RULES if rule.id in chosen]
+    unknown = [rule_id for rule_id in rule_ids if rule_id not in RULES_BY_ID and rule_id != "all"]
     if unknown:
         raise ValueError(f"unknown rule {', '.join(unknown)} (known: {', '.join(RULES_BY_ID)})")
     return [RULES_BY_ID[rule_id] for rule_id in dict.fromkeys(rule_ids)]
