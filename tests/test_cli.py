@@ -11,7 +11,9 @@ import pytest
 from rules.cli import main
 from rules.fail_on import CHOICES, fails
 from rules.model import Compliance, Evaluation
-from rules.registry import ENABLED_BY_DEFAULT, RULES  # `all` runs the rules on by default
+from rules.registry import ENABLED_BY_DEFAULT, RULES
+
+DEFAULTS = len(ENABLED_BY_DEFAULT)  # `all` runs the rules on by default
 from tests.conftest import EVENTS, load_event
 
 ROOT = Path(__file__).parent.parent
@@ -103,7 +105,7 @@ def test_event_left_scope_is_not_applicable(tmp_path: Path, capsys) -> None:
     )
     status, lines, _ = run(["evaluate", "--rule", "all", path], capsys)
     assert status == 0
-    assert {line["compliance"] for line in lines} == {"NOT_APPLICABLE"} and len(lines) == len(ENABLED_BY_DEFAULT)
+    assert {line["compliance"] for line in lines} == {"NOT_APPLICABLE"} and len(lines) == DEFAULTS
 
 
 def test_reference_change_event(capsys) -> None:
@@ -167,7 +169,7 @@ def test_reference_items_give_a_verdict_for_every_rule(capsys) -> None:
     argv = ["evaluate", "--rule", "all", str(EVENTS / "lambda_ci_noncompliant.json")]
     status, lines, _ = run(argv, capsys)
     assert status == 0
-    assert {line["compliance"] for line in lines} == {"NON_COMPLIANT"} and len(lines) == len(ENABLED_BY_DEFAULT)
+    assert {line["compliance"] for line in lines} == {"NON_COMPLIANT"} and len(lines) == DEFAULTS
 
 
 def test_invalid_event_parameters_are_reported_per_file(tmp_path: Path, capsys) -> None:
@@ -471,7 +473,7 @@ def test_evaluate_accepts_jsonl_as_the_name_of_its_json_lines(capsys) -> None:
         status, lines, _ = run(["evaluate", "--rule", "all", "--format", fmt, path], capsys)
         assert status == 0
         outputs.append(lines)
-    assert outputs[0] == outputs[1] and len(outputs[0]) == len(ENABLED_BY_DEFAULT)
+    assert outputs[0] == outputs[1] and len(outputs[0]) == DEFAULTS
 
 
 def test_scan_accepts_json_as_the_name_of_jsonl() -> None:
