@@ -12,7 +12,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from infra.rule_construct import nag_resource
 from rules.permissions import grants_for
-from rules.registry import RULES
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
 from tests.infra.conftest import Synth
 
 # W3005 (redundant DependsOn): CDK's Function adds DependsOn on its role, which the Role GetAtt

@@ -8,7 +8,8 @@ from typing import Any
 from infra.rule_construct import VPC_ACTIONS
 from infra.stack import NO_SWEEP_WARNING, NOT_IN_VPC_WARNING
 from rules.permissions import actions_for
-from rules.registry import RULES, get_rule
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
+from rules.registry import get_rule
 from tests.infra.conftest import ALARM_TOPIC, LAYER, SUBNETS, VPC, Synth
 from tests.infra.helpers import logical_id, policy_actions, rule_resource
 

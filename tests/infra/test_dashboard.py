@@ -29,7 +29,7 @@ from rules import observability
 from rules.aws.clients import Clients
 from rules.handler import METRIC_FOR
 from rules.model import Compliance
-from rules.registry import RULES
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
 from tests.aws.fixtures import change_event, config_item, load, run
 from tests.infra.conftest import ROOT, Synth
 from tests.infra.helpers import logical_id, rule_resource

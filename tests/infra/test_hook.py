@@ -20,7 +20,7 @@ from rules.adapters.cloudformation import functions_from_template
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE, handle
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
-from rules.registry import RULES
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
 from tests.infra.conftest import FULL_OVERRIDES, SUBNETS, Synth, synthesize
 from tests.infra.helpers import logical_id
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS, EXPECTED_ACKNOWLEDGMENTS

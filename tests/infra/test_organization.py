@@ -28,7 +28,8 @@ from rules.adapters.cloudformation import functions_from_template
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
 from rules.permissions import actions_for
-from rules.registry import RULES, get_rule
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
+from rules.registry import get_rule
 from tests.infra.conftest import Synth, cdk_json_context, synthesize
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS
 

@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 
 from infra.pack import PACK_NAME, LambdaGuardrailsChecks, acknowledgment_id
-from rules.registry import RULES
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBNET = "subnet-0123456789abcdef0"

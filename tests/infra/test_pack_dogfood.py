@@ -29,7 +29,7 @@ from infra.organization import ORGANIZATION_STACK
 from infra.pack import PACK_NAME, LambdaGuardrailsChecks, acknowledgment_id
 from infra.stack import construct_id
 from rules.cli import main
-from rules.registry import RULES
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
 from tests.infra.conftest import SUBNETS, VPC, cdk_json_context
 
 PUBLIC = "lambda-function-public-access-prohibited"

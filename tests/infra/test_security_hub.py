@@ -32,7 +32,8 @@ from infra.stack import GuardrailsStack
 from rules.aws.findings import build_finding
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation
 from rules.naming import config_rule_name
-from rules.registry import RULES, get_rule
+from rules.registry import ENABLED_BY_DEFAULT as RULES  # the rules `enabledRules: all` deploys
+from rules.registry import get_rule
 from tests.factories import function
 from tests.infra.conftest import Synth
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS
