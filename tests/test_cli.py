@@ -12,9 +12,9 @@ from rules.cli import main
 from rules.fail_on import CHOICES, fails
 from rules.model import Compliance, Evaluation
 from rules.registry import ENABLED_BY_DEFAULT, RULES
+from tests.conftest import EVENTS, load_event
 
 DEFAULTS = len(ENABLED_BY_DEFAULT)  # `all` runs the rules on by default
-from tests.conftest import EVENTS, load_event
 
 ROOT = Path(__file__).parent.parent
 
