@@ -561,7 +561,8 @@ class OrganizationStack(cdk.Stack):
         )
         permissions = self._invoke_permissions(deployed)
         frequency = settings.periodic_frequency_of(rule_id)
-        triggers = [*CHANGE_TRIGGERS] + (["ScheduledNotification"] if frequency else [])
+        changes = CHANGE_TRIGGERS if RULES_BY_ID[rule_id].change_triggered else ()
+        triggers = [*changes] + (["ScheduledNotification"] if frequency else [])
         organization_rule = config.CfnOrganizationConfigRule(
             self,
             f"{construct_id(rule_id)}OrganizationRule",

@@ -22,7 +22,14 @@ from constructs import Construct
 from infra import code
 from infra.nag import acknowledge
 from rules.exemptions import DEFAULT_TAG_KEY
-from rules.permissions import Grant, grants_for, rendered_conditions
+from rules.permissions import (
+    DECRYPT_ACTIONS,
+    Grant,
+    decrypt_conditions,
+    grants_for,
+    reads_values,
+    rendered_conditions,
+)
 from rules.rule import Rule
 
 RESOURCE_TYPE = "AWS::Lambda::Function"
@@ -92,6 +99,21 @@ def rule_grants(rule: Rule, *, security_hub_export: bool) -> tuple[Grant, ...]:
         for grant in grants
         if not all(action.startswith(SECURITY_HUB_PREFIX) for action in grant.actions)
     )
+
+
+def decrypt_statements(rule: Rule, key_arns: Sequence[str]) -> list[iam.PolicyStatement]:
+    """kms:Decrypt on ``key_arns`` (context ``secretsRuleKmsKeyArns``) for the one rule that
+    reads environment variable values, only through Lambda and for a Lambda environment; no
+    statement for any other rule, nor without keys."""
+    if not reads_values(rule) or not key_arns:
+        return []
+    return [
+        iam.PolicyStatement(
+            actions=list(DECRYPT_ACTIONS),
+            resources=list(key_arns),
+            conditions=decrypt_conditions(cdk.Aws.REGION),
+        )
+    ]
 
 
 def resource_arn(template: str) -> str:
@@ -237,11 +259,12 @@ class ConfigLambdaRule(Construct):
             source_account=cdk.Aws.ACCOUNT_ID,
         )
 
+        # A periodic-only rule (a cross-function view) gets no change trigger.
         source_details = [
             config.CfnConfigRule.SourceDetailProperty(
                 event_source="aws.config", message_type=message_type
             )
-            for message_type in CHANGE_TRIGGERS
+            for message_type in (CHANGE_TRIGGERS if rule.change_triggered else ())
         ]
         if periodic_frequency:
             source_details.append(

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from rules.errors import InvalidParameterError
 from rules.exemptions import DEFAULT_TAG_KEY, tag_key_problem
 from rules.naming import DEFAULT_RULE_NAME_PREFIX, config_rule_name
-from rules.parameters import EXECUTION_ROLE_NAME, SUBNET_ID, parse_parameters
+from rules.parameters import EXECUTION_ROLE_NAME, KMS_KEY_ARN, SUBNET_ID, parse_parameters
 from rules.registry import DEFAULT_RULES, RULES, RULES_BY_ID
 
 
@@ -317,6 +317,15 @@ CONTEXT_KEYS: tuple[ContextKey, ...] = (
         "rule judges an exempted function anyway and its annotation says the exemption is not "
         "honoured by policy.",
     ),
+    # --- The secrets rule (issue 11): the keys its function may decrypt variables with ---
+    ContextKey(
+        "secretsRuleKmsKeyArns",
+        [],
+        "KMS key ARNs the `lambda-no-secrets-in-env-vars` function may decrypt with (its role "
+        "alone gets `kms:Decrypt` on them, only via Lambda and for Lambda environments), so it "
+        "can scan variables encrypted with those customer-managed keys. A function whose key "
+        "is not listed gets no verdict (an error), never COMPLIANT.",
+    ),
 )
 CONTEXT_DEFAULTS: Mapping[str, Any] = {key.name: key.default for key in CONTEXT_KEYS}
 
@@ -364,6 +373,8 @@ class Settings:
     remediation_custom_action: str | None = None
     exemption_tag_key: str = DEFAULT_TAG_KEY
     exemptions_disabled: frozenset[str] = frozenset()
+    # Keys the secrets rule's role may decrypt variables with (issue 11).
+    secrets_rule_kms_key_arns: tuple[str, ...] = ()
 
     @property
     def execution_role_name(self) -> str:
@@ -453,6 +464,9 @@ def load_settings(get: Callable[[str], Any]) -> Settings:
         **_remediation(value, rule_ids),
         exemption_tag_key=_exemption_tag_key(value("exemptionTagKey")),
         exemptions_disabled=_exemptions_disabled(value("exemptionsDisabled")),
+        secrets_rule_kms_key_arns=_ids(
+            "secretsRuleKmsKeyArns", value("secretsRuleKmsKeyArns"), KMS_KEY_ARN.pattern
+        ),
     )
 
 
@@ -545,6 +559,11 @@ def _rule_periodic_frequency(raw: Any, rule_ids: tuple[str, ...]) -> Mapping[str
                 f"(known: {', '.join(RULES_BY_ID)})"
             )
         parsed = _frequency(f"rulePeriodicFrequency.{rule_id}", frequency)
+        if parsed is None and not RULES_BY_ID[rule_id].change_triggered:
+            raise SettingsError(
+                f"rulePeriodicFrequency.{rule_id}: the rule evaluates periodically only (it has "
+                "no change trigger), so it cannot be off; disable it with disabledRules"
+            )
         # Validated for every rule, kept for the deployed ones (as ruleParameters).
         if rule_id in rule_ids:
             result[rule_id] = parsed

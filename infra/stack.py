@@ -24,7 +24,12 @@ from infra.dashboard import GuardrailsDashboard
 from infra.hook import DeploymentHook
 from infra.nag import NIST, acknowledge
 from infra.remediation import AttachmentSource, add_remediation
-from infra.rule_construct import RESOURCE_TYPE, ConfigLambdaRule, RuleFunctionOptions
+from infra.rule_construct import (
+    RESOURCE_TYPE,
+    ConfigLambdaRule,
+    RuleFunctionOptions,
+    decrypt_statements,
+)
 from infra.security_hub import FindingAggregator, GuardrailsInsights
 from infra.settings import LOG_RETENTION_DAYS, Settings
 from rules.checks.env_vars_cmk import AWS_MANAGED_ALIAS_PREFIX
@@ -256,6 +261,9 @@ class GuardrailsStack(cdk.Stack):
                 periodic_frequency=settings.periodic_frequency_of(rule_id),
                 input_parameters=settings.rule_parameters.get(rule_id),
                 depends_on=depends_on,
+                extra_statements=decrypt_statements(
+                    RULES_BY_ID[rule_id], settings.secrets_rule_kms_key_arns
+                ),
             )
             for rule_id in settings.rule_ids
         }

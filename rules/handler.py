@@ -229,6 +229,11 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     zones = SubnetZones()
     if not rule_event.result_token:
         raise InvalidInputError("event has no resultToken: evaluations could not be reported")
+    if rule_event.message_type != SCHEDULED and not rule.change_triggered:
+        # A periodic-only rule (a cross-function view): its Config rule has no change trigger,
+        # and a change event reaching it anyway leaves the last periodic verdict standing.
+        logger.warning("change event not evaluated: the rule evaluates periodically only")
+        return _summary(rule, rule_event, {compliance.value: 0 for compliance in Compliance}, 0)
     accounts = Accounts(clients, f"guardrails-{rule.id}")
     exemptions = settings.exemptions(now)
     if rule_event.message_type == SCHEDULED:
@@ -527,6 +532,12 @@ def _publish(
                     "finding workflow updated",
                     extra={"suppressed": synced.suppressed, "reinstated": synced.reinstated},
                 )
+    return _summary(rule, rule_event, by_compliance, imported)
+
+
+def _summary(
+    rule: Rule, rule_event: RuleEvent, by_compliance: dict[str, int], imported: int
+) -> dict[str, Any]:
     return {
         "rule": rule.id,
         "messageType": rule_event.message_type,

@@ -70,7 +70,7 @@ from rules.model import Compliance, KeyManager, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
-from rules.rule import Rule
+from rules.rule import Field, Rule
 from rules.template_eval import evaluate_template
 
 RULES_VARIABLE = "HOOK_RULES"
@@ -148,10 +148,13 @@ def judge(request: HookRequest, settings: HookSettings, env: StackEnvironment) -
         return Judgement(label, (), "deleting a resource is not gated")
     if request.target_type not in TARGET_TYPES:
         return Judgement(label, (), f"the hook judges {', '.join(TARGET_TYPES)} only")
+    # Rules that read function URLs judge a Url resource (a function resource holds none).
+    url_rules = [rule for rule in settings.rules if Field.FUNCTION_URLS in rule.may_need]
     if request.target_type == FUNCTION:
-        rules = [rule for rule in settings.rules if rule.id != PUBLIC_ACCESS]
+        rules = [r for r in settings.rules if r.id != PUBLIC_ACCESS and r not in url_rules]
     else:
         rules = [rule for rule in settings.rules if rule.id == PUBLIC_ACCESS]
+        rules += url_rules if request.target_type == URL else []
     if not rules:
         return Judgement(label, (), f"no enabled rule judges {request.target_type}")
     if request.target_type == URL and "AuthType" not in request.properties:

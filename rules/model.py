@@ -99,6 +99,62 @@ class QualifiedPolicy:
         return f"{self.kind.value} '{self.qualifier}'"
 
 
+# --- issue 11 (rules-b): function URLs, code signing, secrets in variables, shared roles ---
+class FunctionUrl(NamedTuple):
+    """One function URL: ``qualifier`` None for the function's own ($LATEST), else its alias."""
+
+    qualifier: str | None
+    auth_type: str
+
+    @property
+    def label(self) -> str:
+        return f"alias '{self.qualifier}'" if self.qualifier else "the function"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSigning:
+    """What a source says about the function's code signing configuration.
+
+    ``config_arn`` None: none is attached. ``policy`` None with an ARN: the configuration's
+    content is unknown (a template naming a configuration it does not hold)."""
+
+    config_arn: str | None
+    policy: CodeSigningPolicy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSigningPolicy:
+    """``GetCodeSigningConfig``'s ``CodeSigningPolicies`` and ``AllowedPublishers``."""
+
+    untrusted_artifact_on_deployment: str
+    signing_profile_version_arns: tuple[str, ...]
+
+
+class SecretFinding(NamedTuple):
+    """An environment variable whose value looks like a secret: its name and the kind of
+    secret, never the value (the detector at the edge that read the value drops it)."""
+
+    name: str
+    kind: str
+    # Bits per character, for high-entropy findings only: the rule's threshold decides.
+    entropy: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RolePeers:
+    """The other functions of the account and Region that use the same execution role.
+
+    ``scope`` names what the index covers ("the account and Region", "the template");
+    ``whole_account`` says whether that is every function the role could be shared with (a
+    template is not); ``unread`` counts functions of the scope that could not be read (one of
+    them may share the role)."""
+
+    names: tuple[str, ...]
+    scope: str
+    whole_account: bool
+    unread: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class EventInvokeConfig:
     """What a function's asynchronous invocation configuration says (issue 11): the ARN of its
@@ -146,6 +202,15 @@ class LambdaFunction:
     # The function's ($LATEST) asynchronous invocation configuration. None: not read (Config
     # does not record it: GetFunctionEventInvokeConfig).
     event_invoke_config: EventInvokeConfig | None = None
+    # --- issue 11 (rules-b); None means unknown / not read for each ---
+    # Every URL of the function and its aliases (Config records none: ListFunctionUrlConfigs).
+    function_urls: tuple[FunctionUrl, ...] | None = None
+    # GetFunctionCodeSigningConfig + GetCodeSigningConfig (Config does not record them).
+    code_signing: CodeSigning | None = None
+    # (name, kind) of each variable whose value looks like a secret; values are never kept.
+    environment_secrets: tuple[SecretFinding, ...] | None = None
+    # Only an inventory-wide read (the periodic sweep, a whole template) knows them.
+    role_peers: RolePeers | None = None
 
     @property
     def partition(self) -> str:

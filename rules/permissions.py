@@ -60,6 +60,14 @@ CONFIG_READS = Grant(
     "healthily or the sweep must read the Lambda API); Config read APIs have no "
     "resource-level permissions",
 )
+# A periodic-only rule never gets an oversized change notification: no history read.
+CONFIG_SWEEP_READS = Grant(
+    tuple(action for action in CONFIG_READS.actions if action != "config:GetResourceConfigHistory"),
+    "*",
+    "periodic sweeps (DescribeConfigurationRecorders and DescribeConfigurationRecorderStatus "
+    "tell whether Config records Lambda continuously and healthily or the sweep must read the "
+    "Lambda API); Config read APIs have no resource-level permissions",
+)
 CONFIG_COMPLIANCE = Grant(
     ("config:GetComplianceDetailsByConfigRule",),
     "arn:{partition}:config:{region}:{account}:config-rule/*",
@@ -153,11 +161,44 @@ LAMBDA_READ_GRANTS = {
     "GetFunctionConcurrency": LAMBDA_CONCURRENCY,
     "ListTags": LAMBDA_TAGS,
 }
+LAMBDA_URLS = Grant(
+    ("lambda:ListFunctionUrlConfigs",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "function URLs of the function and its aliases (AWS Config does not record them)",
+)
+LAMBDA_CODE_SIGNING = Grant(
+    ("lambda:GetFunctionCodeSigningConfig",),
+    "arn:{partition}:lambda:{region}:{account}:function:*",
+    "which code signing configuration is attached (AWS Config does not record it)",
+)
+LAMBDA_CODE_SIGNING_CONFIG = Grant(
+    ("lambda:GetCodeSigningConfig",),
+    "arn:{partition}:lambda:{region}:{account}:code-signing-config:*",
+    "the attached configuration's policy and allowed signing profiles",
+)
 # Fields a check may ask for and the handler then reads (``rules.aws.evaluate``).
-FIELD_READ_GRANTS = {
-    Field.SUBNET_ZONES: EC2_DESCRIBE_SUBNETS,
-    Field.EVENT_INVOKE_CONFIG: LAMBDA_EVENT_INVOKE_CONFIG,
+FIELD_READ_GRANTS: dict[Field, tuple[Grant, ...]] = {
+    Field.SUBNET_ZONES: (EC2_DESCRIBE_SUBNETS,),
+    Field.EVENT_INVOKE_CONFIG: (LAMBDA_EVENT_INVOKE_CONFIG,),
+    Field.FUNCTION_URLS: (LAMBDA_URLS,),
+    Field.CODE_SIGNING: (LAMBDA_CODE_SIGNING, LAMBDA_CODE_SIGNING_CONFIG),
 }
+# The one rule role that may decrypt environment variables (the secrets rule reads values):
+# kms:Decrypt on the keys the stack's context names, only through Lambda and only for a
+# Lambda environment (Lambda encrypts variables with the LambdaFunctionName encryption context).
+DECRYPT_ACTIONS = ("kms:Decrypt",)
+
+
+def decrypt_conditions(region: str) -> dict[str, dict[str, str]]:
+    return {
+        "StringEquals": {"kms:ViaService": f"lambda.{region}.amazonaws.com"},
+        "Null": {"kms:EncryptionContext:LambdaFunctionName": "false"},
+    }
+
+
+def reads_values(rule: Rule) -> bool:
+    """Whether ``rule`` needs environment variable values (never only names)."""
+    return Field.ENVIRONMENT_SECRETS in rule.may_need
 
 
 def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
@@ -168,12 +209,19 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
 
     GetFunctionConfiguration is always needed: it is the Lambda API fallback's base read and the
     source of environment variables, which Config does not record."""
+    # A periodic-only rule reads its functions from Config or ListFunctions, never one by one,
+    # unless it needs their environment.
+    configuration = (
+        (LAMBDA_CONFIGURATION,)
+        if rule.change_triggered or rule.may_need & {Field.ENVIRONMENT, Field.ENVIRONMENT_SECRETS}
+        else ()
+    )
     base = (
         CONFIG_EVALUATIONS,
-        CONFIG_READS,
+        CONFIG_READS if rule.change_triggered else CONFIG_SWEEP_READS,
         CONFIG_COMPLIANCE,
         LAMBDA_LIST,
-        LAMBDA_CONFIGURATION,
+        *configuration,
         SECURITY_HUB_IMPORT,
     )
     reads = [LAMBDA_READ_GRANTS[read] for read in rule.api_reads]
@@ -182,7 +230,12 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
     # Only a rule whose check may ask who manages a key may call DescribeKey.
     if Field.KEY_MANAGER in rule.may_need:
         reads.append(KMS_DESCRIBE_KEY)
-    reads += [grant for field, grant in FIELD_READ_GRANTS.items() if field in rule.may_need]
+    reads += [
+        grant
+        for field, grants in FIELD_READ_GRANTS.items()
+        if field in rule.may_need
+        for grant in grants
+    ]
     if rule.exemptible:
         reads.append(SECURITY_HUB_WORKFLOW)
     unique = tuple(dict.fromkeys(reads))  # Grant is frozen, so hashable: each grant once

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Mapping
 
 from rules.checks import (
+    code_signing,
     concurrency,
     dlq,
     env_vars_cmk,
+    function_url_auth,
     inside_vpc,
+    no_secrets,
     public_access,
     runtime_supported,
     tagged,
+    unique_role,
     vpc_multi_az,
     xray_tracing,
 )
@@ -23,9 +27,13 @@ RULES: tuple[Rule, ...] = (
     env_vars_cmk.RULE,
     dlq.RULE,
     concurrency.RULE,
-    # issue 11 (rules-a)
+    # issue 11: the rest of AWS's Lambda guidance
+    function_url_auth.RULE,
     runtime_supported.RULE,
     xray_tracing.RULE,
+    code_signing.RULE,
+    no_secrets.RULE,
+    unique_role.RULE,
     vpc_multi_az.RULE,
     tagged.RULE,
 )

@@ -32,6 +32,11 @@ class Field(enum.StrEnum):
     # issue 11 (rules-a)
     SUBNET_ZONES = "subnets' availability zones"
     EVENT_INVOKE_CONFIG = "asynchronous invocation configuration"
+    # --- issue 11 (rules-b) ---
+    FUNCTION_URLS = "function URLs"
+    CODE_SIGNING = "code signing configuration"
+    ENVIRONMENT_SECRETS = "environment variable values (scanned for secrets)"
+    ROLE_PEERS = "other functions using the execution role"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +77,6 @@ class Rule:
         GetFunctionConfiguration carry no tags, and the exemption tag is one)."""
         extra = ("ListTags",) if self.exemptible else ()
         return tuple(dict.fromkeys((*self.lambda_api_reads, *extra)))
+    # False: periodic only (a cross-function view no change event gives); the deployed Config
+    # rule has no change triggers and a change event that reaches it anyway is not evaluated.
+    change_triggered: bool = True

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from rules.engine import evaluate_function, evaluate_item
-from rules.model import LAMBDA_FUNCTION, ConfigurationItem, Evaluation, LambdaFunction
+from rules.model import (
+    LAMBDA_FUNCTION,
+    CodeSigning,
+    ConfigurationItem,
+    Evaluation,
+    LambdaFunction,
+    RolePeers,
+)
 from rules.parameters import NO_PARAMETERS
 from rules.policy import parse_policy
 from rules.registry import RULES
@@ -19,7 +26,14 @@ def function(
     name: str, region: str = "eu-west-1", account: str = ACCOUNT, **fields: object
 ) -> LambdaFunction:
     arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    defaults: dict[str, object] = {"environment_variable_names": ()}
+    # Everything a check may need known (the reports render verdicts, not reads).
+    defaults: dict[str, object] = {
+        "environment_variable_names": (),
+        "function_urls": (),
+        "code_signing": CodeSigning(None),
+        "environment_secrets": (),
+        "role_peers": RolePeers((), "the account and Region", True),
+    }
     defaults.update(fields)
     # What the handler reads for lambda-vpc-multi-az (ec2:DescribeSubnets): one zone each.
     defaults.setdefault(

@@ -37,6 +37,7 @@ EVENTS = Path(__file__).parent / "events"
 ALL_RULES = ",".join(rule.id for rule in DEFAULT_RULES)
 MULTI_AZ = "lambda-vpc-multi-az"
 CONCURRENCY_ONLY = "lambda-concurrency-check"
+URL_RULE = "lambda-function-url-auth-required"
 HOOK_ARN = "arn:aws:lambda:eu-west-1:111122223333:function:LambdaGuardrails-DeploymentHook-1"
 PUBLIC = "lambda-function-public-access-prohibited"
 
@@ -150,7 +151,7 @@ def test_a_compliant_function_succeeds(mode: str) -> None:
     }
     # Every function-level rule judged it; the public-access rule judges permissions and URLs.
     for rule in DEFAULT_RULES:
-        assert (rule.id in result["message"]) is (rule.id != PUBLIC)
+        assert (rule.id in result["message"]) is (rule.id not in (PUBLIC, URL_RULE))
 
 
 def test_the_hook_asks_ec2_the_zones_of_the_subnets_given_by_id() -> None:
@@ -363,7 +364,7 @@ def test_rule_parameters_from_the_environment_are_honoured() -> None:
 def test_only_enabled_rules_judge() -> None:
     # Without the DLQ rule, the function without a DLQ passes.
     others = ",".join(
-        rule.id for rule in DEFAULT_RULES if rule.id not in ("lambda-dlq-check", MULTI_AZ)
+        rule.id for rule in DEFAULT_RULES if rule.id != "lambda-dlq-check"
     )
     assert answer(request("function_no_dlq"), rules=others)["hookStatus"] == "SUCCESS"
     # Without the public-access rule, no rule judges a permission: nothing to fail on.

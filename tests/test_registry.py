@@ -26,6 +26,11 @@ EXPECTED_SEVERITY = {
     "lambda-xray-tracing-active": Severity.LOW,
     "lambda-vpc-multi-az": Severity.MEDIUM,
     "lambda-tagged": Severity.LOW,
+    # issue 11 (rules-b)
+    "lambda-function-url-auth-required": Severity.HIGH,
+    "lambda-code-signing-enforced": Severity.MEDIUM,
+    "lambda-no-secrets-in-env-vars": Severity.HIGH,
+    "lambda-unique-execution-role": Severity.LOW,
 }
 
 

@@ -56,8 +56,11 @@ from rules.adapters.common import JSON_OBJECT, tags_from
 from rules.errors import InvalidInputError
 from rules.model import (
     NO_EVENT_INVOKE_CONFIG,
+    CodeSigning,
+    CodeSigningPolicy,
     Condition,
     EventInvokeConfig,
+    FunctionUrl,
     KeyManager,
     LambdaFunction,
     PolicyStatement,
@@ -65,8 +68,11 @@ from rules.model import (
     QualifiedPolicy,
     QualifierKind,
     ResourcePolicy,
+    SecretFinding,
 )
 from rules.policy import UNRESOLVED, unresolved_sources, unresolved_value
+from rules.role_index import with_role_peers
+from rules.secrets import scan_variables
 
 FUNCTION = "AWS::Lambda::Function"
 ALIAS = "AWS::Lambda::Alias"
@@ -79,6 +85,7 @@ SAM_PREFIX = "AWS::Serverless::"
 KMS_KEY = "AWS::KMS::Key"
 SUBNET = "AWS::EC2::Subnet"
 EVENTS_RULE = "AWS::Events::Rule"
+CODE_SIGNING_CONFIG = "AWS::Lambda::CodeSigningConfig"
 
 
 class ResourceShape(NamedTuple):
@@ -236,6 +243,7 @@ def read_template(
     unqualified: dict[str, list[PolicyStatement]] = {lid: [] for lid in function_ids}
     qualified: dict[str, dict[Qualifier, list[PolicyStatement]]] = {lid: {} for lid in function_ids}
     url_auth: dict[str, str] = {}
+    urls: dict[str, list[FunctionUrl]] = {lid: [] for lid in function_ids}
     unattributed: list[UnattributedResource] = []
     unknowns: dict[str, list[UnresolvedValue]] = {
         lid: _function_unknowns(lid, _properties(resources[lid]), resolver) for lid in function_ids
@@ -268,8 +276,12 @@ def read_template(
         if kind == PERMISSION:
             statements.append(_statement(len(statements), logical_id, properties, resolver))
             unknowns[target.function] += _statement_unknowns(logical_id, resource, resolver)
-        elif target.qualifier is None:
-            url_auth[target.function] = resolver.text(properties.get("AuthType"))
+        else:
+            url = _url(target, properties, resolver)
+            urls[target.function].append(url)
+            unknowns[target.function] += _url_unknowns(logical_id, url.auth_type)
+            if url.qualifier is None:
+                url_auth[target.function] = url.auth_type
     functions = {
         lid: _function(
             lid,
@@ -282,9 +294,12 @@ def read_template(
             ),
             url_auth_type=url_auth.get(lid),
             event_invoke_config=invoke_configs.get(lid, NO_EVENT_INVOKE_CONFIG),
+            urls=tuple(urls[lid]),
+            code_signing=_code_signing(_properties(resources[lid]), resources, resolver),
         )
         for lid in function_ids
     }
+    functions = _with_template_views(functions, unknowns, resources)
     return TemplateModels(
         functions,
         tuple(unattributed),
@@ -340,6 +355,8 @@ def _function(
     qualified_policies: tuple[QualifiedPolicy, ...],
     url_auth_type: str | None,
     event_invoke_config: EventInvokeConfig,
+    urls: tuple[FunctionUrl, ...] = (),
+    code_signing: CodeSigning | None = None,
 ) -> LambdaFunction:
     # ``Ref AWS::NoValue`` removes a property: it is absent, not an unresolved value.
     properties = {key: value for key, value in properties.items() if not _is_no_value(value)}
@@ -378,6 +395,9 @@ def _function(
             for subnet in _subnet_values(properties)
         },
         event_invoke_config=event_invoke_config,
+        function_urls=urls,
+        code_signing=code_signing,
+        environment_secrets=_variable_secrets(properties.get("Environment")),
     )
 
 
@@ -992,3 +1012,104 @@ class _Resolver:
                 return f"{function_arn}:{number}"
             return f"{function_arn}:{target.qualifier.name}"
         return None
+
+
+# --- issue 11 (rules-b): URLs of aliases, code signing, secrets in variables ---
+def _with_template_views(
+    functions: dict[str, LambdaFunction],
+    unknowns: dict[str, list[UnresolvedValue]],
+    resources: Mapping[str, Any],
+) -> dict[str, LambdaFunction]:
+    """The template as the cross-function view the unique-role rule gets at synth time, and the
+    code signing configurations it does not hold as unknowns."""
+    for lid in functions:
+        unknowns[lid] += _code_signing_unknowns(lid, _properties(resources[lid]), resources)
+    peered = with_role_peers(list(functions.values()), scope="the template", whole_account=False)
+    return dict(zip(functions, peered, strict=True))
+
+
+def _url(target: _Target, properties: Mapping[str, Any], resolver: _Resolver) -> FunctionUrl:
+    qualifier = None if target.qualifier is None else target.qualifier.name
+    return FunctionUrl(qualifier, resolver.text(properties.get("AuthType")))
+
+
+def _url_unknowns(logical_id: str, auth: str) -> list[UnresolvedValue]:
+    return [
+        UnresolvedValue(logical_id, "AuthType", source, ModelField.FUNCTION_URL)
+        for source in unresolved_sources(auth)
+    ]
+
+
+def _variable_secrets(environment: Any) -> tuple[SecretFinding, ...] | None:
+    """(name, kind) of each literal variable value that looks like a secret; None when an
+    intrinsic decides the variables (``_function_unknowns`` records that). A value an intrinsic
+    gives is a reference resolved at deploy time, not a literal."""
+    if _variable_names(environment) is None:
+        return None
+    variables = environment.get("Variables") if isinstance(environment, JSON_OBJECT) else None
+    if not isinstance(variables, JSON_OBJECT):
+        return ()
+    return scan_variables(variables)
+
+
+def _signing_config_id(value: Any, resources: Mapping[str, Any]) -> str | None:
+    """The logical id of the template's ``AWS::Lambda::CodeSigningConfig`` that ``value``
+    (``Ref`` or ``Fn::GetAtt [Id, CodeSigningConfigArn]``) names; None otherwise."""
+    if not isinstance(value, JSON_OBJECT) or len(value) != 1:
+        return None
+    ((function, argument),) = value.items()
+    logical_id = None
+    if function == "Ref" and isinstance(argument, str):
+        logical_id = argument
+    elif function == "Fn::GetAtt":
+        parsed = _get_att(argument)
+        if parsed and parsed[1] == "CodeSigningConfigArn":
+            logical_id = parsed[0]
+    if logical_id is not None and _type(resources.get(logical_id)) == CODE_SIGNING_CONFIG:
+        return logical_id
+    return None
+
+
+def _code_signing(
+    properties: Mapping[str, Any], resources: Mapping[str, Any], resolver: _Resolver
+) -> CodeSigning:
+    """``CodeSigningConfigArn``: none; the template's own ``AWS::Lambda::CodeSigningConfig``
+    (its policy read from the template; ``UntrustedArtifactOnDeployment`` defaults to Warn, as
+    in AWS); any other configuration has an unknown policy (``_code_signing_unknowns``)."""
+    value = properties.get("CodeSigningConfigArn")
+    if value is None or _is_no_value(value):
+        return CodeSigning(None)
+    own = _signing_config_id(value, resources)
+    if own is None:
+        return CodeSigning(_readable_marker(resolver.text(value)))
+    config = _properties(resources[own])
+    policies = _literal_object(config.get("CodeSigningPolicies"))
+    publishers = _literal_object(config.get("AllowedPublishers"))
+    untrusted = policies.get("UntrustedArtifactOnDeployment", "Warn")
+    return CodeSigning(
+        f"{own} ({CODE_SIGNING_CONFIG})",
+        CodeSigningPolicy(
+            resolver.text(untrusted),
+            tuple(resolver.texts(publishers.get("SigningProfileVersionArns"))),
+        ),
+    )
+
+
+def _code_signing_unknowns(
+    logical_id: str, properties: Mapping[str, Any], resources: Mapping[str, Any]
+) -> list[UnresolvedValue]:
+    value = properties.get("CodeSigningConfigArn")
+    if value is None or _is_no_value(value) or _signing_config_id(value, resources):
+        return []
+    return [
+        UnresolvedValue(
+            logical_id,
+            "CodeSigningConfigArn",
+            f"{describe_intrinsic(value)} (a configuration the template does not hold)",
+            ModelField.CODE_SIGNING,
+        )
+    ]
+
+
+def _readable_marker(text: str) -> str:
+    return UNRESOLVED.sub(lambda match: match.group(1), text)

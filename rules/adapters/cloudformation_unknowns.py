@@ -20,9 +20,11 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
+from rules.checks.code_signing import ENFORCE, SIGNING_PROFILE_VERSION_ARNS
 from rules.checks.concurrency import HIGH, LOW
 from rules.checks.dlq import DLQ_ARNS
 from rules.checks.env_vars_cmk import KMS_KEY_ARNS
+from rules.checks.function_url_auth import AWS_IAM
 from rules.checks.inside_vpc import SUBNET_IDS
 from rules.checks.runtime_supported import RUNTIME_TABLE, RUNTIMES
 from rules.checks.tagged import ALLOWED_TAG_VALUES, allowed_tag_values
@@ -31,6 +33,8 @@ from rules.checks.xray_tracing import ACTIVE
 from rules.errors import UnknownFieldError
 from rules.model import (
     LAMBDA_FUNCTION,
+    CodeSigning,
+    CodeSigningPolicy,
     Compliance,
     Condition,
     Evaluation,
@@ -67,12 +71,14 @@ class ModelField(enum.StrEnum):
     RESERVED_CONCURRENCY = "reserved concurrency"
     POLICY = "permission"  # a principal or condition value of one permission
     STATEMENT = "permission's existence"  # the permission carries a template Condition
-    # issue 11 (rules-a)
+    # issue 11
     RUNTIME = "runtime"
     TRACING = "tracing mode"
     TAGS = "tag value"
     SUBNET_ZONES = "subnet's availability zone"
     EVENT_INVOKE_CONFIG = "OnFailure destination"
+    FUNCTION_URL = "function URL auth type"
+    CODE_SIGNING = "code signing configuration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +203,18 @@ def favourable(
         elif unknown.field is ModelField.KEY_MANAGER:
             function = replace(function, kms_key_manager=KeyManager.CUSTOMER)
         elif unknown.field is ModelField.ENVIRONMENT:
-            function = replace(function, environment_variable_names=())
+            function = replace(function, environment_variable_names=(), environment_secrets=())
+        elif unknown.field is ModelField.FUNCTION_URL:
+            urls = tuple(
+                url._replace(auth_type=AWS_IAM) if marker in url.auth_type else url
+                for url in function.function_urls or ()
+            )
+            function = replace(function, function_urls=urls)
+        elif unknown.field is ModelField.CODE_SIGNING:
+            allowed = parameters.csv(SIGNING_PROFILE_VERSION_ARNS.name) or ()
+            policy = CodeSigningPolicy(ENFORCE, allowed)
+            arn = function.code_signing.config_arn if function.code_signing else None
+            function = replace(function, code_signing=CodeSigning(arn or unknown.source, policy))
         elif unknown.field is ModelField.RESERVED_CONCURRENCY:
             low, high = parameters.integer(LOW.name), parameters.integer(HIGH.name)
             reserved = low if low is not None else high if high is not None else 1

@@ -29,8 +29,9 @@ from rules.adapters.common import (
     tags_from,
 )
 from rules.errors import InvalidInputError
-from rules.model import LAMBDA_FUNCTION, ConfigurationItem, LambdaFunction
+from rules.model import LAMBDA_FUNCTION, ConfigurationItem, LambdaFunction, SecretFinding
 from rules.policy import parse_policy
+from rules.secrets import scan_variables
 
 # Statuses whose item carries no configuration to evaluate.
 STATUSES_WITHOUT_CONFIGURATION = frozenset(
@@ -151,7 +152,21 @@ def _function_from_item(
             ),
             "configuration.tracingConfig.mode",
         ),
+        environment_secrets=_secrets(configuration),
     )
+
+
+def _secrets(configuration: Mapping[str, Any]) -> tuple[SecretFinding, ...] | None:
+    """An item that carries variables with their values (another recorder, a hand-made item)
+    is scanned here and the values dropped; Config's own items never carry them (None)."""
+    environment = get_ignoring_case(configuration, "environment")
+    if environment is None or _environment(configuration).error is not None:
+        return None
+    variables = mapping_or_empty(
+        get_ignoring_case(mapping_or_empty(environment, "environment"), "variables"),
+        "configuration.environment.variables",
+    )
+    return scan_variables(variables)
 
 
 def _environment(configuration: Mapping[str, Any]) -> Environment:

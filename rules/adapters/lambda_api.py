@@ -20,14 +20,19 @@ from rules.adapters.common import (
 from rules.errors import InvalidInputError
 from rules.model import (
     NO_EVENT_INVOKE_CONFIG,
+    CodeSigning,
+    CodeSigningPolicy,
     EventInvokeConfig,
+    FunctionUrl,
     LambdaFunction,
     QualifiedPolicy,
     QualifierKind,
     ResourcePolicy,
+    SecretFinding,
     UnreadablePolicy,
 )
 from rules.policy import parse_policy
+from rules.secrets import scan_variables
 
 
 def function_from_lambda_api(
@@ -119,3 +124,63 @@ def _policy(
     if not isinstance(document, str) or not document:
         return UnreadablePolicy(f"{what} answered without a Policy document")
     return parse_policy(document)
+
+
+# --- issue 11 (rules-b): function URLs, code signing, secrets ---
+def function_urls_from(
+    function_name: str, configs: list[Mapping[str, Any]]
+) -> tuple[FunctionUrl, ...]:
+    """``ListFunctionUrlConfigs``' ``FunctionUrlConfigs`` (every page): the function's own URL
+    has an unqualified ``FunctionArn``, an alias's URL the alias as qualifier. A URL whose auth
+    type is missing is unreadable, never "AWS_IAM"."""
+    urls = []
+    for config in configs:
+        arn = optional_text(config.get("FunctionArn"), "FunctionUrlConfig.FunctionArn") or ""
+        auth = optional_text(config.get("AuthType"), "FunctionUrlConfig.AuthType")
+        if auth is None:
+            raise InvalidInputError(f"function {function_name}: a function URL has no AuthType")
+        parts = arn.split(":")
+        qualifier = parts[7] if len(parts) == 8 and parts[7] != "$LATEST" else None
+        urls.append(FunctionUrl(qualifier, auth))
+    return tuple(sorted(urls, key=lambda url: (url.qualifier is not None, url.qualifier or "")))
+
+
+def code_signing_from(
+    function_config: Mapping[str, Any], signing_config: Mapping[str, Any] | None
+) -> CodeSigning:
+    """``GetFunctionCodeSigningConfig`` (an empty ``CodeSigningConfigArn`` when none is attached)
+    and, when one is, ``GetCodeSigningConfig``'s ``CodeSigningConfig``."""
+    arn = optional_text(function_config.get("CodeSigningConfigArn"), "CodeSigningConfigArn")
+    if arn is None:
+        return CodeSigning(None)
+    config = mapping_or_empty((signing_config or {}).get("CodeSigningConfig"), "CodeSigningConfig")
+    if not config:
+        raise InvalidInputError(
+            f"GetCodeSigningConfig for {arn} answered without its configuration"
+        )
+    policies = mapping_or_empty(config.get("CodeSigningPolicies"), "CodeSigningPolicies")
+    publishers = mapping_or_empty(config.get("AllowedPublishers"), "AllowedPublishers")
+    # AWS's default when the policy is not given is Warn.
+    untrusted = optional_text(
+        policies.get("UntrustedArtifactOnDeployment"), "UntrustedArtifactOnDeployment"
+    )
+    return CodeSigning(
+        arn,
+        CodeSigningPolicy(
+            untrusted or "Warn",
+            string_tuple(publishers.get("SigningProfileVersionArns"), "SigningProfileVersionArns"),
+        ),
+    )
+
+
+def environment_secrets_of(
+    configuration: Mapping[str, Any],
+) -> tuple[tuple[SecretFinding, ...] | None, str | None]:
+    """(findings, None), or (None, the error code Lambda gave instead of the variables). The
+    values are scanned here, where they arrive, and dropped: only (name, kind) leaves."""
+    environment = mapping_or_empty(get_ignoring_case(configuration, "Environment"), "Environment")
+    names = environment_of(configuration)
+    if names.error is not None:
+        return None, names.error
+    variables = mapping_or_empty(get_ignoring_case(environment, "Variables"), "Variables")
+    return scan_variables(variables), None

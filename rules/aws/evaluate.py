@@ -16,8 +16,11 @@ from dataclasses import replace
 
 from rules.aws.inventory import (
     ClientSource,
+    code_signing,
+    environment_secrets,
     environment_variable_names,
     event_invoke_config,
+    function_urls,
     qualified_policies,
 )
 from rules.aws.kms import KEY_MANAGERS, KeyManagers
@@ -36,6 +39,9 @@ READABLE_FIELDS = frozenset(
         Field.KEY_MANAGER.value,
         Field.SUBNET_ZONES.value,
         Field.EVENT_INVOKE_CONFIG.value,
+        Field.FUNCTION_URLS.value,
+        Field.CODE_SIGNING.value,
+        Field.ENVIRONMENT_SECRETS.value,
     }
 )
 
@@ -94,6 +100,12 @@ def evaluate_with_reads(
             config = event_invoke_config(clients.client("lambda"), known)
             known = replace(known, event_invoke_config=config)
             continue
+        if field in LAMBDA_READS:
+            read_known = _read_lambda_field(field, known, clients)
+            if read_known is None:
+                return gone(rule, resource_id or function.name)
+            known = read_known
+            continue
         environment = environment_variable_names(clients.client("lambda"), known)
         if environment is None:
             return gone(rule, resource_id or function.name)
@@ -110,3 +122,27 @@ def _key_manager(
     if not function.kms_key_arn:  # the check asks only about a key it has
         raise InvalidInputError(f"function {function.name}: key manager asked without a key")
     return key_managers.manager(clients.client("kms"), function.kms_key_arn)
+
+
+# Fields one more Lambda API read of the function tells (Config records none of them).
+LAMBDA_READS = frozenset(
+    {Field.FUNCTION_URLS.value, Field.CODE_SIGNING.value, Field.ENVIRONMENT_SECRETS.value}
+)
+
+
+def _read_lambda_field(
+    field: str, function: LambdaFunction, clients: ClientSource
+) -> LambdaFunction | None:
+    """``function`` with ``field`` read from the Lambda API; None when the function is gone."""
+    lambda_client = clients.client("lambda")
+    if field == Field.FUNCTION_URLS.value:
+        urls = function_urls(lambda_client, function)
+        return None if urls is None else replace(function, function_urls=urls)
+    if field == Field.CODE_SIGNING.value:
+        signing = code_signing(lambda_client, function)
+        return None if signing is None else replace(function, code_signing=signing)
+    scanned = environment_secrets(lambda_client, function)
+    if scanned is None:
+        return None
+    findings, error = scanned
+    return replace(function, environment_secrets=findings, environment_error=error)

@@ -23,21 +23,28 @@ from botocore.exceptions import ClientError
 from rules.adapters.common import Environment
 from rules.adapters.config_item import configuration_item_from_dict
 from rules.adapters.lambda_api import (
+    code_signing_from,
     environment_of,
+    environment_secrets_of,
     event_invoke_config_from_lambda_api,
     function_from_lambda_api,
+    function_urls_from,
     qualified_policy_from_lambda_api,
 )
 from rules.aws.errors import ReadError
 from rules.errors import GuardrailsError
 from rules.model import (
     LAMBDA_FUNCTION,
+    CodeSigning,
     EventInvokeConfig,
+    FunctionUrl,
     LambdaFunction,
     QualifiedPolicy,
     QualifierKind,
+    SecretFinding,
 )
-from rules.rule import Rule
+from rules.role_index import with_role_peers
+from rules.rule import Field, Rule
 
 BATCH_SIZE = 100  # ListDiscoveredResources page and BatchGetResourceConfig maximum
 UNPROCESSED_ATTEMPTS = 4
@@ -91,6 +98,12 @@ def read_functions(
     else:
         reads = frozenset(read for rule in rules for read in rule.api_reads)
         functions, problems = _read_from_lambda(clients.client("lambda"), reads, progress, workers)
+    if any(Field.ROLE_PEERS in rule.periodic_reads for rule in rules):
+        # The cross-function view the unique-role rule needs, from what was just read; a
+        # function that could not be read may share a role, so the count goes with it.
+        functions = with_role_peers(
+            functions, scope="the account and Region", whole_account=True, unread=len(problems)
+        )
     return Inventory(tuple(functions), source, tuple(problems), reason)
 
 
@@ -506,3 +519,67 @@ def previously_evaluated(config: Any, config_rule_name: str) -> set[str]:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+# --- issue 11 (rules-b): function URLs, code signing, secrets ---
+def function_urls(lambda_client: Any, function: LambdaFunction) -> tuple[FunctionUrl, ...] | None:
+    """Every URL of the function and its aliases (``ListFunctionUrlConfigs``, every page); None
+    when the function no longer exists. Any other failure is a ``ReadError``: an unreadable
+    URL list is never "no URL"."""
+    try:
+        configs = [
+            config
+            for page in lambda_client.get_paginator("list_function_url_configs").paginate(
+                FunctionName=function.arn or function.name
+            )
+            for config in page.get("FunctionUrlConfigs", [])
+        ]
+    except ClientError as error:
+        if _code(error) == NOT_FOUND:
+            return None
+        raise ReadError(
+            f"function {function.name}: cannot list its function URLs ({error})"
+        ) from None
+    return function_urls_from(function.name, configs)
+
+
+def code_signing(lambda_client: Any, function: LambdaFunction) -> CodeSigning | None:
+    """``GetFunctionCodeSigningConfig`` then, when a configuration is attached,
+    ``GetCodeSigningConfig``; None when the function no longer exists."""
+    try:
+        attached = lambda_client.get_function_code_signing_config(
+            FunctionName=function.arn or function.name
+        )
+    except ClientError as error:
+        if _code(error) == NOT_FOUND:
+            return None
+        raise ReadError(
+            f"function {function.name}: cannot read its code signing configuration ({error})"
+        ) from None
+    arn = attached.get("CodeSigningConfigArn")
+    if not arn:
+        return code_signing_from(attached, None)
+    try:
+        config = lambda_client.get_code_signing_config(CodeSigningConfigArn=arn)
+    except ClientError as error:
+        raise ReadError(
+            f"function {function.name}: cannot read code signing configuration {arn} ({error})"
+        ) from None
+    return code_signing_from(attached, config)
+
+
+def environment_secrets(
+    lambda_client: Any, function: LambdaFunction
+) -> tuple[tuple[SecretFinding, ...] | None, str | None] | None:
+    """The (name, kind) findings of the function's variables, or the error code Lambda gave
+    instead of them; None when the function no longer exists. One GetFunctionConfiguration:
+    the values exist only inside this call (errors never quote the response)."""
+    try:
+        configuration = lambda_client.get_function_configuration(
+            FunctionName=function.arn or function.name
+        )
+    except ClientError as error:
+        if _code(error) == NOT_FOUND:
+            return None
+        raise
+    return environment_secrets_of(configuration)

@@ -126,7 +126,7 @@ def test_environment_names_are_used_when_recorded_and_values_dropped(compliant_i
     }
     fn = function_of(compliant_item)
     assert fn.environment_variable_names == ("A", "B")
-    assert "secret" not in repr(fn)
+    assert "secret-a" not in repr(fn) and "secret-b" not in repr(fn)
 
 
 def test_recorded_empty_environment_is_known_empty(compliant_item: dict) -> None:

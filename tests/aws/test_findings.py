@@ -12,13 +12,22 @@ from rules.aws.clients import Clients
 from rules.aws.findings import DESCRIPTION_LIMIT, build_finding, discovered_at, finding_id
 from rules.aws.times import iso
 from rules.engine import evaluate_function
-from rules.model import LAMBDA_FUNCTION, Compliance, ConfigurationItem, Evaluation
+from rules.model import (
+    LAMBDA_FUNCTION,
+    CodeSigning,
+    Compliance,
+    ConfigurationItem,
+    Evaluation,
+    RolePeers,
+    SecretFinding,
+)
 from rules.naming import config_rule_name
 from rules.parameters import NO_PARAMETERS
 from rules.policy import parse_policy
 from rules.registry import RULES, get_rule
 from rules.reports.common import Result
 from rules.scan import RegionScan, findings_for
+from rules.secrets import SECRET_NAME_LITERAL
 from tests.aws.fixtures import (
     ACCOUNT,
     REGION,
@@ -201,9 +210,19 @@ def test_long_text_is_cut_to_the_asff_limits() -> None:
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
 def test_findings_never_carry_environment_variable_values(rule) -> None:
-    function = replace(_function(), environment_variable_names=("DB_PASSWORD",))
+    # Every field known, as after the handler's reads. The secrets rule names the variable and
+    # the kind of secret (what the issue asks it to report); no rule names any other variable.
+    function = replace(
+        _function(),
+        environment_variable_names=("DB_PASSWORD", "STAGE"),
+        function_urls=(),
+        code_signing=CodeSigning(None),
+        environment_secrets=(SecretFinding("DB_PASSWORD", SECRET_NAME_LITERAL),),
+        role_peers=RolePeers((), "the account and Region", True),
+    )
     text = json.dumps(_build(rule=rule, function=function))
-    assert "DB_PASSWORD" not in text
+    assert "STAGE" not in text
+    assert ("DB_PASSWORD" in text) is (rule.id == "lambda-no-secrets-in-env-vars")
 
 
 def test_last_observed_is_the_observation_time_and_first_observed_is_omitted_when_unknown() -> None:

@@ -20,7 +20,16 @@ from rules.adapters.cloudformation import StackEnvironment, read_template
 from rules.adapters.cloudformation_unknowns import evaluate_template_function
 from rules.adapters.config_item import configuration_item_from_dict
 from rules.engine import evaluate_function
-from rules.model import Compliance, Evaluation, EventInvokeConfig, QualifiedPolicy, QualifierKind
+from rules.model import (
+    CodeSigning,
+    Compliance,
+    Evaluation,
+    EventInvokeConfig,
+    FunctionUrl,
+    QualifiedPolicy,
+    QualifierKind,
+    RolePeers,
+)
 from rules.parameters import Parameters, parse_parameters
 from rules.policy import parse_policy
 from rules.registry import RULES
@@ -51,11 +60,13 @@ VPC = "lambda-inside-vpc"
 CMK = "lambda-env-vars-cmk-encrypted"
 DLQ = "lambda-dlq-check"
 CONCURRENCY = "lambda-concurrency-check"
-# issue 11 (rules-a)
+# issue 11
 RUNTIME = "lambda-runtime-supported"
 XRAY = "lambda-xray-tracing-active"
 MULTI_AZ = "lambda-vpc-multi-az"
 TAGGED = "lambda-tagged"
+URL_AUTH = "lambda-function-url-auth-required"
+SECRETS = "lambda-no-secrets-in-env-vars"
 C, N, NA = "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"
 # Both sides evaluate on the same day (lambda-runtime-supported): the runtime table's date.
 EVALUATION_DATE = date(2026, 11, 22)
@@ -87,6 +98,8 @@ GOOD = Case(
         RUNTIME: C,
         XRAY: C,
         TAGGED: C,
+        URL_AUTH: C,
+        SECRETS: C,
     },
 )
 
@@ -195,9 +208,10 @@ CASES = [
             ("SECRET",),
             favourable=(),
         ),
-        expect={CMK: N},
-        unresolved=frozenset({CMK}),
+        expect={CMK: N, SECRETS: N},
+        unresolved=frozenset({CMK, SECRETS}),
     ),
+    case("secrets-literal-in-a-password-variable", variables=("DB_PASSWORD",), expect={SECRETS: N}),
     case(
         "cmk-variables-values-from-intrinsics-keep-their-names",
         key=None,
@@ -361,7 +375,7 @@ CASES = [
         aliases=("live",),
         url=("NONE", "live"),
         grants=url_grants("NONE", "live", target="alias-ref"),
-        expect={PUBLIC: N},
+        expect={PUBLIC: N, URL_AUTH: N},
     ),
     # --- lambda-runtime-supported (tests/checks/test_runtime_supported.py) ---
     case("runtime-deprecated", runtime="python3.10", expect={RUNTIME: N}),
@@ -497,7 +511,7 @@ CASES = [
         aliases=("prod",),
         url=("NONE", "prod"),
         grants=url_grants("NONE", "prod", target="alias-ref"),
-        expect={PUBLIC: N},
+        expect={PUBLIC: N, URL_AUTH: N},
     ),
     case(
         "sam-partner-topic-from-a-parameter",
@@ -543,6 +557,25 @@ NOT_EXPRESSIBLE = {
     "unknown-variables-online": "Config not recording variables: a template always states them",
 }
 
+# Rules whose synth-time view is partial by nature (issue 11): the template is not the account.
+PARTIAL_VIEW = {
+    "lambda-unique-execution-role": "a template holds some of the account's functions: a role "
+    "no other function of the template uses may be used elsewhere (NOT_APPLICABLE at synth, "
+    "compared by the periodic sweep); a parity case deploys one function, so sharing is "
+    "covered by tests/adapters/test_cloudformation_rules_b.py",
+}
+# Rules whose verdicts (or deploy-time unknowns) single-function parity cases cannot show,
+# and where they are tested instead.
+COVERED_ELSEWHERE = {
+    "lambda-function-url-auth-required": "an AuthType from a parameter: "
+    "tests/adapters/test_cloudformation_rules_b.py (parity cases write literal auth types)",
+    "lambda-unique-execution-role": "sharing needs two functions (parity cases deploy one): "
+    "tests/adapters/test_cloudformation_rules_b.py and tests/test_handler_rules_b.py",
+    "lambda-code-signing-enforced": "covered in tests/adapters/test_cloudformation_rules_b.py "
+    "(a CodeSigningConfigArn the template does not hold); parity cases deploy no "
+    "AWS::Lambda::CodeSigningConfig",
+}
+
 # Synth-time verdicts stricter than any deployment can be: no configuration item gives them.
 SYNTH_STRICTER = {
     "zone-of-a-subnet-given-by-id": "lambda-vpc-multi-az: only ec2:DescribeSubnets knows the "
@@ -578,10 +611,15 @@ def live_evaluation(rule: Rule, c: Case, favourable: bool = False) -> Evaluation
         item.function,
         kms_key_manager=key_manager(c, favourable),
         qualified_policies=qualified,
-        # What the handler reads beside the item: ec2:DescribeSubnets, and
-        # GetFunctionEventInvokeConfig (unqualified).
+        # What the handler reads beside the item: ec2:DescribeSubnets,
+        # GetFunctionEventInvokeConfig (unqualified), ListFunctionUrlConfigs,
+        # GetFunctionCodeSigningConfig (none in these cases), the sweep's view of roles (one
+        # function: no other uses its role).
         subnet_zones=subnet_zones(c, favourable),
         event_invoke_config=EventInvokeConfig(on_failure_destination(c, favourable)),
+        function_urls=(FunctionUrl(c.url[1], c.url[0]),) if c.url else (),
+        code_signing=CodeSigning(None),
+        role_peers=RolePeers((), "the account and Region", True),
     )
     return evaluate_function(rule, function, parameters_for(rule, dict(c.parameters)))
 
@@ -608,6 +646,10 @@ def test_config_item_and_template_agree_for_every_rule(c: Case) -> None:
             continue
         live = live_evaluation(rule, c)
         synth = template_evaluation(rule, c)
+        if rule.id in PARTIAL_VIEW and live.compliance is Compliance.COMPLIANT:
+            # The template sees only its own functions: no peer there proves nothing.
+            assert synth.compliance is Compliance.NOT_APPLICABLE, (rule.id, synth.annotation)
+            continue
         assert synth.compliance is live.compliance, (rule.id, live.annotation, synth.annotation)
         if rule.id in c.expect:
             assert live.compliance is Compliance(c.expect[rule.id]), (rule.id, live.annotation)
@@ -633,6 +675,8 @@ def test_case_ids_are_unique_and_every_rule_is_covered() -> None:
     assert len(ids) == len(set(ids))
     for rule in RULES:
         verdicts = {c.expect[rule.id] for c in CASES if rule.id in c.expect}
+        if rule.id in COVERED_ELSEWHERE:
+            continue
         assert {C, N} <= verdicts, rule.id
         assert any(rule.id in c.unresolved for c in CASES), rule.id
 
