@@ -18,7 +18,7 @@ from infra.remediation import (
 )
 from infra.rule_construct import nag_resource
 from rules.permissions import grants_for
-from rules.registry import RULES
+from rules.registry import DEFAULT_RULES as RULES  # what enabledRules "default" deploys
 from rules.remediation.runbooks import QUEUE_PREFIX, RUNBOOKS
 from tests.infra.conftest import Synth
 

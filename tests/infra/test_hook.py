@@ -314,6 +314,9 @@ def test_the_hook_function_passes_the_rules(fail_synth: Synth, warn_synth: Synth
             }.get(rule.id, Compliance.COMPLIANT)
             if not outside_vpc:
                 expected = Compliance.COMPLIANT
+            if rule.id == "lambda-unique-execution-role":
+                # A template is not the account: the sweep compares roles.
+                expected = Compliance.NOT_APPLICABLE
             assert verdict.compliance is expected, (rule.id, verdict.annotation)
 
 

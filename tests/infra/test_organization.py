@@ -33,6 +33,7 @@ from rules.permissions import actions_for
 from rules.registry import DEFAULT_RULES, get_rule
 from tests.infra.conftest import Synth, cdk_json_context, synthesize
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS
+from tests.moto_gaps import answer_moto_gaps
 
 ORG_ID = "o-a1b2c3d4e5"
 OU = "ou-ab12-cdef3456"
@@ -414,6 +415,8 @@ def handler_calls() -> set[str]:
                 calls = CallLog()
                 session = new_session()
                 session.register("before-parameter-build.*.*", calls)
+                # moto lacks the function URL and code signing reads: canned answers.
+                answer_moto_gaps(session)
                 clients = Clients(session, ClientOptions(REGION, max_attempts=3))
                 create_function("orders-api", environment={"STAGE": "prod"})
                 create_function("orders-api", account=MEMBER, environment={"STAGE": "prod"})

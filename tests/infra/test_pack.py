@@ -37,7 +37,12 @@ BROKEN = {
     "OldRuntime": "lambda-runtime-supported",
     "NotTraced": "lambda-xray-tracing-active",
     "OneZone": "lambda-vpc-multi-az",
+    "OpenUrl": "lambda-function-url-auth-required",
+    "LiteralSecret": "lambda-no-secrets-in-env-vars",
+    "SharedRoleA": "lambda-unique-execution-role",
+    "SharedRoleB": "lambda-unique-execution-role",
 }
+SHARED_ROLE = "arn:aws:iam::111122223333:role/shared"
 
 
 def compliant_function(
@@ -58,7 +63,8 @@ def compliant_function(
         )
     ]
     properties: dict[str, Any] = {
-        "role": "arn:aws:iam::111122223333:role/fn",
+        # One role each (lambda-unique-execution-role).
+        "role": f"arn:aws:iam::111122223333:role/{construct_id}",
         "runtime": "python3.12",
         "handler": "index.handler",
         "code": lambda_.CfnFunction.CodeProperty(zip_file="def handler(e, c): pass"),
@@ -140,6 +146,17 @@ def broken_app(stack: cdk.Stack) -> None:
             security_group_ids=["sg-0123456789abcdef0"],
         ),
     )
+    open_url = compliant_function(stack, "OpenUrl")
+    lambda_.CfnUrl(stack, "OpenUrlUrl", target_function_arn=open_url.attr_arn, auth_type="NONE")
+    compliant_function(
+        stack,
+        "LiteralSecret",
+        environment=lambda_.CfnFunction.EnvironmentProperty(
+            variables={"LEVEL": "INFO", "DB_PASSWORD": "pack-test-literal-password"}
+        ),
+    )
+    compliant_function(stack, "SharedRoleA", role=SHARED_ROLE)
+    compliant_function(stack, "SharedRoleB", role=SHARED_ROLE)
     # A second DLQ violation, acknowledged: exactly this one disappears.
     acknowledged = compliant_function(stack, "AcknowledgedNoDeadLetters", dead_letter_config=None)
     cdk.Validations.of(acknowledged).acknowledge(
@@ -156,11 +173,16 @@ def test_each_rule_is_flagged_on_its_function_with_path_and_annotation(
     broken: dict[str, Any],
 ) -> None:
     assert broken["conclusion"] == "failure"
+    # OpenUrl's URL of auth type NONE without a public permission: no one may call it yet, so
+    # only the URL rule flags it (the public-access rule judges the permission that adds it).
     assert flagged(broken) == {(f"App/{cid}", rule) for cid, rule in BROKEN.items()}
     assert {rule.id for rule in DEFAULT_RULES} == set(BROKEN.values())
     descriptions = {v["ruleName"]: v["description"] for v in broken["violations"]}
     assert "Principal '*'" in descriptions[PUBLIC]
     assert "no dead-letter queue" in descriptions[DLQ]
+    # The secret's variable is named, its value never reported.
+    assert "DB_PASSWORD" in descriptions["lambda-no-secrets-in-env-vars"]
+    assert "pack-test-literal-password" not in json.dumps(broken)
     for violation in broken["violations"]:
         assert violation["severity"] == "error"
         (construct,) = violation["violatingConstructs"]

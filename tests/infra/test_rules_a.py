@@ -54,11 +54,14 @@ def _context(**values: Any) -> Any:
 
 
 def test_lambda_tagged_is_off_by_default_and_on_when_asked() -> None:
-    assert [rule.id for rule in DEFAULT_RULES] == [r.id for r in RULES if r.id != "lambda-tagged"]
+    off_by_default = ("lambda-code-signing-enforced", "lambda-tagged")
+    assert [rule.id for rule in DEFAULT_RULES] == [
+        r.id for r in RULES if r.id not in off_by_default
+    ]
     assert "lambda-tagged" not in load_settings(_context()).rule_ids
-    assert "lambda-tagged" in load_settings(_context(enabledRules="all")).rule_ids
+    assert load_settings(_context(enabledRules="all")).rule_ids == tuple(r.id for r in RULES)
     chosen = load_settings(_context(enabledRules=["default", "lambda-tagged"])).rule_ids
-    assert chosen == tuple(rule.id for rule in RULES)
+    assert chosen == tuple(r.id for r in RULES if r.id != "lambda-code-signing-enforced")
     assert load_settings(_context(enabledRules="lambda-tagged")).rule_ids == ("lambda-tagged",)
     off = load_settings(_context(enabledRules="all", disabledRules="lambda-tagged")).rule_ids
     assert "lambda-tagged" not in off
@@ -88,7 +91,7 @@ def test_role_holds_exactly_the_rules_actions(all_rules_synth: Synth, rule_id: s
 def test_the_new_reads_are_granted_to_their_rule_only(
     all_rules_synth: Synth, rule_id: str, action: str
 ) -> None:
-    for rule in RULES:
+    for rule in (*DEFAULT_RULES, get_rule("lambda-tagged")):  # what the synth deploys
         _, policy = rule_resource(all_rules_synth.resources, rule.id, "Policy/Resource")
         assert (action in policy_actions(policy)) is (rule.id == rule_id), rule.id
 

@@ -21,7 +21,15 @@ from tests.infra.conftest import ROOT, cdk_json_context
 # The rules deployed by default (enabledRules 'default': lambda-tagged is off by default).
 # Rules that sweep daily by default: what changes without a configuration change (qualified
 # policies; a runtime nearing its deprecation date).
-DAILY = ("lambda-function-public-access-prohibited", "lambda-runtime-supported")
+# Rules that sweep daily whatever the context: for what Config sends no change event about
+# (policies of versions and aliases, function URLs, a runtime's date nearing, other functions'
+# roles).
+DAILY = (
+    "lambda-function-public-access-prohibited",
+    "lambda-function-url-auth-required",
+    "lambda-runtime-supported",
+    "lambda-unique-execution-role",
+)
 ALL_IDS = tuple(rule.id for rule in DEFAULT_RULES)
 PUBLIC = "lambda-function-public-access-prohibited"
 LONGEST_ID = max(ALL_IDS, key=len)
