@@ -59,15 +59,20 @@ def ensure_cdk_cli() -> str:
 def print_findings(found: Sequence[dict[str, Any]]) -> None:
     active = [f for f in found if f.get("RecordState") == "ACTIVE"]
     failed = [f for f in active if f["Compliance"]["Status"] == "FAILED"]
+    suppressed = [f for f in active if (f.get("Workflow") or {}).get("Status") == "SUPPRESSED"]
     states = Counter(
         (f.get("RecordState"), f["Compliance"]["Status"]) for f in found
     )
     print(
         f"{len(found)} findings: {states[('ACTIVE', 'FAILED')]} FAILED, "
         f"{states[('ACTIVE', 'PASSED')]} PASSED, "
+        f"{len(suppressed)} SUPPRESSED (exempted), "
         f"{sum(n for (state, _), n in states.items() if state == 'ARCHIVED')} ARCHIVED "
-        "(deleted function)"
+        "(not applicable, or the function was deleted)"
     )
+    for finding in suppressed:
+        name = finding["Resources"][0]["Details"]["AwsLambdaFunction"]["FunctionName"]
+        print(f"  SUPPRESSED {finding['GeneratorId']}: {name}: {finding['Note']['Text']}")
     for severity in SEVERITY_ORDER:
         if severity is Severity.INFORMATIONAL:
             continue
@@ -97,11 +102,14 @@ def compare_with_scan(server: MotoServer, account: SeededAccount, results: list[
         for r in results
         if r.evaluation.compliance is not Compliance.NOT_APPLICABLE
     }
-    # NOT_APPLICABLE on both sides (a function outside a VPC for lambda-vpc-multi-az, say).
+    # NOT_APPLICABLE on both sides (a function outside a VPC for lambda-vpc-multi-az, say), and
+    # the rules a function's tag exempts it from: only the deployed rules honour exemptions.
+    exempted = {(rule_id, f.name) for f in account.functions for rule_id in f.exempted}
     scanned = {
         (r.evaluation.rule_id, r.evaluation.resource_id): r.evaluation.compliance
         for r in scan.results
         if r.evaluation.compliance is not Compliance.NOT_APPLICABLE
+        and (r.evaluation.rule_id, r.evaluation.resource_id) not in exempted
     }
     keys = handler.keys() | scanned.keys()
     differ = sorted(key for key in keys if handler.get(key) != scanned.get(key))
@@ -109,7 +117,8 @@ def compare_with_scan(server: MotoServer, account: SeededAccount, results: list[
         return f"scan DISAGREES with the handlers on {len(differ)} verdict(s): {differ[:5]}"
     return (
         f"`python -m rules scan` agrees with the handlers on all {len(scanned)} verdicts "
-        f"({len(scan.functions)} functions read from {scan.source_description})"
+        f"({len(scan.functions)} functions read from {scan.source_description}; "
+        f"{len(exempted)} exempted verdict(s) left out: scan does not apply exemptions)"
     )
 
 

@@ -3,9 +3,12 @@
 Each rule's real handler (``rules.handler``: settings from the function's environment with
 ``RULE_ID`` set, then ``handle``) is invoked as Lambda would invoke that rule's function, with
 the events Config delivers:
-one ``ConfigurationItemChangeNotification`` per function and rule, the ``ResourceDeleted`` item
-of a function deleted after its first evaluation, then one ``ScheduledNotification`` sweep per
-rule. Every AWS call goes to the moto server the process is pointed at (``AWS_ENDPOINT_URL``).
+one ``ConfigurationItemChangeNotification`` per function and change-triggered rule, the
+``ResourceDeleted`` item of a function deleted after its first evaluation, then one
+``ScheduledNotification`` sweep per rule. A periodic-only rule (``Rule.change_triggered`` False:
+its Config rule has no change trigger, so Config sends it no change event) first evaluates every
+function in a sweep before the deletion, so the deleted function has a verdict to lose. Every
+AWS call goes to the moto server the process is pointed at (``AWS_ENDPOINT_URL``).
 """
 
 from __future__ import annotations
@@ -131,13 +134,21 @@ def run_flow(
     log: IO[str] | None = None,
     retire_functions: bool = True,
 ) -> FlowOutcome:
-    """Change events for every seeded function, deletion events, then one sweep per rule.
+    """Change events for every seeded function (sweeps for the periodic-only rules), deletion
+    events, then one sweep per rule.
 
     Pass the ``outcome`` of an earlier run to run again against the same Config store."""
     outcome = outcome or FlowOutcome()
     invoke = Invoker(outcome)
     lam = session.client("lambda", region_name=account.region)
     sink = log if log is not None else io.StringIO()
+    changed = [rule for rule in rules if rule.change_triggered]
+
+    def sweep(rule: Rule) -> None:
+        invoke(rule, scheduled_event(
+            rule_name=config_rule_name(rule.id), account=account.account_id, region=account.region
+        ))
+
     with handler_output(sink):
         existing = {f["FunctionName"] for f in _all_functions(lam)}
         items = [
@@ -145,22 +156,20 @@ def run_flow(
             for sample in account.functions
             if sample.name in existing
         ]
-        for rule in rules:
+        for rule in changed:
             for item in items:
                 invoke(rule, change_event(item, rule_name=config_rule_name(rule.id)))
+        for rule in rules:
+            if not rule.change_triggered:
+                sweep(rule)
         if retire_functions:
             retire(session, account)
         for sample in account.deleted:
             item = deleted_item(account.arns[sample.name], capture_time=now())
-            for rule in rules:
+            for rule in changed:
                 invoke(rule, change_event(item, rule_name=config_rule_name(rule.id)))
         for rule in rules:
-            sweep = scheduled_event(
-                rule_name=config_rule_name(rule.id),
-                account=account.account_id,
-                region=account.region,
-            )
-            invoke(rule, sweep)
+            sweep(rule)
     return outcome
 
 

@@ -1,11 +1,12 @@
-"""A sample account for the demo and the e2e tests: a dozen functions spanning every verdict of
+"""A sample account for the demo and the e2e tests: fifteen functions spanning every verdict of
 every rule, built through the ordinary AWS APIs (so it also works against real AWS or any
 emulator), plus Security Hub enabled.
 
 Each ``SampleFunction`` states the verdict it is *designed* to get from each rule; the e2e tests
 compare what the real handlers reported with that design. One function is created, evaluated and
 then deleted (``retire``), so its Config deletion event exercises NOT_APPLICABLE and the archiving
-of its findings.
+of its findings. One function waives two rules with the exemption tag (``rules.exemptions``): the
+handlers judge it NOT_APPLICABLE for them and its findings are SUPPRESSED.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Mapping
 
 import boto3
 
+from rules.exemptions import DEFAULT_TAG_KEY, parse_exemption
 from rules.model import Compliance
 
 PUBLIC = "lambda-function-public-access-prohibited"
@@ -30,6 +32,11 @@ RUNTIME = "lambda-runtime-supported"
 XRAY = "lambda-xray-tracing-active"
 MULTI_AZ = "lambda-vpc-multi-az"
 TAGGED = "lambda-tagged"
+# issue 11 (rules-b)
+URL_AUTH = "lambda-function-url-auth-required"
+CODE_SIGNING = "lambda-code-signing-enforced"
+NO_SECRETS = "lambda-no-secrets-in-env-vars"
+UNIQUE_ROLE = "lambda-unique-execution-role"
 SUPPORTED_RUNTIME = "python3.12"
 # Deprecated by AWS on 2025-12-15 (rules/data/runtimes.json): non-compliant on any later day.
 DEPRECATED_RUNTIME = "python3.9"
@@ -38,6 +45,16 @@ P, F, NA = Compliance.COMPLIANT, Compliance.NON_COMPLIANT, Compliance.NOT_APPLIC
 OTHER_ACCOUNT = "444455556666"
 PREFIX = "gl-"
 ROLE_NAME = "gl-sample-function-role"
+# Values that look like secrets (AWS's documented example key id and a literal password): the
+# demo shows that only the names and kinds reach Config, Security Hub and the logs.
+SECRET_VARIABLES: Mapping[str, str] = {
+    "BACKUP_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "DB_PASSWORD": "gl-demo-Pa55word",
+}
+EXEMPTION = (
+    "rules=lambda-inside-vpc+lambda-dlq-check reason=demo exemption behind WAF until=2099-12-31"
+)
+SIGNING_PROFILE_VERSION = "arn:aws:signer:{region}:{account}:/signing-profiles/GlDemo/v1demo"
 
 
 @dataclass(frozen=True)
@@ -61,18 +78,32 @@ class SampleFunction:
     tracing: bool = False  # TracingConfig Mode Active (else Lambda's PassThrough)
     single_zone: bool = False  # in a VPC, but both subnets in one availability zone
     untagged: bool = False  # no tags at all (not even the demo's)
+    # --- issue 11 (rules-b) ---
+    own_role: bool = False  # its own execution role (else the shared ROLE_NAME)
+    code_signing: bool = False  # a code signing configuration with Enforce
+    secrets: bool = False  # SECRET_VARIABLES among its environment variables
+
+    @property
+    def exempted(self) -> frozenset[str]:
+        """The rules its exemption tag waives (the rules' own grammar)."""
+        value = self.tags.get(DEFAULT_TAG_KEY)
+        return frozenset(parse_exemption(value).rule_ids) if value else frozenset()
 
 
 def _verdicts(public: Compliance, vpc: Compliance, cmk: Compliance, dlq: Compliance,
               concurrency: Compliance, *, runtime: Compliance = P, xray: Compliance = F,
               multi_az: Compliance | None = None, tagged: Compliance = P,
-              ) -> dict[str, Compliance]:
+              url: Compliance = P, signing: Compliance = F, secrets: Compliance = P,
+              unique_role: Compliance = F) -> dict[str, Compliance]:
     """The five core rules' verdicts, then issue 11's: a supported runtime, PassThrough
     tracing and the demo tag unless said otherwise; multi-AZ follows the VPC rule (two
-    subnets in two zones) unless said otherwise."""
+    subnets in two zones) unless said otherwise; no URL or only AWS_IAM ones, no code signing,
+    no secret in the variables (or no variables) and the shared execution role unless said
+    otherwise."""
     zones = multi_az if multi_az is not None else (P if vpc is P else NA if vpc is F else vpc)
     return {PUBLIC: public, VPC: vpc, CMK: cmk, DLQ: dlq, CONCURRENCY: concurrency,
-            RUNTIME: runtime, XRAY: xray, MULTI_AZ: zones, TAGGED: tagged}
+            RUNTIME: runtime, XRAY: xray, MULTI_AZ: zones, TAGGED: tagged, URL_AUTH: url,
+            CODE_SIGNING: signing, NO_SECRETS: secrets, UNIQUE_ROLE: unique_role}
 
 
 S3_WITH_ACCOUNT = {
@@ -85,13 +116,15 @@ S3_WITH_ACCOUNT = {
 SAMPLE: tuple[SampleFunction, ...] = (
     SampleFunction(
         PREFIX + "hardened",
-        "passes every rule: VPC in two zones, CMK, DLQ, concurrency, S3 grant pinned, X-Ray",
-        _verdicts(P, P, P, P, P, xray=P), vpc=True, environment=True, kms_key="cmk", dlq="sqs",
-        reserved_concurrency=10, permissions=(S3_WITH_ACCOUNT,), tracing=True,
+        "passes every rule: VPC in two zones, CMK, DLQ, concurrency, S3 grant pinned, X-Ray, "
+        "code signing enforced, its own role",
+        _verdicts(P, P, P, P, P, xray=P, signing=P, unique_role=P), vpc=True, environment=True,
+        kms_key="cmk", dlq="sqs", reserved_concurrency=10, permissions=(S3_WITH_ACCOUNT,),
+        tracing=True, code_signing=True, own_role=True,
     ),
     SampleFunction(
         PREFIX + "public-url", "function URL with auth type NONE: public",
-        _verdicts(F, F, P, F, F), url_auth_type="NONE",
+        _verdicts(F, F, P, F, F, url=F), url_auth_type="NONE",
         permissions=({"StatementId": "FunctionURLAllowPublicAccess", "Principal": "*",
                       "Action": "lambda:InvokeFunctionUrl", "FunctionUrlAuthType": "NONE"},),
     ),
@@ -118,8 +151,10 @@ SAMPLE: tuple[SampleFunction, ...] = (
         permissions=({"StatementId": "partner", "Principal": OTHER_ACCOUNT},),
     ),
     SampleFunction(
-        PREFIX + "service-restricted", "EventBridge grant pinned to a rule ARN in the account",
-        _verdicts(P, F, F, F, P), environment=True, reserved_concurrency=20,
+        PREFIX + "service-restricted",
+        "EventBridge grant pinned to a rule ARN; an access key id and a password in variables",
+        _verdicts(P, F, F, F, P, secrets=F), environment=True, reserved_concurrency=20,
+        secrets=True,
         permissions=({"StatementId": "events", "Principal": "events.amazonaws.com",
                       "SourceArn": "arn:aws:events:{region}:{account}:rule/nightly"},),
     ),
@@ -153,8 +188,14 @@ SAMPLE: tuple[SampleFunction, ...] = (
         _verdicts(P, F, P, F, F),
     ),
     SampleFunction(
+        PREFIX + "exempted",
+        "no VPC, no DLQ, waived by tag guardrails:exempt: NOT_APPLICABLE, findings SUPPRESSED",
+        _verdicts(P, NA, P, NA, F), tags={DEFAULT_TAG_KEY: EXEMPTION},
+    ),
+    SampleFunction(
         PREFIX + "retired", "created, then deleted: Config sends ResourceDeleted",
-        _verdicts(NA, NA, NA, NA, NA, runtime=NA, xray=NA, multi_az=NA, tagged=NA), vpc=True,
+        _verdicts(NA, NA, NA, NA, NA, runtime=NA, xray=NA, multi_az=NA, tagged=NA, url=NA,
+                  signing=NA, secrets=NA, unique_role=NA), vpc=True,
         deleted=True,
     ),
 )
@@ -201,17 +242,7 @@ def seed(
     account = client("sts").get_caller_identity()["Account"]
     iam, ec2, kms, sqs, sns = (client(n) for n in ("iam", "ec2", "kms", "sqs", "sns"))
     lam = client("lambda")
-    try:  # IAM is global: a second Region reuses the role
-        role = iam.create_role(
-            RoleName=ROLE_NAME,
-            AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                               "Principal": {"Service": "lambda.amazonaws.com"}}],
-            }),
-        )["Role"]["Arn"]
-    except iam.exceptions.EntityAlreadyExistsException:
-        role = iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
+    role = _role(iam, ROLE_NAME)
     vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
     # Two subnets in two zones (lambda-vpc-multi-az); a third shares the first one's zone.
     zones = (f"{region}a", f"{region}b", f"{region}a")
@@ -232,6 +263,15 @@ def seed(
     ]["QueueArn"]
     topic_arn = sns.create_topic(Name="gl-sample-dlq-topic")["TopicArn"]
     aws_managed_key = f"arn:aws:kms:{region}:{account}:alias/aws/lambda"
+    signing_config = None
+    if any(sample.code_signing for sample in functions):
+        signing_config = lam.create_code_signing_config(
+            Description="gl sample: signed code only",
+            AllowedPublishers={"SigningProfileVersionArns": [
+                SIGNING_PROFILE_VERSION.format(region=region, account=account)
+            ]},
+            CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"},
+        )["CodeSigningConfig"]["CodeSigningConfigArn"]
     code = _code()
 
     arns: dict[str, str] = {}
@@ -239,7 +279,7 @@ def seed(
         spec: dict[str, Any] = {
             "FunctionName": sample.name,
             "Runtime": sample.runtime,
-            "Role": role,
+            "Role": _role(iam, f"{sample.name}-role") if sample.own_role else role,
             "Handler": "app.handler",
             "Code": {"ZipFile": code},
             "Description": sample.purpose,
@@ -252,7 +292,12 @@ def seed(
             chosen = one_zone if sample.single_zone else subnets
             spec["VpcConfig"] = {"SubnetIds": list(chosen), "SecurityGroupIds": [group]}
         if sample.environment:
-            spec["Environment"] = {"Variables": {"STAGE": "demo", "TABLE": sample.name}}
+            variables = {"STAGE": "demo", "TABLE": sample.name}
+            spec["Environment"] = {
+                "Variables": {**variables, **SECRET_VARIABLES} if sample.secrets else variables
+            }
+        if sample.code_signing:
+            spec["CodeSigningConfigArn"] = signing_config
         if sample.kms_key:
             spec["KMSKeyArn"] = key_arn if sample.kms_key == "cmk" else aws_managed_key
         if sample.dlq:
@@ -281,6 +326,21 @@ def seed(
         kms_key_arn=key_arn,
         subnet_ids=subnets,
     )
+
+
+def _role(iam: Any, name: str) -> str:
+    """An execution role Lambda can assume; IAM is global, so a second Region reuses it."""
+    try:
+        return str(iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                               "Principal": {"Service": "lambda.amazonaws.com"}}],
+            }),
+        )["Role"]["Arn"])
+    except iam.exceptions.EntityAlreadyExistsException:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
 
 
 def retire(

@@ -1,4 +1,4 @@
-"""Run ``moto_server`` (with the DLQ patch, see ``demo.moto_patched``) on a free 127.0.0.1 port.
+"""Run ``moto_server`` (with the moto gaps ``demo.moto_patched`` fills) on a free 127.0.0.1 port.
 
 ``with MotoServer() as server:`` starts it in its own process group, waits until it answers and
 always stops it on the way out: normal exit, an error, Ctrl-C (KeyboardInterrupt) or SIGTERM

@@ -1,4 +1,4 @@
-"""One moto_server (with the DLQ patch) on a free 127.0.0.1 port for the whole session.
+"""One moto_server (``demo.moto_patched``) on a free 127.0.0.1 port for the whole session.
 
 Tests that need a clean account reset it (``POST /moto-api/reset``) and seed it again."""
 

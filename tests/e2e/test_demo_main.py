@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from demo.__main__ import main
-from demo.seed import SAMPLE
+from demo.seed import SAMPLE, SECRET_VARIABLES
 from rules.model import Compliance
 
 
@@ -22,11 +22,18 @@ def test_demo_runs_to_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[s
     designed = [verdict for sample in SAMPLE for verdict in sample.expected.values()]
     failed = designed.count(Compliance.NON_COMPLIANT)
     passed = designed.count(Compliance.COMPLIANT)
-    archived = designed.count(Compliance.NOT_APPLICABLE)
+    # An exempted finding stays ACTIVE (SUPPRESSED); other NOT_APPLICABLE ones are archived.
+    suppressed = sum(len(sample.exempted) for sample in SAMPLE)
+    archived = designed.count(Compliance.NOT_APPLICABLE) - suppressed
+    assert suppressed == 2
     assert (
-        f"{len(designed)} findings: {failed} FAILED, {passed} PASSED, {archived} ARCHIVED" in output
+        f"{len(designed)} findings: {failed} FAILED, {passed} PASSED, "
+        f"{suppressed} SUPPRESSED (exempted), {archived} ARCHIVED" in output
     )
     assert f"agrees with the handlers on all {failed + passed} verdicts" in output
+    assert f"{suppressed} exempted verdict(s) left out" in output
+    texts = [output, report.read_text(), (report.parent / "handler-log.jsonl").read_text()]
+    assert not [v for v in SECRET_VARIABLES.values() for text in texts if v in text]
     assert f"HTML report: {report.resolve()}" in output
     assert "gl-public-url" in report.read_text()
     assert (report.parent / "handler-log.jsonl").stat().st_size > 0
