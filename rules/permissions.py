@@ -106,7 +106,7 @@ LAMBDA_TAGS = Grant(
     ("lambda:ListTags",),
     "arn:{partition}:lambda:{region}:{account}:function:*",
     "tags in the Lambda API fallback (ListFunctions and GetFunctionConfiguration carry none): "
-    "the exemption tag of an exemptible rule",
+    "the exemption tag of an exemptible rule, and lambda-tagged's tags",
 )
 KMS_DESCRIBE_KEY = Grant(
     ("kms:DescribeKey",),
@@ -116,11 +116,6 @@ KMS_DESCRIBE_KEY = Grant(
     "process. Never kms:Decrypt: the rule needs variable names, not values",
 )
 # --- issue 11 (rules-a) ---
-LAMBDA_TAGS = Grant(
-    ("lambda:ListTags",),
-    "arn:{partition}:lambda:{region}:{account}:function:*",
-    "tags in the Lambda API fallback (ListFunctions and GetFunctionConfiguration carry none)",
-)
 LAMBDA_EVENT_INVOKE_CONFIG = Grant(
     ("lambda:GetFunctionEventInvokeConfig",),
     "arn:{partition}:lambda:{region}:{account}:function:*",

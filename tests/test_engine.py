@@ -53,8 +53,8 @@ def test_recorded_items_are_evaluated(compliant_item: dict, status: str) -> None
     compliant_item["configurationItemStatus"] = status
     item = configuration_item_from_dict(compliant_item)
     offline = {rule.id: evaluate_item_offline(rule, item, NO_PARAMETERS) for rule in RULES}
-    # What Config never records (URLs, code signing, variable values, other functions' roles)
-    # fails closed offline, saying so; the handler reads it instead.
+    # What Config never records (URLs, code signing, variable values, other functions' roles,
+    # the subnets' zones) fails closed offline, saying so; the handler reads it instead.
     for rule_id in UNRECORDED:
         evaluation = offline.pop(rule_id)
         assert evaluation.compliance is Compliance.NON_COMPLIANT
@@ -67,6 +67,7 @@ UNRECORDED = (
     "lambda-code-signing-enforced",
     "lambda-no-secrets-in-env-vars",
     "lambda-unique-execution-role",
+    "lambda-vpc-multi-az",  # only ec2:DescribeSubnets knows a subnet's zone
 )
 
 

@@ -5,6 +5,7 @@ nothing unused). Calls are recorded with a botocore hook on the session."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -143,20 +144,47 @@ def _organization(clients: Clients, rule: Rule) -> None:
     run(event, _fresh(clients), rule.id)
 
 
+def _exempted(rule: Rule) -> dict[str, str]:
+    return {"guardrails:exempt": f"rules={rule.id} reason=permissions test"}
+
+
+def _stub_suppression(stub: Stubber) -> None:
+    stub.add_response("batch_import_findings", {"SuccessCount": 1, "FailedCount": 0})
+    stub.add_response("get_findings", {"Findings": []})
+    stub.add_response("batch_update_findings", {"ProcessedFindings": [], "UnprocessedFindings": []})
+
+
 def _exempted_change(clients: Clients, rule: Rule) -> None:
     """An exempted function: its finding is suppressed with BatchUpdateFindings (moto 5.2.5
-    lacks it, so the Security Hub client is stubbed)."""
+    lacks it, so the Security Hub client is stubbed). A periodic-only rule does not evaluate
+    change events: its exempted function is met by the sweep instead."""
+    if not rule.change_triggered:
+        _exempted_sweep(clients, rule)
+        return
     aws = _fresh(clients)
     item = config_item("lambda_ci_noncompliant.json")
-    item["tags"] = {"guardrails:exempt": f"rules={rule.id} reason=permissions test"}
+    item["tags"] = _exempted(rule)
     with Stubber(aws.client("securityhub")) as stub:
-        stub.add_response("batch_import_findings", {"SuccessCount": 1, "FailedCount": 0})
-        stub.add_response("get_findings", {"Findings": []})
-        stub.add_response(
-            "batch_update_findings", {"ProcessedFindings": [], "UnprocessedFindings": []}
-        )
+        _stub_suppression(stub)
         run(change_event(item), aws, rule.id)
         stub.assert_no_pending_responses()
+
+
+def _exempted_sweep(clients: Clients, rule: Rule) -> None:
+    """The sweep meets an exempted function (its recorded Tags carry the exemption): the
+    finding is suppressed as on a change event."""
+    aws = _fresh(clients)
+    item = _recorded("orders-api", "lambda_ci_noncompliant.json")
+    item["supplementaryConfiguration"]["Tags"] = json.dumps(_exempted(rule))
+    with Stubber(aws.client("config")) as config, Stubber(aws.client("securityhub")) as hub:
+        _stub_config_sweep(config, ["orders-api"], [], {"orders-api": item})
+        config.add_response("put_evaluations", {"FailedEvaluations": []}, TESTMODE_PUT)
+        _stub_suppression(hub)
+        run(scheduled_event(), aws, rule.id)
+        config.assert_no_pending_responses()
+        hub.assert_no_pending_responses()
+
+
 def _organization_sweep(clients: Clients, rule: Rule) -> None:
     """A periodic-only rule in organization mode: the sweep of a member account."""
     aws = _fresh(clients)

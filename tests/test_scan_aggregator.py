@@ -23,18 +23,22 @@ from botocore.stub import Stubber
 
 import rules.scan
 from demo.config_events import configuration_item, now
-from rules.aws.aggregate_scan import evaluate_recorded
+from rules.aws.aggregate_scan import evaluate_recorded, with_role_peers_by_place
 from rules.aws.aggregator import (
     BACKOFF_CAP_SECONDS,
     UNPROCESSED_ATTEMPTS,
+    AggregateInventory,
     FunctionKey,
+    SourceFreshness,
+    Unread,
     backoff_delays,
     read_aggregate,
 )
 from rules.aws.clients import Clients
-from rules.checks import dlq, env_vars_cmk, inside_vpc, public_access
+from rules.checks import dlq, env_vars_cmk, inside_vpc, public_access, unique_role
 from rules.cli import main
 from rules.engine import evaluate_function
+from rules.errors import InvalidInputError
 from rules.model import Compliance
 from rules.parameters import NO_PARAMETERS
 from rules.registry import DEFAULT_RULES
@@ -42,6 +46,7 @@ from tests.aggregate_items import asked, base_item, identifier, succeeded
 from tests.aws.fixtures import MEMBER, REGION, CallLog, _zip
 from tests.conftest import load_event
 from tests.factories import function, with_policy
+from tests.moto_gaps import answer_moto_gaps
 
 AGGREGATOR = "org-aggregator"
 A, B = "111122223333", "444455556666"
@@ -245,20 +250,73 @@ def test_a_verdict_the_gaps_cannot_change_stands(rule: Any, subject: Any) -> Non
     )
 
 
+def test_functions_share_a_role_only_within_their_account_and_region() -> None:
+    """The unique-role view from the aggregator's items: peers are the other functions of the
+    same account and Region with the same role (ARNs compared case-insensitively); a function
+    of that place the aggregator could not read leaves no peer found undecided."""
+    role_a = f"arn:aws:iam::{A}:role/shared"
+    role_b = f"arn:aws:iam::{B}:role/shared"
+
+    def at(name: str, account: str, region: str, role: str) -> Any:
+        arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        return function(name=name, arn=arn, account_id=account, region=region, role=role)
+
+    functions = (
+        at("one", A, "us-east-1", role_a),
+        at("two", A, "us-east-1", f"arn:aws:iam::{A}:role/Shared"),  # IAM: case-insensitive
+        at("elsewhere", A, "eu-west-1", role_a),
+        at("other-account", B, "us-east-1", role_b),
+        at("beside-unread", B, "eu-west-1", role_b),
+    )
+    unread_key = FunctionKey(B, "eu-west-1", "unreadable")
+    inventory = AggregateInventory(
+        functions,
+        (Unread(unread_key, unread_key.arn("aws"), "stale"),),
+        len(functions) + 1,
+        (),
+        SourceFreshness([]),
+    )
+    result = with_role_peers_by_place(inventory).functions
+    assert [f.name for f in result] == [f.name for f in functions]  # order kept
+    peered = {f.name: f for f in result}
+    verdicts = {
+        name: unique_role.check_unique_role(peered[name], NO_PARAMETERS)
+        for name in ("one", "two", "elsewhere", "other-account")
+    }
+    assert verdicts["one"].compliance is Compliance.NON_COMPLIANT
+    assert "shared with 1 other function(s) of the account and Region: two" in (
+        verdicts["one"].annotation
+    )
+    assert verdicts["two"].compliance is Compliance.NON_COMPLIANT
+    for alone in ("elsewhere", "other-account"):
+        assert verdicts[alone].compliance is Compliance.COMPLIANT, alone
+    with pytest.raises(InvalidInputError, match="1 function"):
+        unique_role.check_unique_role(peered["beside-unread"], NO_PARAMETERS)
+
+
 # The CLI, with the aggregator's Config client stubbed and member reads on moto ----------------
 @pytest.fixture
 def aggregate_config(mocked: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """The aggregator account's Config client (its own ``Clients``, account_id None) is a
-    stubbed one; every other client (member accounts' Lambda, STS) is moto's."""
+    stubbed one; every other client (member accounts' Lambda, STS) is moto's, with canned
+    answers for the Lambda APIs moto lacks (ListFunctionUrlConfigs: no URL; tests/moto_gaps.py)
+    on the scan's session, which the member sessions share."""
     client = config_client()
     original = Clients.client
+    original_session = rules.scan.make_session
 
     def client_for(self: Clients, service: str) -> Any:
         if service == "config" and self.account_id is None:
             return client
         return original(self, service)
 
+    def make_session(*args: Any, **kwargs: Any) -> botocore.session.Session:
+        session = original_session(*args, **kwargs)
+        answer_moto_gaps(session)
+        return session
+
     monkeypatch.setattr(Clients, "client", client_for)
+    monkeypatch.setattr(rules.scan, "make_session", make_session)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -371,10 +429,26 @@ def test_without_role_the_gaps_fail_closed(
     verdicts = {r["rule"]: r for r in rows}
     # The aggregate scan runs the rules that are on by default (lambda-tagged is off).
     assert set(verdicts) == {rule.id for rule in DEFAULT_RULES}
-    for rule_id in ("lambda-env-vars-cmk-encrypted", "lambda-function-public-access-prohibited"):
+    # What Config's items do not carry (variable names and values, alias policies, URLs).
+    unrecorded = (
+        "lambda-env-vars-cmk-encrypted",
+        "lambda-function-public-access-prohibited",
+        "lambda-function-url-auth-required",
+        "lambda-no-secrets-in-env-vars",
+    )
+    for rule_id in unrecorded:
         assert verdicts[rule_id]["compliance"] == "NON_COMPLIANT"
         assert "counted as non-compliant until they are read" in verdicts[rule_id]["annotation"]
-    assert "2 verdict(s) decided by what Config does not record" in capsys.readouterr().err
+    assert f"{len(unrecorded)} verdict(s) decided by what Config does not record" in (
+        capsys.readouterr().err
+    )
+    # Config records each function's role: the account and Region's items are the view the
+    # unique-role rule compares, no gap.
+    unique = verdicts["lambda-unique-execution-role"]
+    assert (unique["compliance"], unique["annotation"]) == (
+        "COMPLIANT",
+        "no other function of the account and Region uses execution role fn",
+    )
     # From one account: no role assumed, no Lambda read anywhere.
     assert not {"sts:AssumeRole", "lambda:GetFunctionConfiguration"} & calls.actions()
 
@@ -398,7 +472,14 @@ def test_role_name_reads_the_gaps_in_the_functions_account(
     assert assume["RoleArn"] == f"arn:aws:iam::{MEMBER}:role/{SCAN_ROLE}"
     assert assume["DurationSeconds"] == 900
     assert assume["RoleSessionName"].startswith("lambda-guardrails-scan-")
-    assert calls.of("lambda:GetFunctionConfiguration") == [{"FunctionName": member_function["arn"]}]
+    unique = verdicts["lambda-unique-execution-role"]
+    assert unique["compliance"] == "COMPLIANT"
+    assert verdicts["lambda-function-url-auth-required"]["compliance"] == "COMPLIANT"
+    # In the member account: one read of the variables' names (CMK rule), one of their values
+    # (secrets rule, which keeps them inside that read), one of the function URLs.
+    read = [{"FunctionName": member_function["arn"]}]
+    assert calls.of("lambda:GetFunctionConfiguration") == read * 2
+    assert calls.of("lambda:ListFunctionUrlConfigs") == read
 
 
 def test_a_stale_source_gives_no_verdict_and_exits_2(

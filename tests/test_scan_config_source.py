@@ -1,7 +1,8 @@
 """scan over AWS Config's recorded items (moto records none for Lambda, so botocore's Stubber
 plays Config here): the source is named with the reason, items are read in batches, and the only
-Lambda read is the alias listing the public-access rule needs (Config does not record qualified
-policies): none for a function whose key settles the CMK rule (one kms:DescribeKey says who
+Lambda reads are what Config does not record: the alias listing the public-access rule needs
+(qualified policies), the function URLs, the code signing configuration and the variables'
+values; none for a function whose key settles the CMK rule (one kms:DescribeKey says who
 manages it); a recorder that is stopped, failing or daily makes ``auto`` read the Lambda API and
 ``--source config`` fail."""
 
@@ -69,6 +70,65 @@ class StubbedClients:
         return self._clients[service]
 
 
+CODE_SIGNING_CONFIG = (
+    "arn:aws:lambda:us-east-1:111122223333:code-signing-config:csc-0a1b2c3d4e5f60718"
+)
+
+
+def _stub_unrecorded_lambda_reads(stub: Stubber, item: dict[str, Any]) -> None:
+    """What Config never records, one Lambda read each (AWS's response shapes): the function
+    URLs (lambda-function-url-auth-required), the code signing configuration
+    (lambda-code-signing-enforced), the variables' values (lambda-no-secrets-in-env-vars).
+    lambda-unique-execution-role reads nothing more: the inventory is its view."""
+    arn = item["ARN"]
+    stub.add_response(
+        "list_function_url_configs",
+        {
+            "FunctionUrlConfigs": [
+                {
+                    "FunctionUrl": "https://abcdefghij.lambda-url.us-east-1.on.aws/",
+                    "FunctionArn": arn,
+                    "CreationTime": "2026-01-01T00:00:00.000+0000",
+                    "LastModifiedTime": "2026-01-01T00:00:00.000+0000",
+                    "AuthType": "AWS_IAM",
+                }
+            ]
+        },
+        {"FunctionName": arn},
+    )
+    stub.add_response(
+        "get_function_code_signing_config",
+        {"CodeSigningConfigArn": CODE_SIGNING_CONFIG, "FunctionName": item["resourceId"]},
+        {"FunctionName": arn},
+    )
+    stub.add_response(
+        "get_code_signing_config",
+        {
+            "CodeSigningConfig": {
+                "CodeSigningConfigId": "csc-0a1b2c3d4e5f60718",
+                "CodeSigningConfigArn": CODE_SIGNING_CONFIG,
+                "AllowedPublishers": {
+                    "SigningProfileVersionArns": [
+                        "arn:aws:signer:us-east-1:111122223333:/signing-profiles/Release/abcdef1234"
+                    ]
+                },
+                "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
+                "LastModified": "2026-01-01T00:00:00.000+0000",
+            }
+        },
+        {"CodeSigningConfigArn": CODE_SIGNING_CONFIG},
+    )
+    stub.add_response(
+        "get_function_configuration",
+        {
+            "FunctionName": item["resourceId"],
+            "FunctionArn": arn,
+            "Environment": {"Variables": {"STAGE": "prod", "LOG_LEVEL": "info"}},
+        },
+        {"FunctionName": arn},
+    )
+
+
 def test_scan_reads_configs_batches_and_names_the_source() -> None:
     item = load_event("lambda_ci_compliant.json")
     clients = StubbedClients()
@@ -116,6 +176,7 @@ def test_scan_reads_configs_batches_and_names_the_source() -> None:
         },
         {"SubnetIds": subnets},
     )
+    _stub_unrecorded_lambda_reads(clients.stubbers["lambda"], item)
     with (
         config,
         kms,

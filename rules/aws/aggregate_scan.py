@@ -1,11 +1,13 @@
 """``scan --aggregator NAME``: the organization's functions from an AWS Config aggregator.
 
-Config's items carry neither environment variables nor the policies of aliases and versions.
-Without ``--role-name`` a verdict those gaps decide fails closed (``evaluate_recorded``):
-NON_COMPLIANT, the annotation naming the gap; a verdict they cannot change stands. With
-``--role-name`` the missing fields are read through that role in the function's own account and
+Config's items carry neither environment variables (names or values) nor the policies of
+aliases and versions, the function URLs or the code signing configuration. Without
+``--role-name`` a verdict those gaps decide fails closed (``evaluate_recorded``): NON_COMPLIANT,
+the annotation naming the gap; a verdict they cannot change stands. With ``--role-name`` the
+missing fields are read through that role in the function's own account and
 Region (``evaluate_with_reads``, one assumed session per account and Region), so every verdict
-is complete.
+is complete. Which functions share a role is read from the items themselves: each account and
+Region's recorded functions are that rule's view (``with_role_peers_by_place``).
 
 The aggregator's coverage is checked too (``rules.aws.coverage``): an account and Region it
 should hold but holds nothing of is a problem; one holding other resources but no function is a
@@ -17,9 +19,10 @@ note (functions there, if any, are evaluated only if its recorder records
 from __future__ import annotations
 
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -34,6 +37,7 @@ from rules.errors import GuardrailsError, UnknownFieldError
 from rules.model import LAMBDA_FUNCTION, Compliance, Evaluation, LambdaFunction
 from rules.parameters import Parameters
 from rules.reports.common import Result
+from rules.role_index import with_role_peers
 from rules.rule import Field, Rule
 from rules.scan import WORKERS, RegionScan, ScanProblem
 
@@ -70,7 +74,7 @@ class AggregatorScan:
         places = {(f.account_id, f.region) for f in self.inventory.functions}
         accounts = {account for account, _ in places}
         reads = (
-            f"environment variables and qualified policies read through role {self.role_name}"
+            f"what Config does not record read through role {self.role_name}"
             if self.role_name
             else f"{self.gap_decided} verdict(s) decided by what Config does not record, "
             "failed closed (--role-name reads it)"
@@ -149,6 +153,8 @@ def scan_aggregator(
             progress("reading", done, total)
 
     inventory = read_aggregate(config, aggregator, partition, progress=read, sleep=sleep)
+    if any(Field.ROLE_PEERS in rule.periodic_reads for rule in rules):
+        inventory = with_role_peers_by_place(inventory)
     problems = [
         ScanProblem(u.key.account_id, u.key.region, u.arn, u.cause) for u in inventory.unread
     ]
@@ -186,6 +192,32 @@ def scan_aggregator(
         coverage,
         tuple(notes),
     )
+
+
+def with_role_peers_by_place(inventory: AggregateInventory) -> AggregateInventory:
+    """``inventory`` with each function's ``role_peers`` (the unique-role rule's view): the
+    other functions of its account and Region that use its role, as the periodic evaluation
+    compares them. Config records every function's role, so the aggregator's items are that
+    view; a function of the place it could not read (stale source, unprocessed identifier) is
+    counted, so no peer found there is no verdict, never COMPLIANT."""
+    places: dict[tuple[str | None, str | None], list[LambdaFunction]] = defaultdict(list)
+    for function in inventory.functions:
+        places[(function.account_id, function.region)].append(function)
+    unread: Counter[tuple[str | None, str | None]] = Counter(
+        (u.key.account_id, u.key.region) for u in inventory.unread
+    )
+    peered = {
+        (function.account_id, function.region, function.name): function
+        for (account, region), functions in places.items()
+        for function in with_role_peers(
+            functions,
+            scope="the account and Region",
+            whole_account=True,
+            unread=unread[(account, region)],
+        )
+    }
+    functions = tuple(peered[(f.account_id, f.region, f.name)] for f in inventory.functions)
+    return replace(inventory, functions=functions)
 
 
 def _without_functions_note(coverage: Coverage) -> list[str]:
