@@ -450,15 +450,21 @@ def environment_variable_names(lambda_client: Any, function: LambdaFunction) -> 
     error Lambda gave instead of them (``Environment.Error``: the caller cannot decrypt them,
     so they exist, names unknown); None when the function does not exist any more. One
     GetFunctionConfiguration call."""
+    configuration = _configuration(lambda_client, function)
+    return None if configuration is None else environment_of(configuration)
+
+
+def _configuration(lambda_client: Any, function: LambdaFunction) -> dict[str, Any] | None:
+    """One GetFunctionConfiguration of ``function``; None when it no longer exists."""
     try:
-        configuration = lambda_client.get_function_configuration(
+        response: dict[str, Any] = lambda_client.get_function_configuration(
             FunctionName=function.arn or function.name
         )
     except ClientError as error:
         if _code(error) == NOT_FOUND:
             return None
         raise
-    return environment_of(configuration)
+    return response
 
 
 def event_invoke_config(lambda_client: Any, function: LambdaFunction) -> EventInvokeConfig:
@@ -574,12 +580,5 @@ def environment_secrets(
     """The (name, kind) findings of the function's variables, or the error code Lambda gave
     instead of them; None when the function no longer exists. One GetFunctionConfiguration:
     the values exist only inside this call (errors never quote the response)."""
-    try:
-        configuration = lambda_client.get_function_configuration(
-            FunctionName=function.arn or function.name
-        )
-    except ClientError as error:
-        if _code(error) == NOT_FOUND:
-            return None
-        raise
-    return environment_secrets_of(configuration)
+    configuration = _configuration(lambda_client, function)
+    return None if configuration is None else environment_secrets_of(configuration)
