@@ -55,7 +55,7 @@ from demo.server import MotoServer, pointed_at  # noqa: E402
 from rules.aws.kms import KEY_MANAGERS  # noqa: E402
 from rules.naming import config_rule_name  # noqa: E402
 from rules.parameters import NO_PARAMETERS, parse_parameters  # noqa: E402
-from rules.registry import RULES  # noqa: E402
+from rules.registry import CORE_RULES as RULES  # noqa: E402
 from rules.rule import Field  # noqa: E402
 
 ACCOUNT = "123456789012"

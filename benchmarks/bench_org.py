@@ -38,7 +38,7 @@ from demo.config_events import configuration_item, now  # noqa: E402
 from demo.server import MotoServer, pointed_at  # noqa: E402
 from rules.aws.kms import KEY_MANAGERS  # noqa: E402
 from rules.parameters import NO_PARAMETERS  # noqa: E402
-from rules.registry import RULES  # noqa: E402
+from rules.registry import CORE_RULES as RULES  # noqa: E402
 from tests.aggregate_items import asked, base_item, identifier, succeeded  # noqa: E402
 
 REGIONS = ("us-east-1", "eu-west-1")
