@@ -241,20 +241,16 @@ def _handle(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
         if not isinstance(account, str) or not account:
             raise InvalidInputError("ScheduledNotification names no account (accountId)")
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
-        results, problems = _sweep(
-            rule, rule_event, parameters, aws, account, exemptions=exemptions, zones=zones
-        )
+        evaluator = Evaluator(rule, parameters, aws, exemptions, zones)
+        results, problems = _sweep(evaluator, rule_event, account)
         ordering = parse_time(rule_event.notification_time) or now
     else:
         item = _event_item(rule_event)
         account = item.account_id or rule_event.account_id or ""
         aws = accounts.clients_for(_role(rule_event, parameters, settings, clients, account))
         logger.append_keys(resource_id=item.resource_id)
-        results = [
-            _evaluate_change(
-                rule, rule_event, item, parameters, aws, exemptions=exemptions, zones=zones
-            )
-        ]
+        evaluator = Evaluator(rule, parameters, aws, exemptions, zones)
+        results = [_evaluate_change(evaluator, rule_event, item)]
         problems = []
         ordering = parse_time(item.capture_time) or parse_time(rule_event.notification_time) or now
     summary = _publish(
@@ -321,48 +317,52 @@ def _event_item(rule_event: RuleEvent) -> ConfigurationItem:
     return configuration_item_from_dict(raw)
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluator:
+    """What every evaluation of one invocation shares: the rule, its parameters, the account's
+    clients, the exemption policy and the subnet-zone cache."""
+
+    rule: Rule
+    parameters: Parameters
+    aws: Clients
+    exemptions: ExemptionPolicy
+    zones: SubnetZones
+
+    def evaluate(
+        self, function: LambdaFunction, *, resource_id: str | None = None, periodic: bool = False
+    ) -> Evaluation:
+        return evaluate_with_reads(
+            self.rule,
+            function,
+            self.parameters,
+            self.aws,
+            resource_id=resource_id,
+            periodic=periodic,
+            exemptions=self.exemptions,
+            subnet_zones=self.zones,
+        )
+
+
 def _evaluate_change(
-    rule: Rule,
-    rule_event: RuleEvent,
-    item: ConfigurationItem,
-    parameters: Parameters,
-    aws: Clients,
-    *,
-    exemptions: ExemptionPolicy,
-    zones: SubnetZones,
+    evaluator: Evaluator, rule_event: RuleEvent, item: ConfigurationItem
 ) -> Result:
+    rule, parameters = evaluator.rule, evaluator.parameters
     if scope_verdict(item, rule_event.event_left_scope) is not None:
         evaluation = evaluate_item(
             rule, item, parameters, event_left_scope=rule_event.event_left_scope
         )
         return Result(evaluation, item)
     if rule_event.message_type == OVERSIZED:
-        return _evaluate_oversized(rule, item, parameters, aws, exemptions=exemptions, zones=zones)
+        return _evaluate_oversized(evaluator, item)
     if item.function is None:  # the adapter builds one for every in-scope item
         raise InvalidInputError(f"configuration item {item.resource_id} has no function")
-    evaluation = evaluate_with_reads(
-        rule,
-        item.function,
-        parameters,
-        aws,
-        resource_id=item.resource_id,
-        exemptions=exemptions,
-        subnet_zones=zones,
-    )
-    return Result(evaluation, item.function)
+    return Result(evaluator.evaluate(item.function, resource_id=item.resource_id), item.function)
 
 
-def _evaluate_oversized(
-    rule: Rule,
-    summary: ConfigurationItem,
-    parameters: Parameters,
-    aws: Clients,
-    *,
-    exemptions: ExemptionPolicy,
-    zones: SubnetZones,
-) -> Result:
+def _evaluate_oversized(evaluator: Evaluator, summary: ConfigurationItem) -> Result:
     """The item from the configuration history; when Config no longer has it, the function
     from the Lambda API; NOT_APPLICABLE when neither has it."""
+    aws = evaluator.aws
     raw = history_item(
         aws.client("config"),
         summary.resource_type,
@@ -372,43 +372,21 @@ def _evaluate_oversized(
     if raw is not None:
         item = configuration_item_from_dict(raw)
         if scope_verdict(item) is not None or item.function is None:
-            return Result(evaluate_item(rule, item, parameters), item)
-        evaluation = evaluate_with_reads(
-            rule,
-            item.function,
-            parameters,
-            aws,
-            resource_id=item.resource_id,
-            exemptions=exemptions,
-            subnet_zones=zones,
+            return Result(evaluate_item(evaluator.rule, item, evaluator.parameters), item)
+        return Result(
+            evaluator.evaluate(item.function, resource_id=item.resource_id), item.function
         )
-        return Result(evaluation, item.function)
     logger.warning("configuration history is gone; reading the function from the Lambda API")
-    function = read_function(aws.client("lambda"), summary.resource_id, [rule])
+    function = read_function(aws.client("lambda"), summary.resource_id, [evaluator.rule])
     if function is None:
-        return Result(gone(rule, summary.resource_id), summary)
-    evaluation = evaluate_with_reads(
-        rule,
-        function,
-        parameters,
-        aws,
-        resource_id=summary.resource_id,
-        exemptions=exemptions,
-        subnet_zones=zones,
-    )
-    return Result(evaluation, function)
+        return Result(gone(evaluator.rule, summary.resource_id), summary)
+    return Result(evaluator.evaluate(function, resource_id=summary.resource_id), function)
 
 
 def _sweep(
-    rule: Rule,
-    rule_event: RuleEvent,
-    parameters: Parameters,
-    aws: Clients,
-    account: str,
-    *,
-    exemptions: ExemptionPolicy,
-    zones: SubnetZones,
+    evaluator: Evaluator, rule_event: RuleEvent, account: str
 ) -> tuple[list[Result], list[tuple[str, str]]]:
+    rule, aws = evaluator.rule, evaluator.aws
     inventory = read_functions(aws, [rule])
     logger.info(
         "inventory read",
@@ -422,15 +400,7 @@ def _sweep(
     results: list[Result] = []
     for function in inventory.functions:
         try:
-            evaluation = evaluate_with_reads(
-                rule,
-                function,
-                parameters,
-                aws,
-                periodic=True,
-                exemptions=exemptions,
-                subnet_zones=zones,
-            )
+            evaluation = evaluator.evaluate(function, periodic=True)
         except AccessDeniedError:
             raise
         except GuardrailsError as error:
