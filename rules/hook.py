@@ -17,8 +17,10 @@ Every resource goes through ``rules.template_eval.evaluate_template``, as in the
 ``check-template``: a value still unresolved in the request is taken at its worst and
 named when it decides. Two fields the request cannot tell are asked of AWS, only when a rule
 needs them: who manages this account's KMS key given by key ARN (``kms:DescribeKey``, for
-``lambda-env-vars-cmk-encrypted``) and the zones of subnets given by id
-(``ec2:DescribeSubnets``, for ``lambda-vpc-multi-az``). A read that fails gives no verdict.
+``lambda-env-vars-cmk-encrypted``), the zones of subnets given by id (``ec2:DescribeSubnets``,
+for ``lambda-vpc-multi-az``) and the policy of a code signing configuration given by ARN
+(``lambda:GetCodeSigningConfig``, for ``lambda-code-signing-enforced``). A read that fails gives
+no verdict.
 Any NON_COMPLIANT verdict answers FAILED with ``NonCompliant`` and the annotations; anything
 that stops a verdict (a request or setting it cannot read, an exception) answers FAILED with
 ``InternalFailure``, never SUCCESS.
@@ -61,12 +63,14 @@ from rules.adapters.hook_request import (
     parse_request,
     response,
 )
+from rules.adapters.lambda_api import code_signing_from
 from rules.aws.clients import ClientOptions, Clients, new_session
+from rules.aws.inventory import code_signing_config
 from rules.aws.kms import KEY_MANAGERS
 from rules.aws.subnets import SubnetZones
-from rules.checks import env_vars_cmk, public_access, vpc_multi_az
+from rules.checks import code_signing, env_vars_cmk, public_access, vpc_multi_az
 from rules.errors import GuardrailsError
-from rules.model import Compliance, KeyManager, Verdict
+from rules.model import CodeSigningPolicy, Compliance, KeyManager, Verdict
 from rules.observability import count, logger, metrics
 from rules.parameters import Parameters, parse_parameters
 from rules.registry import RULES_BY_ID
@@ -81,6 +85,7 @@ TARGET_TYPES = (FUNCTION, PERMISSION, URL)
 PUBLIC_ACCESS = public_access.RULE.id
 CMK = env_vars_cmk.RULE.id
 MULTI_AZ = vpc_multi_az.RULE.id
+CODE_SIGNING = code_signing.RULE.id
 REDACTED = "<redacted>"
 # Values shorter than this are not scrubbed from texts (see ``scrubbed``).
 SCRUB_MIN_LENGTH = 8
@@ -260,6 +265,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         invoked_arn=getattr(context, "invoked_function_arn", None),
         kms=lambda: own_client("kms", os.environ.get("AWS_REGION", "us-east-1")),
         ec2=lambda: own_client("ec2", os.environ.get("AWS_REGION", "us-east-1")),
+        lambda_=lambda: own_client("lambda", os.environ.get("AWS_REGION", "us-east-1")),
     )
 
 
@@ -282,13 +288,16 @@ def handle(
     invoked_arn: str | None,
     kms: Callable[[], Any],
     ec2: Callable[[], Any],
+    lambda_: Callable[[], Any],
 ) -> dict[str, Any]:
     """One hook invocation: its answer, whatever happens (an error answers InternalFailure).
     ``kms`` gives the KMS client DescribeKey is asked with, only when a key's manager matters;
-    ``ec2`` the EC2 client DescribeSubnets is asked with, only when subnets' zones matter."""
+    ``ec2`` the EC2 client DescribeSubnets is asked with, only when subnets' zones matter;
+    ``lambda_`` the Lambda client GetCodeSigningConfig is asked with, only when a code signing
+    configuration's policy matters."""
     count("HookInvocations")
     try:
-        return _answer(event, env, invoked_arn, kms, ec2)
+        return _answer(event, env, invoked_arn, kms=kms, ec2=ec2, lambda_=lambda_)
     finally:
         metrics.flush_metrics()
 
@@ -328,6 +337,22 @@ def subnet_zones(
     return tuple(SubnetZones().zones(ec2(), ids).items())
 
 
+def code_signing_configs(
+    request: HookRequest, settings: HookSettings, lambda_: Callable[[], Any]
+) -> tuple[tuple[str, CodeSigningPolicy], ...]:
+    """The policy of the code signing configuration the Function names by ARN, from one
+    lambda:GetCodeSigningConfig, when ``lambda-code-signing-enforced`` is enabled (the request
+    is resolved, so the ARN is real). A failed read raises ``ReadError``: no verdict."""
+    if request.target_type != FUNCTION or CODE_SIGNING not in {r.id for r in settings.rules}:
+        return ()
+    arn = request.properties.get("CodeSigningConfigArn")
+    if not isinstance(arn, str) or not arn:
+        return ()
+    config = code_signing_config(lambda_(), arn, _logical_id(request))
+    policy = code_signing_from({"CodeSigningConfigArn": arn}, config).policy
+    return ((arn, policy),) if policy is not None else ()
+
+
 def _may_have_variables(properties: Mapping[str, Any]) -> bool:
     """False only when the properties say there are none: no Environment, or no Variables in
     a literal one (a still-unresolved value may hold some)."""
@@ -346,8 +371,10 @@ def _answer(
     event: Any,
     env: Mapping[str, str],
     invoked_arn: str | None,
+    *,
     kms: Callable[[], Any],
     ec2: Callable[[], Any],
+    lambda_: Callable[[], Any],
 ) -> dict[str, Any]:
     token = client_request_token(event)
     secrets = secret_values(event)
@@ -364,6 +391,7 @@ def _answer(
             stack_environment(request, invoked_arn, env.get("AWS_REGION", "us-east-1")),
             key_managers=key_managers(request, settings, kms),
             subnet_zones=subnet_zones(request, settings, ec2),
+            code_signing_configs=code_signing_configs(request, settings, lambda_),
         )
         judgement = judge(request, settings, stack_env)
         text = scrubbed(message_of(judgement, settings.mode), secrets)

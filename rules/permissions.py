@@ -238,10 +238,12 @@ def grants_for(rule: Rule, *, organization: bool = False) -> tuple[Grant, ...]:
 
 
 # What the deployment hook (``rules.hook``) may ask AWS, by the field a rule's check needs:
-# the request holds the resolved properties but neither a key's manager nor a subnet's zone.
+# the request holds the resolved properties but neither a key's manager, a subnet's zone nor
+# the policy of a code signing configuration given by ARN.
 HOOK_READ_GRANTS = {
     Field.KEY_MANAGER: KMS_DESCRIBE_KEY,
     Field.SUBNET_ZONES: EC2_DESCRIBE_SUBNETS,
+    Field.CODE_SIGNING: LAMBDA_CODE_SIGNING_CONFIG,
 }
 
 

@@ -28,7 +28,12 @@ from rules.hook import (
 from rules.model import Compliance
 from rules.observability import logger
 from rules.parameters import parse_parameters
-from rules.permissions import EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY, hook_grants
+from rules.permissions import (
+    EC2_DESCRIBE_SUBNETS,
+    KMS_DESCRIBE_KEY,
+    LAMBDA_CODE_SIGNING_CONFIG,
+    hook_grants,
+)
 from rules.registry import DEFAULT_RULES, RULES, RULES_BY_ID
 from rules.template_eval import evaluate_template
 
@@ -109,6 +114,44 @@ class FakeEc2:
         return self.client
 
 
+CSC_ARN = "arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-0123456789abcdef0"
+PROFILE = "arn:aws:signer:eu-west-1:111122223333:/signing-profiles/Release/abcdef1234"
+CODE_SIGNING = "lambda-code-signing-enforced"
+
+
+class FakeLambda:
+    """GetCodeSigningConfig's answers (Stubber on a real client, requests validated against
+    Lambda's model): the policy ``untrusted``, or the failure ``error``; counts the calls."""
+
+    def __init__(self, untrusted: str = "Enforce", error: str | None = None) -> None:
+        self.client = botocore.session.get_session().create_client(
+            "lambda", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
+        )
+        self.stubber = Stubber(self.client)
+        config = {
+            "CodeSigningConfigId": "csc-0123456789abcdef0",
+            "CodeSigningConfigArn": CSC_ARN,
+            "AllowedPublishers": {"SigningProfileVersionArns": [PROFILE]},
+            "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": untrusted},
+            "LastModified": "2026-11-01T00:00:00.000+0000",
+        }
+        for _ in range(10):
+            if error is None:
+                self.stubber.add_response(
+                    "get_code_signing_config",
+                    {"CodeSigningConfig": config},
+                    {"CodeSigningConfigArn": CSC_ARN},
+                )
+            else:
+                self.stubber.add_client_error("get_code_signing_config", error, "denied")
+        self.stubber.activate()
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.client
+
+
 KEY_ID = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 KEY_ARN = f"arn:aws:kms:eu-west-1:111122223333:key/{KEY_ID}"
 
@@ -125,6 +168,7 @@ def answer(
     mode: str = "fail",
     kms: FakeKms | None = None,
     ec2: FakeEc2 | None = None,
+    lambda_: FakeLambda | None = None,
     **env: str,
 ) -> dict[str, Any]:
     return handle(
@@ -133,6 +177,7 @@ def answer(
         invoked_arn=HOOK_ARN,
         kms=kms or FakeKms(),
         ec2=ec2 or FakeEc2(),
+        lambda_=lambda_ or FakeLambda(),
     )
 
 
@@ -450,7 +495,7 @@ def _run_with_secrets(
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     # The container's own clients, stubbed: no request leaves the test.
-    own = {"kms": FakeKms(), "ec2": FakeEc2()}
+    own = {"kms": FakeKms(), "ec2": FakeEc2(), "lambda": FakeLambda()}
     monkeypatch.setattr("rules.hook.own_client", lambda service, _region: own[service]())
     event = request("function_secret_env")
     answers = [lambda_handler(copy.deepcopy(event), FakeContext())]
@@ -535,4 +580,41 @@ def test_the_hook_role_reads_only_what_its_rules_need() -> None:
     cmk, multi_az = RULES_BY_ID["lambda-env-vars-cmk-encrypted"], RULES_BY_ID[MULTI_AZ]
     assert hook_grants([cmk]) == (KMS_DESCRIBE_KEY,)
     assert hook_grants([multi_az, cmk, multi_az]) == (EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY)
+    assert hook_grants([RULES_BY_ID[CODE_SIGNING]]) == (LAMBDA_CODE_SIGNING_CONFIG,)
     assert hook_grants([RULES_BY_ID[CONCURRENCY_ONLY]]) == ()
+
+
+def _signed(arn: str | None = CSC_ARN) -> dict[str, Any]:
+    event = request("function_compliant")
+    properties = event["requestData"]["targetModel"]["resourceProperties"]
+    if arn is not None:
+        properties["CodeSigningConfigArn"] = arn
+    return event
+
+
+def test_the_hook_asks_lambda_the_policy_of_a_code_signing_configuration_given_by_arn() -> None:
+    enforced = FakeLambda("Enforce")
+    result = answer(_signed(), lambda_=enforced, rules=CODE_SIGNING)
+    assert result["hookStatus"] == "SUCCESS", result["message"]
+    assert enforced.calls == 1
+    warned = answer(_signed(), lambda_=FakeLambda("Warn"), rules=CODE_SIGNING)
+    assert (warned["hookStatus"], warned["errorCode"]) == ("FAILED", "NonCompliant")
+    assert "Warn" in warned["message"]
+
+
+def test_a_code_signing_configuration_that_cannot_be_read_gives_no_verdict() -> None:
+    denied = FakeLambda(error="AccessDeniedException")
+    result = answer(_signed(), lambda_=denied, rules=CODE_SIGNING)
+    assert (result["hookStatus"], result["errorCode"]) == ("FAILED", "InternalFailure")
+    assert "cannot read code signing configuration" in result["message"]
+
+
+def test_lambda_is_not_asked_without_the_code_signing_rule_or_a_configuration() -> None:
+    for event, rules in ((_signed(), CONCURRENCY_ONLY), (_signed(None), CODE_SIGNING)):
+        unused = FakeLambda(error="AccessDeniedException")
+        result = answer(event, lambda_=unused, rules=rules)
+        assert unused.calls == 0
+        if rules == CODE_SIGNING:  # no configuration attached: the rule fails it
+            assert result["errorCode"] == "NonCompliant"
+        else:
+            assert result["hookStatus"] == "SUCCESS"

@@ -143,6 +143,10 @@ def _no_ec2() -> None:
     raise AssertionError("lambda-vpc-multi-az is not run: DescribeSubnets is never asked")
 
 
+def _no_lambda() -> None:
+    raise AssertionError("no code signing configuration: GetCodeSigningConfig is never asked")
+
+
 def test_the_hook_answers_and_logs_no_value(capsys: pytest.CaptureFixture[str]) -> None:
     base = json.loads((EVENTS / "hook_function_secret_env.json").read_text())
     env = {
@@ -159,7 +163,9 @@ def test_the_hook_answers_and_logs_no_value(capsys: pytest.CaptureFixture[str]) 
         properties = event["requestData"]["targetModel"]["resourceProperties"]
         properties.pop("KmsKeyArn", None)
         properties["Environment"] = environment
-        answers.append(handle(event, env=env, invoked_arn=None, kms=_no_kms, ec2=_no_ec2))
+        answers.append(
+            handle(event, env=env, invoked_arn=None, kms=_no_kms, ec2=_no_ec2, lambda_=_no_lambda)
+        )
     assert {a["errorCode"] for a in answers} == {"NonCompliant"}
     assert any("DB_PASSWORD" in a["message"] for a in answers)
     out = capsys.readouterr()

@@ -166,6 +166,10 @@ class StackEnvironment:
     # The zone of each subnet id, as ec2:DescribeSubnets told a caller that may ask (the hook);
     # any other subnet given by id has an unresolved zone.
     subnet_zones: tuple[tuple[str, str], ...] = ()
+    # The policy of each code signing configuration ARN, as lambda:GetCodeSigningConfig told a
+    # caller that may ask (the hook); any other configuration the template does not hold has
+    # an unknown policy.
+    code_signing_configs: tuple[tuple[str, CodeSigningPolicy], ...] = ()
 
 
 class Qualifier(NamedTuple):
@@ -299,7 +303,7 @@ def read_template(
         )
         for lid in function_ids
     }
-    functions = _with_template_views(functions, unknowns, resources)
+    functions = _with_template_views(functions, unknowns, resources, resolver.env)
     return TemplateModels(
         functions,
         tuple(unattributed),
@@ -1019,11 +1023,14 @@ def _with_template_views(
     functions: dict[str, LambdaFunction],
     unknowns: dict[str, list[UnresolvedValue]],
     resources: Mapping[str, Any],
+    env: StackEnvironment,
 ) -> dict[str, LambdaFunction]:
     """The template as the cross-function view the unique-role rule gets at synth time, and the
-    code signing configurations it does not hold as unknowns."""
+    code signing configurations neither it nor ``env`` holds as unknowns."""
+    described = dict(env.code_signing_configs)
     for lid in functions:
-        unknowns[lid] += _code_signing_unknowns(lid, _properties(resources[lid]), resources)
+        properties = _properties(resources[lid])
+        unknowns[lid] += _code_signing_unknowns(lid, properties, resources, described)
     peered = with_role_peers(list(functions.values()), scope="the template", whole_account=False)
     return dict(zip(functions, peered, strict=True))
 
@@ -1075,13 +1082,17 @@ def _code_signing(
 ) -> CodeSigning:
     """``CodeSigningConfigArn``: none; the template's own ``AWS::Lambda::CodeSigningConfig``
     (its policy read from the template; ``UntrustedArtifactOnDeployment`` defaults to Warn, as
-    in AWS); any other configuration has an unknown policy (``_code_signing_unknowns``)."""
+    in AWS); a configuration GetCodeSigningConfig was asked about
+    (``StackEnvironment.code_signing_configs``) has the policy it answered; any other has an
+    unknown policy (``_code_signing_unknowns``)."""
     value = properties.get("CodeSigningConfigArn")
     if value is None or _is_no_value(value):
         return CodeSigning(None)
     own = _signing_config_id(value, resources)
     if own is None:
-        return CodeSigning(_readable_marker(resolver.text(value)))
+        text = resolver.text(value)
+        described = dict(resolver.env.code_signing_configs).get(text)
+        return CodeSigning(_readable_marker(text), described)
     config = _properties(resources[own])
     policies = _literal_object(config.get("CodeSigningPolicies"))
     publishers = _literal_object(config.get("AllowedPublishers"))
@@ -1096,10 +1107,15 @@ def _code_signing(
 
 
 def _code_signing_unknowns(
-    logical_id: str, properties: Mapping[str, Any], resources: Mapping[str, Any]
+    logical_id: str,
+    properties: Mapping[str, Any],
+    resources: Mapping[str, Any],
+    described: Mapping[str, CodeSigningPolicy],
 ) -> list[UnresolvedValue]:
     value = properties.get("CodeSigningConfigArn")
     if value is None or _is_no_value(value) or _signing_config_id(value, resources):
+        return []
+    if isinstance(value, str) and value in described:
         return []
     return [
         UnresolvedValue(

@@ -565,13 +565,19 @@ def code_signing(lambda_client: Any, function: LambdaFunction) -> CodeSigning | 
     arn = attached.get("CodeSigningConfigArn")
     if not arn:
         return code_signing_from(attached, None)
+    return code_signing_from(attached, code_signing_config(lambda_client, arn, function.name))
+
+
+def code_signing_config(lambda_client: Any, arn: str, user: str) -> dict[str, Any]:
+    """One ``GetCodeSigningConfig`` of ``arn`` (the configuration ``user`` names); any failure is
+    a ``ReadError`` (a configuration that cannot be read is no verdict)."""
     try:
-        config = lambda_client.get_code_signing_config(CodeSigningConfigArn=arn)
+        response: dict[str, Any] = lambda_client.get_code_signing_config(CodeSigningConfigArn=arn)
     except ClientError as error:
         raise ReadError(
-            f"function {function.name}: cannot read code signing configuration {arn} ({error})"
+            f"function {user}: cannot read code signing configuration {arn} ({error})"
         ) from None
-    return code_signing_from(attached, config)
+    return response
 
 
 def environment_secrets(

@@ -27,7 +27,7 @@ from tests.infra.conftest import FULL_OVERRIDES, SUBNETS, Synth, synthesize
 from tests.infra.helpers import logical_id
 from tests.infra.test_checks import CFN_LINT_IGNORED, CFN_LINT_REGIONS, EXPECTED_ACKNOWLEDGMENTS
 from tests.infra.test_stacksets import STACKSETS, context, of_type, synthesized
-from tests.test_hook import FakeEc2, FakeKms
+from tests.test_hook import FakeEc2, FakeKms, FakeLambda
 
 HOOK = "AWS::CloudFormation::LambdaHook"
 HOOK_SERVICE = "hooks.cloudformation.amazonaws.com"
@@ -240,9 +240,7 @@ def test_the_hook_function_shares_the_rule_functions_code_and_reads_only_keys_an
     assert ("VpcConfig" in properties) is in_vpc
     # Its reads: the subnets' zones (EC2 Describe* has no resource-level permission), and
     # DescribeKey (who manages a function's key) on this account's keys only.
-    assert {
-        s["Resource"] for s in statements if "ec2:DescribeSubnets" in s["Action"]
-    } == {"*"}
+    assert {s["Resource"] for s in statements if "ec2:DescribeSubnets" in s["Action"]} == {"*"}
     (describe,) = [s for s in statements if s["Action"] == "kms:DescribeKey"]
     assert describe["Resource"] == {
         "Fn::Join": [
@@ -285,11 +283,15 @@ def test_the_synthesized_environment_drives_the_hook(warn_synth: Synth) -> None:
     env = dict(function["Properties"]["Environment"]["Variables"])
     event = json.loads((EVENTS / "hook_function_no_dlq.json").read_text())
     # The DLQ rule is disabled in this configuration: the function without one passes.
-    answered = handle(event, env=env, invoked_arn=None, kms=FakeKms(), ec2=FakeEc2())
+    answered = handle(
+        event, env=env, invoked_arn=None, kms=FakeKms(), ec2=FakeEc2(), lambda_=FakeLambda()
+    )
     assert answered["hookStatus"] == "SUCCESS"
     properties = event["requestData"]["targetModel"]["resourceProperties"]
     properties["ReservedConcurrentExecutions"] = "50"
-    result = handle(event, env=env, invoked_arn=None, kms=FakeKms(), ec2=FakeEc2())
+    result = handle(
+        event, env=env, invoked_arn=None, kms=FakeKms(), ec2=FakeEc2(), lambda_=FakeLambda()
+    )
     assert (result["hookStatus"], result["errorCode"]) == ("FAILED", "NonCompliant")
     assert "above ConcurrencyLimitHigh 10" in result["message"]
     assert "deploymentHook=warn" in result["message"]
