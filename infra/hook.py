@@ -34,7 +34,7 @@ from infra.rule_construct import (
     nag_resource,
 )
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE
-from rules.permissions import EC2_DESCRIBE_SUBNETS, KMS_DESCRIBE_KEY, Grant, hook_grants
+from rules.permissions import Grant, hook_grants
 from rules.registry import RULES_BY_ID
 
 HANDLER = "rules.hook.lambda_handler"
@@ -232,17 +232,17 @@ class DeploymentHook(Construct):
         )
 
     def _acknowledge(self, in_vpc: bool) -> None:
-        subnets = EC2_DESCRIBE_SUBNETS.why if EC2_DESCRIBE_SUBNETS in self.reads else None
-        why = "; ".join(filter(None, (XRAY_WHY, VPC_WHY if in_vpc else None, subnets)))
+        anywhere = [grant.why for grant in self.reads if grant.resource == "*"]
+        why = "; ".join(filter(None, (XRAY_WHY, VPC_WHY if in_vpc else None, *anywhere)))
         acknowledge(self.policy, "IAM5", "Resource::*", why)
-        if KMS_DESCRIBE_KEY in self.reads:
-            acknowledge(
-                self.policy,
-                "IAM5",
-                f"Resource::{nag_resource(KMS_DESCRIBE_KEY.resource)}",
-                "The hook judges functions whose keys it cannot know in advance: "
-                + KMS_DESCRIBE_KEY.why,
-            )
+        for grant in self.reads:
+            if grant.resource != "*" and "*" in grant.resource:
+                acknowledge(
+                    self.policy,
+                    "IAM5",
+                    f"Resource::{nag_resource(grant.resource)}",
+                    "The hook judges resources it cannot know in advance: " + grant.why,
+                )
         if not in_vpc:
             acknowledge(
                 self.function,
