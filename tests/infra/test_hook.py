@@ -393,3 +393,26 @@ def test_parameters_beyond_lambdas_environment_limit_fail_the_synth() -> None:
     huge = {rule_id: {"dlqArns": "x" * 1000} for rule_id in ids}
     with pytest.raises(ValueError, match="4096"):
         hook_environment(ids, huge, "fail")
+
+
+def test_with_every_rule_the_hook_reads_code_signing_configurations_and_nag_passes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    every = synthesize(
+        tmp_path_factory.mktemp("cdk-hook-every-rule"),
+        {"deploymentHook": "fail", "enabledRules": "all"},
+    )
+    _, role = part(every, "Role/Resource")
+    (policy_ref,) = role["Properties"]["ManagedPolicyArns"]
+    statements = every.resources[policy_ref["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+    (signing,) = [s for s in statements if s["Action"] == "lambda:GetCodeSigningConfig"]
+    assert signing["Resource"]["Fn::Join"][1][-1] == ":code-signing-config:*"
+    reports = {r["pluginName"]: r for r in every.report["pluginReports"]}
+    for pack in ("AwsSolutions", "NIST.800.53.R5"):
+        assert reports[pack]["conclusion"] == "success"
+    reasons = [
+        v["reason"]
+        for v in reports["AwsSolutions"].get("suppressedViolations", [])
+        if "code-signing-config" in v["acknowledgedId"] and "DeploymentHook" in json.dumps(v)
+    ]
+    assert reasons and all("signing profiles" in reason for reason in reasons)
