@@ -22,19 +22,17 @@ from constructs import Construct
 
 from infra.nag import NIST, acknowledge
 from infra.rule_construct import (
-    DLQ_ACTIONS,
-    KMS_ACTIONS,
-    LOG_ACTIONS,
     VPC_ACTIONS,
     VPC_WHY,
-    XRAY_ACTIONS,
     XRAY_WHY,
     RuleFunctionOptions,
+    grant_statement,
     guardrails_function,
     nag_resource,
+    platform_statements,
 )
 from rules.hook import MODE_VARIABLE, PARAMETERS_VARIABLE, RULES_VARIABLE
-from rules.permissions import Grant, hook_grants
+from rules.permissions import hook_grants
 from rules.registry import RULES_BY_ID
 
 HANDLER = "rules.hook.lambda_handler"
@@ -67,13 +65,6 @@ def stack_uuid() -> str:
 def hook_alias() -> str:
     alias: str = cdk.Fn.join("::", [*ALIAS_PREFIX, ALIAS_NAME_PREFIX + stack_uuid()])
     return alias
-
-
-def account_resource(grant: Grant) -> str:
-    """``grant``'s resource in this stack's partition, region and account."""
-    return grant.resource.format(
-        partition=cdk.Aws.PARTITION, region=cdk.Aws.REGION, account=cdk.Aws.ACCOUNT_ID
-    )
 
 
 def hook_environment(
@@ -128,22 +119,10 @@ class DeploymentHook(Construct):
             encryption_key=options.key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        # What the hook asks AWS for the rules it runs (rules.permissions.hook_grants).
         statements = [
-            iam.PolicyStatement(
-                actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn]
-            ),
-            iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]),
-            iam.PolicyStatement(
-                actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
-            ),
-            iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
-            # What the hook asks AWS for the rules it runs (rules.permissions.hook_grants).
-            *(
-                iam.PolicyStatement(
-                    actions=list(grant.actions), resources=[account_resource(grant)]
-                )
-                for grant in self.reads
-            ),
+            *platform_statements(self.log_group, options),
+            *(grant_statement(grant) for grant in self.reads),
         ]
         if in_vpc:
             statements.append(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))

@@ -122,6 +122,22 @@ def resource_arn(template: str) -> str:
     )
 
 
+def platform_statements(
+    log_group: logs.LogGroup, options: RuleFunctionOptions
+) -> list[iam.PolicyStatement]:
+    """What every guardrails function (the rules' and the hook's) calls for itself: its log
+    group, X-Ray, its dead-letter queue, and the key (environment variables, and the data key
+    of the encrypted queue). Network interfaces in a VPC are added by the caller."""
+    return [
+        iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[log_group.log_group_arn]),
+        iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]),
+        iam.PolicyStatement(
+            actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
+        ),
+        iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
+    ]
+
+
 def grant_statement(
     grant: Grant,
     render: Callable[[str], Any] = resource_arn,
@@ -183,18 +199,7 @@ class ConfigLambdaRule(Construct):
         if grants is None:
             grants = rule_grants(rule, security_hub_export=options.security_hub_export)
         statements = [grant_statement(grant) for grant in grants]
-        statements += [
-            iam.PolicyStatement(
-                actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn]
-            ),
-            iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]),
-            iam.PolicyStatement(
-                actions=list(DLQ_ACTIONS), resources=[options.dead_letter_queue.queue_arn]
-            ),
-            # Environment variables (decrypt) and the encrypted dead-letter queue (data key).
-            iam.PolicyStatement(actions=list(KMS_ACTIONS), resources=[options.key.key_arn]),
-            *extra_statements,
-        ]
+        statements += [*platform_statements(self.log_group, options), *extra_statements]
         in_vpc = bool(options.subnet_ids)
         if in_vpc:
             statements.append(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
