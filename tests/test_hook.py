@@ -63,55 +63,55 @@ def environment(
     }
 
 
-class FakeKms:
-    """DescribeKey's answers (botocore's Stubber on a real client: the request is validated
-    against the service model), counting the calls."""
+class StubbedReads:
+    """One read's answers, ten times over (botocore's Stubber on a real client: each request is
+    validated against the service model): ``response``, or the failure ``error``. The instance
+    is the client provider the hook takes; it counts the calls."""
 
-    def __init__(self, manager: str = "CUSTOMER", error: str | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        operation: str,
+        response: dict[str, Any],
+        error: str | None,
+        expected: dict[str, Any] | None = None,
+    ) -> None:
         self.client = botocore.session.get_session().create_client(
-            "kms", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
+            service, region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
         )
         self.stubber = Stubber(self.client)
         for _ in range(10):
             if error is None:
-                metadata = {"KeyId": KEY_ID, "Arn": KEY_ARN, "KeyManager": manager}
-                self.stubber.add_response("describe_key", {"KeyMetadata": metadata})
+                self.stubber.add_response(operation, response, expected)
             else:
-                self.stubber.add_client_error("describe_key", error, "User: x is not authorized")
+                self.stubber.add_client_error(operation, error, "User: x is not authorized")
         self.stubber.activate()
         self.calls = 0
 
     def __call__(self) -> Any:
         self.calls += 1
         return self.client
+
+
+class FakeKms(StubbedReads):
+    """DescribeKey: a key managed by ``manager``."""
+
+    def __init__(self, manager: str = "CUSTOMER", error: str | None = None) -> None:
+        metadata = {"KeyId": KEY_ID, "Arn": KEY_ARN, "KeyManager": manager}
+        super().__init__("kms", "describe_key", {"KeyMetadata": metadata}, error)
 
 
 SUBNET_A, SUBNET_B = "subnet-0123456789abcdef0", "subnet-0123456789abcdef1"
 TWO_ZONES = {SUBNET_A: "eu-west-1a", SUBNET_B: "eu-west-1b"}
 
 
-class FakeEc2:
-    """DescribeSubnets' answers (Stubber on a real client, requests validated against EC2's
-    model): ``zones`` is what EC2 knows, ``error`` a failure code; counts the calls."""
+class FakeEc2(StubbedReads):
+    """DescribeSubnets: ``zones`` is what EC2 knows."""
 
     def __init__(self, zones: dict[str, str] | None = None, error: str | None = None) -> None:
-        self.client = botocore.session.get_session().create_client(
-            "ec2", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
-        )
-        self.stubber = Stubber(self.client)
         known = TWO_ZONES if zones is None else zones
-        for _ in range(10):
-            if error is None:
-                subnets = [{"SubnetId": s, "AvailabilityZone": z} for s, z in known.items()]
-                self.stubber.add_response("describe_subnets", {"Subnets": subnets})
-            else:
-                self.stubber.add_client_error("describe_subnets", error, "not authorized")
-        self.stubber.activate()
-        self.calls = 0
-
-    def __call__(self) -> Any:
-        self.calls += 1
-        return self.client
+        subnets = [{"SubnetId": s, "AvailabilityZone": z} for s, z in known.items()]
+        super().__init__("ec2", "describe_subnets", {"Subnets": subnets}, error)
 
 
 CSC_ARN = "arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-0123456789abcdef0"
@@ -119,15 +119,10 @@ PROFILE = "arn:aws:signer:eu-west-1:111122223333:/signing-profiles/Release/abcde
 CODE_SIGNING = "lambda-code-signing-enforced"
 
 
-class FakeLambda:
-    """GetCodeSigningConfig's answers (Stubber on a real client, requests validated against
-    Lambda's model): the policy ``untrusted``, or the failure ``error``; counts the calls."""
+class FakeLambda(StubbedReads):
+    """GetCodeSigningConfig of ``CSC_ARN``: its policy ``untrusted``."""
 
     def __init__(self, untrusted: str = "Enforce", error: str | None = None) -> None:
-        self.client = botocore.session.get_session().create_client(
-            "lambda", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
-        )
-        self.stubber = Stubber(self.client)
         config = {
             "CodeSigningConfigId": "csc-0123456789abcdef0",
             "CodeSigningConfigArn": CSC_ARN,
@@ -135,21 +130,13 @@ class FakeLambda:
             "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": untrusted},
             "LastModified": "2026-11-01T00:00:00.000+0000",
         }
-        for _ in range(10):
-            if error is None:
-                self.stubber.add_response(
-                    "get_code_signing_config",
-                    {"CodeSigningConfig": config},
-                    {"CodeSigningConfigArn": CSC_ARN},
-                )
-            else:
-                self.stubber.add_client_error("get_code_signing_config", error, "denied")
-        self.stubber.activate()
-        self.calls = 0
-
-    def __call__(self) -> Any:
-        self.calls += 1
-        return self.client
+        super().__init__(
+            "lambda",
+            "get_code_signing_config",
+            {"CodeSigningConfig": config},
+            error,
+            {"CodeSigningConfigArn": CSC_ARN},
+        )
 
 
 KEY_ID = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
